@@ -1,6 +1,10 @@
 #pragma once
-// Scalar formulas shared by the SIMD tails, the CUDA kernels and the tests'
-// references, so each formula is written exactly once.
+// Scalar formulas shared by the SIMD kernels, the CUDA kernels and the tests'
+// references, so each formula is written exactly once. They are templates over
+// the value type: `float` on the host and the device, `xsimd::batch<float, Arch>`
+// in the SIMD kernels (erf/tanh are then found by argument-dependent lookup).
+// Being templates also keeps each SIMD instantiation a distinct symbol (see
+// simd/arch.hpp on why that matters).
 
 #include <cmath>
 
@@ -13,14 +17,18 @@
 namespace shopml::scalar {
 
 // GELU, exact form used by BERT: x * Phi(x).
-SHOPML_HOST_DEVICE inline float gelu_erf(float x) {
-  return 0.5f * x * (1.0f + std::erf(x * 0.70710678118654752440f));
+template <class T>
+SHOPML_HOST_DEVICE inline T gelu_erf(T x) {
+  using std::erf;
+  return T(0.5f) * x * (T(1.0f) + erf(x * T(0.70710678118654752440f)));
 }
 
 // GELU, tanh approximation (GPT-2, "gelu_new").
-SHOPML_HOST_DEVICE inline float gelu_tanh(float x) {
-  constexpr float k = 0.79788456080286535588f;  // sqrt(2/pi)
-  return 0.5f * x * (1.0f + std::tanh(k * (x + 0.044715f * x * x * x)));
+template <class T>
+SHOPML_HOST_DEVICE inline T gelu_tanh(T x) {
+  using std::tanh;
+  const T k(0.79788456080286535588f);  // sqrt(2/pi)
+  return T(0.5f) * x * (T(1.0f) + tanh(k * (x + T(0.044715f) * x * x * x)));
 }
 
 }  // namespace shopml::scalar

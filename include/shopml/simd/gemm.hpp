@@ -1,0 +1,325 @@
+#pragma once
+// Single-precision GEMM, C = alpha * A·op(B) + beta * C + bias, row-major.
+//
+// The classic blocked design (Goto/BLIS): for each block of KC rows of op(B),
+// op(B) is packed into panels of NR columns and A into panels of MR rows, both
+// laid out in the order the micro-kernel reads them; the micro-kernel keeps an
+// MR×NR tile of C in registers (AVX-512: 8 rows × 32 columns = 16 zmm
+// accumulators; AVX2: 6 × 16 = 12 ymm) and does one broadcast of A and one FMA
+// per register per step of k. Threads split the (row block, column chunk) tiles
+// of C; packing is shared. Every element of C is accumulated in the same order
+// whatever the thread count, so results do not depend on it.
+//
+// M = 1 is a matrix-vector product (memory bound): no packing, each thread
+// streams its share of B once.
+
+#include <cstddef>
+
+#include "shopml/parallel.hpp"
+#include "shopml/simd/arch.hpp"
+
+namespace shopml::simd {
+
+struct gemm_kernel {
+  template <class Arch>
+  void operator()(Arch, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
+                  const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,
+                  float* c, std::size_t ldc, const float* bias, int threads) const;
+};
+
+struct gemm_batched_kernel {
+  template <class Arch>
+  void operator()(Arch, bool trans_b, std::size_t batch, std::size_t m, std::size_t n,
+                  std::size_t k, float alpha, const float* a, std::size_t lda, std::size_t stride_a,
+                  const float* b, std::size_t ldb, std::size_t stride_b, float beta, float* c,
+                  std::size_t ldc, std::size_t stride_c, int threads) const;
+};
+
+namespace gemm_detail {
+
+// Register and cache blocking for one architecture.
+template <class Arch>
+struct shape {
+  static constexpr std::size_t w = width<Arch>;
+  static constexpr std::size_t nr = 2 * w;             // columns of the register tile
+  static constexpr std::size_t mr = w >= 16 ? 8 : 6;   // rows of the register tile
+  static constexpr std::size_t kc = 256;               // depth of a packed block
+  static constexpr std::size_t mc = mr * 12;           // rows of A kept in L2
+  static constexpr std::size_t nc = nr * 128;          // columns of op(B) per packed block
+};
+
+// Writes one register tile: C = alpha * acc + c_scale * C + bias, where c_scale
+// = 0 means C is not read (so NaNs in an uninitialised C do not leak in).
+template <class Arch, std::size_t Rows>
+void store_tile(const batch<Arch> (&acc)[Rows][2], float* c, std::size_t ldc, std::size_t cols,
+                float alpha, float c_scale, const float* bias) {
+  using b = batch<Arch>;
+  constexpr std::size_t w = width<Arch>;
+  const b va(alpha), vs(c_scale);
+  if (cols == 2 * w) {
+    const b bias0 = bias ? b::load_unaligned(bias) : b(0.0f);
+    const b bias1 = bias ? b::load_unaligned(bias + w) : b(0.0f);
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < Rows; ++r) {
+      float* row = c + r * ldc;
+      b v0 = xsimd::fma(va, acc[r][0], bias0), v1 = xsimd::fma(va, acc[r][1], bias1);
+      if (c_scale != 0.0f) {
+        v0 = xsimd::fma(vs, b::load_unaligned(row), v0);
+        v1 = xsimd::fma(vs, b::load_unaligned(row + w), v1);
+      }
+      v0.store_unaligned(row);
+      v1.store_unaligned(row + w);
+    }
+    return;
+  }
+  const std::size_t n0 = cols < w ? cols : w, n1 = cols - n0;
+  const b bias0 = bias ? load_partial<Arch>(bias, n0, 0.0f) : b(0.0f);
+  const b bias1 = bias && n1 ? load_partial<Arch>(bias + w, n1, 0.0f) : b(0.0f);
+  for (std::size_t r = 0; r < Rows; ++r) {
+    float* row = c + r * ldc;
+    b v0 = xsimd::fma(va, acc[r][0], bias0), v1 = xsimd::fma(va, acc[r][1], bias1);
+    if (c_scale != 0.0f) {
+      v0 = xsimd::fma(vs, load_partial<Arch>(row, n0, 0.0f), v0);
+      if (n1) v1 = xsimd::fma(vs, load_partial<Arch>(row + w, n1, 0.0f), v1);
+    }
+    store_partial<Arch>(row, n0, v0);
+    if (n1) store_partial<Arch>(row + w, n1, v1);
+  }
+}
+
+// Rows×NR tile of C from a packed A panel (kc × mr, row index fastest) and a
+// packed B panel (kc × nr).
+template <class Arch, std::size_t Rows>
+void micro_kernel(std::size_t kc, const float* ap, const float* bp, float* c, std::size_t ldc,
+                  std::size_t cols, float alpha, float c_scale, const float* bias) {
+  using b = batch<Arch>;
+  using s = shape<Arch>;
+  b acc[Rows][2];
+#pragma GCC unroll 16
+  for (std::size_t r = 0; r < Rows; ++r) acc[r][0] = acc[r][1] = b(0.0f);
+  for (std::size_t p = 0; p < kc; ++p) {
+    const b b0 = b::load_aligned(bp), b1 = b::load_aligned(bp + s::w);
+#pragma GCC unroll 16
+    for (std::size_t r = 0; r < Rows; ++r) {
+      const b ar(ap[r]);
+      acc[r][0] = xsimd::fma(ar, b0, acc[r][0]);
+      acc[r][1] = xsimd::fma(ar, b1, acc[r][1]);
+    }
+    ap += s::mr;
+    bp += s::nr;
+  }
+  store_tile<Arch, Rows>(acc, c, ldc, cols, alpha, c_scale, bias);
+}
+
+// Calls micro_kernel<Rows> with Rows = rows (1..mr) chosen at run time.
+template <class Arch, std::size_t Rows = shape<Arch>::mr>
+void micro_kernel_rows(std::size_t rows, std::size_t kc, const float* ap, const float* bp, float* c,
+                       std::size_t ldc, std::size_t cols, float alpha, float c_scale, const float* bias) {
+  if constexpr (Rows > 1) {
+    if (rows < Rows)
+      return micro_kernel_rows<Arch, Rows - 1>(rows, kc, ap, bp, c, ldc, cols, alpha, c_scale, bias);
+  }
+  micro_kernel<Arch, Rows>(kc, ap, bp, c, ldc, cols, alpha, c_scale, bias);
+}
+
+// Packs rows [0, rows) × depth [0, kc) of A into one panel: ap[p * mr + r].
+template <class Arch>
+void pack_a(const float* a, std::size_t lda, std::size_t rows, std::size_t kc, float* ap) {
+  constexpr std::size_t mr = shape<Arch>::mr;
+  for (std::size_t r = 0; r < rows; ++r)
+    for (std::size_t p = 0; p < kc; ++p) ap[p * mr + r] = a[r * lda + p];
+}
+
+// Packs columns [0, cols) × depth [0, kc) of op(B) into one panel bp[p * nr + j],
+// zero-padding columns cols..nr. `b` points at op(B)(0, 0).
+template <class Arch>
+void pack_b(bool trans_b, const float* b, std::size_t ldb, std::size_t cols, std::size_t kc, float* bp) {
+  using v = batch<Arch>;
+  constexpr std::size_t w = width<Arch>, nr = shape<Arch>::nr;
+  if (trans_b) {
+    // op(B)(p, j) = B(j, p): read each row of B contiguously.
+    for (std::size_t j = 0; j < cols; ++j)
+      for (std::size_t p = 0; p < kc; ++p) bp[p * nr + j] = b[j * ldb + p];
+    for (std::size_t j = cols; j < nr; ++j)
+      for (std::size_t p = 0; p < kc; ++p) bp[p * nr + j] = 0.0f;
+    return;
+  }
+  for (std::size_t p = 0; p < kc; ++p) {
+    const float* src = b + p * ldb;
+    float* dst = bp + p * nr;
+    if (cols == nr) {
+      v::load_unaligned(src).store_aligned(dst);
+      v::load_unaligned(src + w).store_aligned(dst + w);
+    } else {
+      const std::size_t n0 = cols < w ? cols : w;
+      load_partial<Arch>(src, n0, 0.0f).store_aligned(dst);
+      load_partial<Arch>(src + n0, cols - n0, 0.0f).store_aligned(dst + w);
+    }
+  }
+}
+
+// y = alpha * a·op(B) + beta * y + bias for a single row a (M = 1).
+template <class Arch>
+void gemv(bool trans_b, std::size_t n, std::size_t k, float alpha, const float* a, const float* b,
+          std::size_t ldb, float beta, float* y, const float* bias, int threads) {
+  using v = batch<Arch>;
+  constexpr std::size_t w = width<Arch>;
+  const std::size_t tail = k % w, body = k - tail;
+  auto finish = [&](std::size_t j, float dot) {
+    const float prior = beta == 0.0f ? 0.0f : beta * y[j];
+    y[j] = alpha * dot + prior + (bias ? bias[j] : 0.0f);
+  };
+  if (trans_b) {
+    // y_j = <a, B_j>: rows of B are contiguous. Four rows share each load of a;
+    // every row keeps one accumulator, so the sum order is the same in any group.
+    constexpr std::size_t rows = 4, chunk = 64;
+    const auto chunks = static_cast<std::ptrdiff_t>((n + chunk - 1) / chunk);
+    parallel_for(0, chunks, threads, [&](std::ptrdiff_t t) {
+      const std::size_t j0 = static_cast<std::size_t>(t) * chunk;
+      const std::size_t j1 = j0 + chunk < n ? j0 + chunk : n;
+      for (std::size_t j = j0; j < j1; j += rows) {
+        const std::size_t group = j1 - j < rows ? j1 - j : rows;
+        v acc[rows] = {v(0.0f), v(0.0f), v(0.0f), v(0.0f)};
+        for (std::size_t p = 0; p < body; p += w) {
+          const v av = v::load_unaligned(a + p);
+          for (std::size_t r = 0; r < group; ++r)
+            acc[r] = xsimd::fma(av, v::load_unaligned(b + (j + r) * ldb + p), acc[r]);
+        }
+        if (tail) {
+          const v av = load_partial<Arch>(a + body, tail, 0.0f);
+          for (std::size_t r = 0; r < group; ++r)
+            acc[r] = xsimd::fma(av, load_partial<Arch>(b + (j + r) * ldb + body, tail, 0.0f), acc[r]);
+        }
+        for (std::size_t r = 0; r < group; ++r) finish(j + r, xsimd::hadd(acc[r]));
+      }
+    });
+    return;
+  }
+  // y = sum_p a_p B(p, :): each task owns a strip of columns and walks down B.
+  constexpr std::size_t strip = 4 * w;
+  const auto strips = static_cast<std::ptrdiff_t>((n + strip - 1) / strip);
+  parallel_for(0, strips, threads, [&](std::ptrdiff_t t) {
+    const std::size_t j0 = static_cast<std::size_t>(t) * strip;
+    const std::size_t cols = n - j0 < strip ? n - j0 : strip;
+    v acc[4] = {v(0.0f), v(0.0f), v(0.0f), v(0.0f)};
+    if (cols == strip) {
+      for (std::size_t p = 0; p < k; ++p) {
+        const v ap(a[p]);
+        const float* row = b + p * ldb + j0;
+#pragma GCC unroll 4
+        for (std::size_t q = 0; q < 4; ++q) acc[q] = xsimd::fma(ap, v::load_unaligned(row + q * w), acc[q]);
+      }
+    } else {
+      for (std::size_t p = 0; p < k; ++p) {
+        const v ap(a[p]);
+        const float* row = b + p * ldb + j0;
+        for (std::size_t q = 0; q * w < cols; ++q) {
+          const std::size_t len = cols - q * w < w ? cols - q * w : w;
+          acc[q] = xsimd::fma(ap, load_partial<Arch>(row + q * w, len, 0.0f), acc[q]);
+        }
+      }
+    }
+    alignas(64) float out[strip];
+    for (std::size_t q = 0; q < 4; ++q) acc[q].store_aligned(out + q * w);
+    for (std::size_t j = 0; j < cols; ++j) finish(j0 + j, out[j]);
+  });
+}
+
+// C = beta * C + bias (k = 0: the product is empty).
+template <class Arch>
+void scale_rows(std::size_t m, std::size_t n, float beta, float* c, std::size_t ldc, const float* bias) {
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      const float prior = beta == 0.0f ? 0.0f : beta * c[i * ldc + j];
+      c[i * ldc + j] = prior + (bias ? bias[j] : 0.0f);
+    }
+}
+
+}  // namespace gemm_detail
+
+template <class Arch>
+void gemm_kernel::operator()(Arch, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
+                             float alpha, const float* a, std::size_t lda, const float* b,
+                             std::size_t ldb, float beta, float* c, std::size_t ldc,
+                             const float* bias, int threads) const {
+  using s = gemm_detail::shape<Arch>;
+  if (m == 0 || n == 0) return;
+  if (k == 0) return gemm_detail::scale_rows<Arch>(m, n, beta, c, ldc, bias);
+  if (m == 1) return gemm_detail::gemv<Arch>(trans_b, n, k, alpha, a, b, ldb, beta, c, bias, threads);
+
+  const std::size_t kc_max = k < s::kc ? k : s::kc;
+  const std::size_t nc_max = n < s::nc ? n : s::nc;
+  const std::size_t m_panels = (m + s::mr - 1) / s::mr;
+  const std::size_t nc_panels_max = (nc_max + s::nr - 1) / s::nr;
+  scratch<Arch> a_packed(m_panels * s::mr * kc_max);
+  scratch<Arch> b_packed(nc_panels_max * s::nr * kc_max);
+  float* const ap = a_packed.get();
+  float* const bp = b_packed.get();
+
+  const int nt = num_threads(threads);
+  // Tiles of C handed to threads: row blocks of mc, and when there are too few of
+  // them to keep every thread busy, column chunks too.
+  const std::size_t m_blocks = (m + s::mc - 1) / s::mc;
+  const std::size_t wanted = 2 * static_cast<std::size_t>(nt);
+  const std::size_t n_split = m_blocks >= wanted ? 1 : (wanted + m_blocks - 1) / m_blocks;
+
+#pragma omp parallel num_threads(nt) if (nt > 1)
+  for (std::size_t jc = 0; jc < n; jc += s::nc) {
+    const std::size_t nc = n - jc < s::nc ? n - jc : s::nc;
+    const std::size_t n_panels = (nc + s::nr - 1) / s::nr;
+    const std::size_t n_chunks = n_split < n_panels ? n_split : n_panels;
+    const std::size_t chunk_panels = (n_panels + n_chunks - 1) / n_chunks;
+    for (std::size_t pc = 0; pc < k; pc += s::kc) {
+      const std::size_t kc = k - pc < s::kc ? k - pc : s::kc;
+      const float c_scale = pc == 0 ? beta : 1.0f;
+      const float* block_bias = pc == 0 ? bias : nullptr;
+#pragma omp for schedule(static) nowait
+      for (std::size_t i = 0; i < m_panels; ++i) {
+        const std::size_t rows = m - i * s::mr < s::mr ? m - i * s::mr : s::mr;
+        gemm_detail::pack_a<Arch>(a + i * s::mr * lda + pc, lda, rows, kc, ap + i * s::mr * kc);
+      }
+#pragma omp for schedule(static)
+      for (std::size_t j = 0; j < n_panels; ++j) {
+        const std::size_t col = jc + j * s::nr;
+        const std::size_t cols = n - col < s::nr ? n - col : s::nr;
+        const float* origin = trans_b ? b + col * ldb + pc : b + pc * ldb + col;
+        gemm_detail::pack_b<Arch>(trans_b, origin, ldb, cols, kc, bp + j * s::nr * kc);
+      }
+#pragma omp for schedule(static)
+      for (std::size_t tile = 0; tile < m_blocks * n_chunks; ++tile) {
+        const std::size_t i0 = (tile / n_chunks) * s::mc;
+        const std::size_t i1 = i0 + s::mc < m ? i0 + s::mc : m;
+        const std::size_t j_first = (tile % n_chunks) * chunk_panels;
+        const std::size_t j_last = j_first + chunk_panels < n_panels ? j_first + chunk_panels : n_panels;
+        for (std::size_t j = j_first; j < j_last; ++j) {
+          const std::size_t col = jc + j * s::nr;
+          const std::size_t cols = n - col < s::nr ? n - col : s::nr;
+          const float* tile_bias = block_bias ? block_bias + col : nullptr;
+          for (std::size_t i = i0; i < i1; i += s::mr) {
+            const std::size_t rows = i1 - i < s::mr ? i1 - i : s::mr;
+            gemm_detail::micro_kernel_rows<Arch>(rows, kc, ap + (i / s::mr) * s::mr * kc,
+                                                 bp + j * s::nr * kc, c + i * ldc + col, ldc, cols,
+                                                 alpha, c_scale, tile_bias);
+          }
+        }
+      }
+    }
+  }
+}
+
+template <class Arch>
+void gemm_batched_kernel::operator()(Arch, bool trans_b, std::size_t batch, std::size_t m,
+                                     std::size_t n, std::size_t k, float alpha, const float* a,
+                                     std::size_t lda, std::size_t stride_a, const float* b,
+                                     std::size_t ldb, std::size_t stride_b, float beta, float* c,
+                                     std::size_t ldc, std::size_t stride_c, int threads) const {
+  if (batch == 1)
+    return gemm_kernel{}(Arch{}, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nullptr, threads);
+  parallel_for(0, static_cast<std::ptrdiff_t>(batch), threads, [&](std::ptrdiff_t t) {
+    const auto i = static_cast<std::size_t>(t);
+    gemm_kernel{}(Arch{}, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
+                  c + i * stride_c, ldc, nullptr, 1);
+  });
+}
+
+}  // namespace shopml::simd

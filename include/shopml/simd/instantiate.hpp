@@ -1,0 +1,47 @@
+#pragma once
+// The list of SIMD kernels compiled once per ISA when run-time dispatch is on
+// (cmake/ShopmlDispatch.cmake): the ISA sources instantiate them, and
+// backend/cpu.hpp declares those instantiations `extern`.
+
+#include <cstddef>
+#include <cstdint>
+
+#include "shopml/backend/kernels.hpp"
+#include "shopml/simd/dot.hpp"
+#include "shopml/simd/gelu.hpp"
+#include "shopml/simd/gemm.hpp"
+#include "shopml/simd/l2_normalize.hpp"
+#include "shopml/simd/layer_norm.hpp"
+#include "shopml/simd/softmax.hpp"
+#include "shopml/simd/topk.hpp"
+
+// X(arch, functor, return type, parameters after the Arch tag)
+#define SHOPML_SIMD_KERNEL_LIST(X, A)                                                                  \
+  X(A, dot_kernel, float, (const float*, const float*, std::size_t))                                  \
+  X(A, axpy_kernel, void, (std::size_t, float, const float*, float*))                                 \
+  X(A, gemm_kernel, void,                                                                             \
+    (bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t, const float*,    \
+     std::size_t, float, float*, std::size_t, const float*, int))                                     \
+  X(A, gemm_batched_kernel, void,                                                                     \
+    (bool, std::size_t, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,     \
+     std::size_t, const float*, std::size_t, std::size_t, float, float*, std::size_t, std::size_t,   \
+     int))                                                                                            \
+  X(A, softmax_rows_kernel, void,                                                                     \
+    (float*, std::size_t, std::size_t, std::size_t, const float*, std::size_t, int))                 \
+  X(A, layer_norm_kernel, void,                                                                       \
+    (const float*, const float*, float*, std::size_t, std::size_t, const float*, const float*, float, \
+     int))                                                                                            \
+  X(A, gelu_kernel, void, (float*, std::size_t, ::shopml::gelu_form, int))                           \
+  X(A, l2_normalize_kernel, void, (float*, std::size_t, std::size_t, int))                           \
+  X(A, topk_kernel, void, (const float*, std::size_t, std::size_t, float*, std::uint32_t*))
+
+#define SHOPML_SIMD_UNPARENTHESISE(...) __VA_ARGS__
+#define SHOPML_SIMD_INSTANTIATE_ONE(A, F, R, P) \
+  template R ::shopml::simd::F::operator()<A>(A, SHOPML_SIMD_UNPARENTHESISE P) const;
+#define SHOPML_SIMD_DECLARE_ONE(A, F, R, P) \
+  extern template R ::shopml::simd::F::operator()<A>(A, SHOPML_SIMD_UNPARENTHESISE P) const;
+
+// Explicit instantiation definitions for one architecture (in the ISA sources).
+#define SHOPML_SIMD_INSTANTIATE(A) SHOPML_SIMD_KERNEL_LIST(SHOPML_SIMD_INSTANTIATE_ONE, A)
+// Explicit instantiation declarations for one architecture (everywhere else).
+#define SHOPML_SIMD_DECLARE(A) SHOPML_SIMD_KERNEL_LIST(SHOPML_SIMD_DECLARE_ONE, A)

@@ -1,0 +1,158 @@
+// GEMM and batched GEMM against a double-precision reference: every shape edge
+// (0, 1, not multiples of the register tile, K across several packed blocks),
+// both layouts of B, alpha/beta/bias, padded leading dimensions, unaligned
+// pointers, and bitwise-equal results for 1 and 2 threads.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <vector>
+
+#include "reference.hpp"
+#include "shopml/backend/cpu.hpp"
+
+namespace {
+
+using shopml::test::random_floats;
+
+struct gemm_case {
+  std::size_t m, n, k;
+  bool trans_b;
+  float alpha, beta;
+  bool bias;
+};
+
+// Runs one case through the functor for Arch, with leading dimensions padded by
+// 3 and every matrix starting one float past an aligned address.
+template <class Arch>
+void check_gemm(const gemm_case& t, int threads) {
+  CAPTURE(t.m);
+  CAPTURE(t.n);
+  CAPTURE(t.k);
+  CAPTURE(t.trans_b);
+  CAPTURE(t.alpha);
+  CAPTURE(t.beta);
+  CAPTURE(t.bias);
+  CAPTURE(threads);
+  const std::size_t lda = t.k + 3, ldb = (t.trans_b ? t.k : t.n) + 3, ldc = t.n + 3;
+  const std::size_t b_rows = t.trans_b ? t.n : t.k;
+  const auto a = random_floats(t.m * lda + 1, 1);
+  const auto b = random_floats(b_rows * ldb + 1, 2);
+  const auto bias = random_floats(t.n + 1, 3);
+  auto c = random_floats(t.m * ldc + 1, 4);
+  const auto c0 = c;
+  const float* bias_ptr = t.bias ? bias.data() + 1 : nullptr;
+  const auto ref = shopml::test::reference_gemm(t.trans_b, t.m, t.n, t.k, t.alpha, a.data() + 1, lda,
+                                                b.data() + 1, ldb, t.beta, c0.data() + 1, ldc, bias_ptr);
+  shopml::simd::gemm_kernel{}(Arch{}, t.trans_b, t.m, t.n, t.k, t.alpha, a.data() + 1, lda, b.data() + 1,
+                              ldb, t.beta, c.data() + 1, ldc, bias_ptr, threads);
+  for (std::size_t i = 0; i < t.m; ++i) {
+    for (std::size_t j = 0; j < t.n; ++j) {
+      const double want = ref.value[i * t.n + j];
+      const double tol = 1e-6 * (ref.scale[i * t.n + j] + 1.0) * (1.0 + std::sqrt(double(t.k)));
+      REQUIRE(std::abs(c[1 + i * ldc + j] - want) <= tol);
+    }
+    // The padding between rows is never written.
+    for (std::size_t j = t.n; j < ldc && i * ldc + j + 1 < c.size(); ++j)
+      REQUIRE(c[1 + i * ldc + j] == c0[1 + i * ldc + j]);
+  }
+}
+
+const std::vector<gemm_case>& cases() {
+  static const std::vector<gemm_case> all = [] {
+    std::vector<gemm_case> v;
+    const std::size_t shapes[][3] = {{0, 5, 3},   {5, 0, 3},    {4, 5, 0},    {1, 1, 1},     {1, 37, 19},
+                                     {1, 100, 384}, {1, 130, 33}, {2, 3, 4},    {7, 33, 17},   {8, 32, 256},
+                                     {9, 31, 257}, {13, 65, 300}, {33, 47, 513}, {100, 70, 64}, {6, 16, 5}};
+    for (const auto& s : shapes)
+      for (bool trans_b : {false, true}) {
+        v.push_back({s[0], s[1], s[2], trans_b, 1.0f, 0.0f, false});
+        v.push_back({s[0], s[1], s[2], trans_b, 0.5f, 2.0f, true});
+        v.push_back({s[0], s[1], s[2], trans_b, -1.0f, 1.0f, false});
+      }
+    return v;
+  }();
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE_TEMPLATE("gemm matches a double-precision reference", Arch, SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  for (const auto& t : cases()) check_gemm<Arch>(t, 1);
+  check_gemm<Arch>({150, 200, 300, true, 1.0f, 0.0f, true}, 2);
+  check_gemm<Arch>({150, 200, 300, false, 1.0f, 1.0f, true}, 2);
+}
+
+TEST_CASE_TEMPLATE("gemm: beta = 0 never reads C, so NaN there does not leak", Arch, SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  for (std::size_t m : {1, 5, 20}) {
+    const std::size_t n = 19, k = 23;
+    const auto a = random_floats(m * k, 5), b = random_floats(k * n, 6);
+    std::vector<float> c(m * n, std::numeric_limits<float>::quiet_NaN());
+    shopml::simd::gemm_kernel{}(Arch{}, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n,
+                                nullptr, 1);
+    for (float v : c) REQUIRE(std::isfinite(v));
+  }
+}
+
+TEST_CASE_TEMPLATE("gemm: NaN and Inf in the inputs propagate like a plain sum", Arch, SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  const std::size_t m = 10, n = 40, k = 30;
+  auto a = random_floats(m * k, 7);
+  const auto b = random_floats(n * k, 8);
+  a[3 * k + 4] = std::numeric_limits<float>::quiet_NaN();  // row 3 of C becomes NaN
+  a[6 * k + 2] = std::numeric_limits<float>::infinity();   // row 6 becomes ±inf or NaN
+  std::vector<float> c(m * n);
+  shopml::simd::gemm_kernel{}(Arch{}, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n,
+                              nullptr, 1);
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      if (i == 3) REQUIRE(std::isnan(c[i * n + j]));
+      else if (i == 6) REQUIRE(!std::isfinite(c[i * n + j]));
+      else REQUIRE(std::isfinite(c[i * n + j]));
+    }
+}
+
+TEST_CASE_TEMPLATE("gemm: 1 and 2 threads give bitwise identical results", Arch, SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  for (std::size_t m : {1, 32, 301})
+    for (bool trans_b : {false, true}) {
+      const std::size_t n = 390, k = 700;
+      const auto a = random_floats(m * k, 9), b = random_floats(n * k, 10), bias = random_floats(n, 11);
+      std::vector<float> c1(m * n, 0.5f), c2(m * n, 0.5f);
+      for (auto [c, threads] : {std::pair{&c1, 1}, std::pair{&c2, 2}})
+        shopml::simd::gemm_kernel{}(Arch{}, trans_b, m, n, k, 0.7f, a.data(), k, b.data(), trans_b ? k : n, 0.3f,
+                                    c->data(), n, bias.data(), threads);
+      REQUIRE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+    }
+}
+
+TEST_CASE_TEMPLATE("gemm_batched computes each strided problem", Arch, SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  // Attention-like: 5 heads of Q·Kᵀ (trans_b) and P·V, heads interleaved in rows.
+  for (bool trans_b : {true, false})
+    for (std::size_t batch : {1, 5}) {
+      const std::size_t m = 17, n = 19, k = 8, heads = batch;
+      const std::size_t lda = heads * k, ldb = trans_b ? heads * k : heads * n, ldc = heads * n;
+      const std::size_t b_rows = trans_b ? n : k;
+      const auto a = random_floats(m * lda, 12), b = random_floats(b_rows * ldb, 13);
+      auto c = random_floats(m * ldc, 14);
+      const auto c0 = c;
+      const std::size_t stride_b = trans_b ? k : n;
+      for (int threads : {1, 2}) {
+        c = c0;
+        shopml::simd::gemm_batched_kernel{}(Arch{}, trans_b, batch, m, n, k, 1.5f, a.data(), lda, k, b.data(),
+                                            ldb, stride_b, 0.5f, c.data(), ldc, n, threads);
+        for (std::size_t h = 0; h < batch; ++h) {
+          const auto ref = shopml::test::reference_gemm(trans_b, m, n, k, 1.5f, a.data() + h * k, lda,
+                                                        b.data() + h * stride_b, ldb, 0.5f, c0.data() + h * n,
+                                                        ldc, nullptr);
+          for (std::size_t i = 0; i < m; ++i)
+            for (std::size_t j = 0; j < n; ++j)
+              REQUIRE(std::abs(c[i * ldc + h * n + j] - ref.value[i * n + j]) <= 1e-5 * (ref.scale[i * n + j] + 1));
+        }
+      }
+    }
+}
