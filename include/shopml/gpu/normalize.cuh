@@ -1,0 +1,31 @@
+#pragma once
+// Each row x / max(||x||_2, 1e-12), one block per row (kernels<cpu>::l2_normalize).
+
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstddef>
+
+#include "shopml/gpu/check.cuh"
+#include "shopml/gpu/reduce.cuh"
+
+namespace shopml::gpu {
+
+template <class Real>
+__global__ void l2_normalize_kernel(Real* x, std::size_t rows, std::size_t cols) {
+  for (std::size_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    Real* row = x + r * cols;
+    float squares = 0.0f;
+    for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) squares += row[j] * row[j];
+    const float norm = fmaxf(sqrtf(block_reduce(squares, sum_op{}, 0.0f)), 1e-12f);
+    for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) row[j] /= norm;
+  }
+}
+
+inline void l2_normalize(float* x, std::size_t rows, std::size_t cols, cudaStream_t stream) {
+  if (rows == 0 || cols == 0) return;
+  l2_normalize_kernel<<<row_grid_size(rows), row_block_size(cols), 0, stream>>>(x, rows, cols);
+  check_launch("l2_normalize_kernel");
+}
+
+}  // namespace shopml::gpu
