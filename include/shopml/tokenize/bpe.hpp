@@ -1,0 +1,242 @@
+#pragma once
+// Byte-pair encoding (GPT-2 and friends): a word starts as one symbol per char (per
+// byte for byte-level vocabularies), then the lowest-ranked adjacent pair is merged
+// until none is left, ties to the leftmost, exactly as HF's Word::merge_all. A heap
+// keeps that O(n log n) for very long words; a sharded cache remembers short words.
+
+#include <array>
+#include <cstdint>
+#include <cstdio>
+#include <mutex>
+#include <optional>
+#include <queue>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "shopml/error.hpp"
+#include "shopml/tokenize/byte_level.hpp"
+#include "shopml/tokenize/utf8.hpp"
+#include "shopml/tokenize/vocabulary.hpp"
+
+namespace shopml::tokenize {
+
+struct bpe_config {
+  std::optional<std::string> unk_token;
+  std::string continuing_subword_prefix, end_of_word_suffix;
+  bool fuse_unk = false;
+  bool byte_fallback = false;
+  bool ignore_merges = false;
+  // Symbols are bytes mapped through byte_level::byte_to_char (ByteLevel pre-tokenizer).
+  bool byte_level = false;
+};
+
+// Words already split, by content; thread-safe, bounded, never evicts (like HF's cache).
+class bpe_cache {
+ public:
+  struct piece {
+    std::uint32_t id, length;
+  };
+  static constexpr std::size_t max_word_bytes = 256;
+
+  explicit bpe_cache(std::size_t capacity = 10000) : per_shard_(capacity / shard_count + 1) {}
+  bpe_cache(const bpe_cache& other) : per_shard_(other.per_shard_) {}
+
+  bool find(std::string_view word, std::vector<piece>& out) const {
+    const shard& s = shards_[std::hash<std::string_view>{}(word) % shard_count];
+    std::shared_lock lock(s.mutex);
+    const auto it = s.map.find(word);
+    if (it == s.map.end()) return false;
+    out = it->second;
+    return true;
+  }
+  void insert(std::string_view word, const std::vector<piece>& pieces) const {
+    shard& s = shards_[std::hash<std::string_view>{}(word) % shard_count];
+    std::unique_lock lock(s.mutex);
+    if (s.map.size() < per_shard_) s.map.emplace(std::string(word), pieces);
+  }
+
+ private:
+  static constexpr std::size_t shard_count = 64;
+  struct shard {
+    mutable std::shared_mutex mutex;
+    std::unordered_map<std::string, std::vector<piece>, string_hash, std::equal_to<>> map;
+  };
+  std::size_t per_shard_;
+  mutable std::array<shard, shard_count> shards_;
+};
+
+class bpe {
+ public:
+  bpe(vocabulary vocab, const std::vector<std::pair<std::string, std::string>>& merges, bpe_config config)
+      : vocab_(std::move(vocab)), config_(std::move(config)) {
+    if (config_.unk_token) unk_id_ = vocab_.require(*config_.unk_token, "BPE unk_token");
+    const std::size_t prefix_len = config_.continuing_subword_prefix.size();
+    for (std::size_t rank = 0; rank < merges.size(); ++rank) {
+      const auto& [a, b] = merges[rank];
+      const std::string where = "BPE merge #" + std::to_string(rank) + " '" + a + " " + b + "':";
+      const std::uint32_t ida = vocab_.require(a, where + " token");
+      const std::uint32_t idb = vocab_.require(b, where + " token");
+      if (b.size() < prefix_len) throw parse_error(where + " second part is shorter than the continuing_subword_prefix");
+      const std::uint32_t merged = vocab_.require(a + b.substr(prefix_len), where + " merged token");
+      merges_.emplace(key(ida, idb), merge_info{static_cast<std::uint32_t>(rank), merged});
+    }
+    for (int b = 0; b < 256; ++b) {
+      const auto id = vocab_.token_to_id(byte_level::symbol(static_cast<unsigned char>(b)));
+      byte_ids_[b] = id ? *id : missing;
+    }
+  }
+
+  const vocabulary& vocab() const noexcept { return vocab_; }
+  const bpe_config& config() const noexcept { return config_; }
+
+  // Appends the tokens of word text[from, to) to `out`.
+  void tokenize(std::string_view text, std::uint32_t from, std::uint32_t to, std::vector<model_token>& out) const {
+    const std::string_view word = text.substr(from, to - from);
+    if (word.empty()) return;
+    thread_local std::vector<bpe_cache::piece> pieces;
+    const bool cacheable = word.size() < bpe_cache::max_word_bytes;
+    if (!(cacheable && cache_.find(word, pieces))) {
+      split_word(word, pieces);
+      if (cacheable) cache_.insert(word, pieces);
+    }
+    std::uint32_t at = from;
+    for (const auto& p : pieces) {
+      out.push_back({p.id, at, at + p.length});
+      at += p.length;
+    }
+  }
+
+ private:
+  static constexpr std::uint32_t missing = 0xFFFFFFFFu;
+  struct merge_info {
+    std::uint32_t rank, id;
+  };
+  static std::uint64_t key(std::uint32_t a, std::uint32_t b) { return (std::uint64_t{a} << 32) | b; }
+
+  struct symbol {
+    std::uint32_t id;
+    std::int32_t prev, next;
+    std::uint32_t length;  // bytes of the word; 0 once merged into its left neighbour
+  };
+
+  void add_unit(std::vector<symbol>& syms, std::string_view unit, std::size_t byte_len, bool first, bool last,
+                std::optional<std::pair<std::uint32_t, std::uint32_t>>& pending_unk) const {
+    std::uint32_t id = missing;
+    if (config_.byte_level && config_.continuing_subword_prefix.empty() && config_.end_of_word_suffix.empty()) {
+      id = byte_ids_[static_cast<unsigned char>(unit[0])];
+    } else {
+      std::string s = config_.byte_level ? byte_level::symbol(static_cast<unsigned char>(unit[0])) : std::string(unit);
+      if (!first) s.insert(0, config_.continuing_subword_prefix);
+      if (last) s += config_.end_of_word_suffix;
+      if (auto found = vocab_.token_to_id(s)) id = *found;
+      if (id == missing && config_.byte_fallback) {
+        std::vector<std::uint32_t> bytes;
+        for (unsigned char b : s) {
+          char code[8];
+          std::snprintf(code, sizeof code, "<0x%02X>", b);
+          auto fb = vocab_.token_to_id(code);
+          if (!fb) break;
+          bytes.push_back(*fb);
+        }
+        if (bytes.size() == s.size()) {
+          flush_unk(syms, pending_unk);
+          for (std::size_t k = 0; k < bytes.size(); ++k) push(syms, bytes[k], k + 1 == bytes.size() ? static_cast<std::uint32_t>(byte_len - k) : 1);
+          return;
+        }
+      }
+    }
+    if (id != missing) {
+      flush_unk(syms, pending_unk);
+      push(syms, id, static_cast<std::uint32_t>(byte_len));
+      return;
+    }
+    if (!config_.unk_token) return;  // HF drops chars it cannot represent
+    if (pending_unk && config_.fuse_unk) {
+      pending_unk->second += static_cast<std::uint32_t>(byte_len);
+    } else {
+      flush_unk(syms, pending_unk);
+      pending_unk = std::pair{unk_id_, static_cast<std::uint32_t>(byte_len)};
+    }
+  }
+
+  static void push(std::vector<symbol>& syms, std::uint32_t id, std::uint32_t length) {
+    const auto n = static_cast<std::int32_t>(syms.size());
+    syms.push_back({id, n - 1, -1, length});
+    if (n > 0) syms[n - 1].next = n;
+  }
+  static void flush_unk(std::vector<symbol>& syms, std::optional<std::pair<std::uint32_t, std::uint32_t>>& pending) {
+    if (pending) push(syms, pending->first, pending->second);
+    pending.reset();
+  }
+
+  void split_word(std::string_view word, std::vector<bpe_cache::piece>& pieces) const {
+    pieces.clear();
+    if (config_.ignore_merges) {
+      if (auto id = vocab_.token_to_id(word)) {
+        pieces.push_back({*id, static_cast<std::uint32_t>(word.size())});
+        return;
+      }
+    }
+    std::vector<symbol> syms;
+    syms.reserve(word.size());
+    std::optional<std::pair<std::uint32_t, std::uint32_t>> pending_unk;
+    for (std::size_t i = 0; i < word.size();) {
+      const std::size_t n = config_.byte_level ? 1 : utf8::sequence_length(static_cast<unsigned char>(word[i]));
+      add_unit(syms, word.substr(i, n), n, i == 0, i + n == word.size(), pending_unk);
+      i += n;
+    }
+    flush_unk(syms, pending_unk);
+    merge_all(syms);
+    for (const auto& s : syms)
+      if (s.length) pieces.push_back({s.id, s.length});
+  }
+
+  const merge_info* find_merge(std::uint32_t a, std::uint32_t b) const {
+    const auto it = merges_.find(key(a, b));
+    return it == merges_.end() ? nullptr : &it->second;
+  }
+
+  void merge_all(std::vector<symbol>& syms) const {
+    struct candidate {
+      std::uint32_t rank;
+      std::int32_t pos;
+      std::uint32_t id;
+      bool operator>(const candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
+    };
+    std::priority_queue<candidate, std::vector<candidate>, std::greater<>> queue;
+    auto consider = [&](std::int32_t pos) {
+      const std::int32_t next = syms[pos].next;
+      if (next < 0) return;
+      if (const merge_info* m = find_merge(syms[pos].id, syms[next].id)) queue.push({m->rank, pos, m->id});
+    };
+    for (std::int32_t i = 0; i + 1 < static_cast<std::int32_t>(syms.size()); ++i) consider(i);
+    while (!queue.empty()) {
+      const candidate top = queue.top();
+      queue.pop();
+      symbol& s = syms[top.pos];
+      if (s.length == 0 || s.next < 0) continue;
+      symbol& right = syms[s.next];
+      const merge_info* m = find_merge(s.id, right.id);
+      if (!m || m->id != top.id) continue;
+      s.id = top.id;
+      s.length += right.length;
+      right.length = 0;
+      s.next = right.next;
+      if (s.next >= 0) syms[s.next].prev = top.pos;
+      if (s.prev >= 0) consider(s.prev);
+      consider(top.pos);
+    }
+  }
+
+  vocabulary vocab_;
+  bpe_config config_;
+  std::uint32_t unk_id_ = 0;
+  std::unordered_map<std::uint64_t, merge_info> merges_;
+  std::array<std::uint32_t, 256> byte_ids_{};
+  bpe_cache cache_;
+};
+
+}  // namespace shopml::tokenize

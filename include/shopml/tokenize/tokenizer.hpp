@@ -1,0 +1,253 @@
+#pragma once
+// The tokenizer facade, like HF tokenizers.Tokenizer: added tokens are cut out, the
+// rest is normalized, pre-tokenized into words and split by the model; then
+// truncation, the post-processor's template and padding. encode is const and
+// thread-safe; encode_batch runs on OpenMP threads and returns the same as a loop.
+
+#include <exception>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "shopml/error.hpp"
+#include "shopml/parallel.hpp"
+#include "shopml/tokenize/tokenizer_config.hpp"
+#include "shopml/tokenize/tokenizer_json.hpp"
+#include "shopml/tokenize/utf8.hpp"
+#include "shopml/tokenize/vocab_files.hpp"
+
+namespace shopml::tokenize {
+
+class tokenizer {
+ public:
+  explicit tokenizer(tokenizer_config config) : c_(std::move(config)) {
+    if (!c_.model) throw value_error("tokenizer needs a model");
+    added_ = std::make_shared<const added_vocabulary>(c_.added_tokens, [this](const std::string& content) {
+      normalized_string s(content, 0);
+      c_.normalize(s);
+      return s.text;
+    });
+  }
+
+  // HF tokenizer.json (truncation and padding settings in it are kept, as HF does).
+  static tokenizer from_file(const std::filesystem::path& tokenizer_json) { return tokenizer(load_tokenizer_json(tokenizer_json)); }
+  static tokenizer from_json(std::string_view json_text) { return tokenizer(parse_tokenizer_json(json_text)); }
+  // BERT vocab.txt, configured as BertTokenizerFast.
+  static tokenizer from_bert_vocab(const std::filesystem::path& vocab_txt, const bert_vocab_options& options = {}) {
+    return tokenizer(bert_config_from_vocab(vocab_txt, options));
+  }
+  // GPT-2 vocab.json + merges.txt, configured as GPT2TokenizerFast.
+  static tokenizer from_gpt2_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
+                                   const gpt2_vocab_options& options = {}) {
+    return tokenizer(gpt2_config_from_files(vocab_json, merges_txt, options));
+  }
+
+  encoding encode(std::string_view text, bool add_special_tokens = true) const {
+    utf8::validate(text);
+    encoding a = encode_sequence(text, 0);
+    return finish(std::move(a), nullptr, add_special_tokens);
+  }
+
+  encoding encode(std::string_view a, std::string_view b, bool add_special_tokens = true) const {
+    utf8::validate(a, "first text");
+    utf8::validate(b, "second text");
+    encoding ea = encode_sequence(a, 0);
+    encoding eb = encode_sequence(b, 1);
+    return finish(std::move(ea), &eb, add_special_tokens);
+  }
+
+  std::vector<encoding> encode_batch(std::span<const std::string> texts, bool add_special_tokens = true, int threads = 0) const {
+    std::vector<encoding> out(texts.size());
+    run_batch(texts.size(), threads, [&](std::size_t i) { out[i] = encode(texts[i], add_special_tokens); });
+    if (c_.padding) pad_encodings(out, *c_.padding);
+    return out;
+  }
+
+  std::vector<encoding> encode_batch(std::span<const std::pair<std::string, std::string>> pairs, bool add_special_tokens = true,
+                                     int threads = 0) const {
+    std::vector<encoding> out(pairs.size());
+    run_batch(pairs.size(), threads, [&](std::size_t i) { out[i] = encode(pairs[i].first, pairs[i].second, add_special_tokens); });
+    if (c_.padding) pad_encodings(out, *c_.padding);
+    return out;
+  }
+
+  void enable_truncation(std::size_t max_length, std::size_t stride = 0,
+                         truncation_strategy strategy = truncation_strategy::longest_first,
+                         truncation_direction direction = truncation_direction::right) {
+    const std::size_t added = c_.post_process.added_tokens(false);
+    if (max_length >= added && stride >= max_length - added && max_length > 0)
+      throw value_error("truncation stride " + std::to_string(stride) + " must be smaller than max_length " +
+                        std::to_string(max_length) + " minus the " + std::to_string(added) + " special tokens");
+    c_.truncation = truncation_params{max_length, stride, strategy, direction};
+  }
+  void no_truncation() { c_.truncation.reset(); }
+  const std::optional<truncation_params>& truncation() const noexcept { return c_.truncation; }
+
+  // length unset: pad to the longest of each batch.
+  void enable_padding(std::optional<std::size_t> length = std::nullopt, padding_direction direction = padding_direction::right,
+                      std::optional<std::size_t> pad_to_multiple_of = std::nullopt, std::uint32_t pad_id = 0,
+                      std::uint32_t pad_type_id = 0, std::string pad_token = "[PAD]") {
+    c_.padding = padding_params{length, direction, pad_to_multiple_of, pad_id, pad_type_id, std::move(pad_token)};
+  }
+  void no_padding() { c_.padding.reset(); }
+  const std::optional<padding_params>& padding() const noexcept { return c_.padding; }
+
+  std::string decode(std::span<const std::uint32_t> ids, bool skip_special_tokens = true) const {
+    std::vector<std::string> tokens;
+    for (std::uint32_t id : ids) {
+      const std::string* t = id_to_token_ptr(id);
+      if (!t) continue;
+      if (skip_special_tokens && added_->is_special(id)) continue;
+      tokens.push_back(*t);
+    }
+    return decode_tokens(c_.decode, tokens);
+  }
+
+  std::optional<std::uint32_t> token_to_id(std::string_view token) const {
+    if (auto id = added_->token_to_id(token)) return id;
+    return model_vocab().token_to_id(token);
+  }
+  std::optional<std::string> id_to_token(std::uint32_t id) const {
+    const std::string* t = id_to_token_ptr(id);
+    return t ? std::optional<std::string>(*t) : std::nullopt;
+  }
+
+  // Model vocabulary plus added tokens that are not in it (HF get_vocab_size(with_added_tokens=True)).
+  std::size_t vocab_size() const {
+    std::size_t n = model_vocab().size();
+    for (const auto& t : added_->tokens())
+      if (!model_vocab().token_to_id(t.content)) ++n;
+    return n;
+  }
+
+  const tokenizer_config& config() const noexcept { return c_; }
+
+ private:
+  const vocabulary& model_vocab() const {
+    return std::visit([](const auto& m) -> const vocabulary& { return m.vocab(); }, *c_.model);
+  }
+  const std::string* id_to_token_ptr(std::uint32_t id) const {
+    if (const std::string* t = added_->id_to_token(id)) return t;
+    return model_vocab().id_to_token(id);
+  }
+
+  template <class Fn>
+  static void run_batch(std::size_t n, int threads, Fn&& fn) {
+    std::exception_ptr failure;
+    std::vector<std::exception_ptr> errors(n);
+    parallel_for(0, static_cast<std::ptrdiff_t>(n), threads, [&](std::ptrdiff_t i) {
+      try {
+        fn(static_cast<std::size_t>(i));
+      } catch (...) {
+        errors[i] = std::current_exception();
+      }
+    });
+    for (auto& e : errors)
+      if (e) std::rethrow_exception(e);
+  }
+
+  // Appends one token the model or the added vocabulary produced.
+  struct sequence_builder {
+    encoding& e;
+    const tokenizer& t;
+    std::uint32_t sequence;
+    void add(std::uint32_t id, std::pair<std::size_t, std::size_t> offsets, std::uint32_t word) {
+      e.ids.push_back(id);
+      const std::string* token = t.id_to_token_ptr(id);
+      e.tokens.push_back(token ? *token : std::string());
+      e.offsets.push_back(offsets);
+      e.word_ids.push_back(word);
+    }
+  };
+
+  void tokenize_words(const normalized_string& piece, sequence_builder& out, std::uint32_t& word) const {
+    std::vector<byte_range> words;
+    std::vector<model_token> pieces;
+    c_.pre_tokenize.split(piece, words);
+    for (const auto& w : words) {
+      pieces.clear();
+      std::visit([&](const auto& m) { m.tokenize(piece.text, w.begin, w.end, pieces); }, *c_.model);
+      for (const auto& p : pieces) out.add(p.id, piece.original_range(p.begin, p.end), word);
+      ++word;
+    }
+  }
+
+  encoding encode_sequence(std::string_view text, std::uint32_t sequence) const {
+    encoding e;
+    sequence_builder out{e, *this, sequence};
+    std::uint32_t word = 0;
+    std::vector<added_split> raw_splits, norm_splits;
+    added_->raw().split(text, added_->tokens(), raw_splits);
+    if (added_->raw().empty()) raw_splits.assign(1, {0, static_cast<std::uint32_t>(text.size()), std::nullopt});
+    for (const auto& rs : raw_splits) {
+      if (rs.id) {
+        out.add(*rs.id, {rs.begin, rs.end}, word++);
+        continue;
+      }
+      normalized_string ns(text.substr(rs.begin, rs.end - rs.begin), rs.begin);
+      c_.normalize(ns);
+      if (ns.empty()) continue;
+      if (added_->normalized().empty()) {
+        c_.pre_tokenize.prepare(ns);
+        tokenize_words(ns, out, word);
+        continue;
+      }
+      added_->normalized().split(ns.text, added_->tokens(), norm_splits);
+      for (const auto& s : norm_splits) {
+        if (s.id) {
+          out.add(*s.id, ns.original_range(s.begin, s.end), word++);
+          continue;
+        }
+        normalized_string sub;
+        sub.text = ns.text.substr(s.begin, s.end - s.begin);
+        sub.begin.assign(ns.begin.begin() + s.begin, ns.begin.begin() + s.end);
+        sub.end.assign(ns.end.begin() + s.begin, ns.end.begin() + s.end);
+        c_.pre_tokenize.prepare(sub);
+        tokenize_words(sub, out, word);
+      }
+    }
+    const std::size_t n = e.ids.size();
+    e.type_ids.assign(n, sequence);
+    e.attention_mask.assign(n, 1);
+    e.special_tokens_mask.assign(n, 0);
+    e.sequence_ids.assign(n, sequence);
+    e.char_offsets = char_offsets(text, e.offsets);
+    return e;
+  }
+
+  static std::vector<std::pair<std::size_t, std::size_t>> char_offsets(std::string_view text,
+                                                                       const std::vector<std::pair<std::size_t, std::size_t>>& bytes) {
+    if (detail::is_ascii(text)) return bytes;
+    std::vector<std::uint32_t> chars_before(text.size() + 1, 0);
+    std::uint32_t count = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      chars_before[i] = count;
+      count += (static_cast<unsigned char>(text[i]) & 0xC0) != 0x80;
+    }
+    chars_before[text.size()] = count;
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    out.reserve(bytes.size());
+    for (const auto& [b, e] : bytes) out.emplace_back(chars_before[b], chars_before[e]);
+    return out;
+  }
+
+  encoding finish(encoding a, encoding* b, bool add_special_tokens) const {
+    if (c_.truncation) {
+      truncation_params p = *c_.truncation;
+      const std::size_t added = add_special_tokens ? c_.post_process.added_tokens(b != nullptr) : 0;
+      p.max_length = p.max_length > added ? p.max_length - added : 0;
+      truncate_encodings(a, b, p);
+    }
+    encoding result = c_.post_process.process(std::move(a), b, add_special_tokens);
+    if (c_.padding) pad_encodings(std::span<encoding>(&result, 1), *c_.padding);
+    return result;
+  }
+
+  tokenizer_config c_;
+  std::shared_ptr<const added_vocabulary> added_;
+};
+
+}  // namespace shopml::tokenize
