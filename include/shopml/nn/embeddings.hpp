@@ -1,0 +1,56 @@
+#pragma once
+// BERT's input embeddings: word + position + token type, then LayerNorm. Positions
+// count from 0 in every sequence, as BertModel's default position_ids do.
+
+#include <cstddef>
+#include <string>
+
+#include "shopml/backend/kernels.hpp"
+#include "shopml/error.hpp"
+#include "shopml/nn/bert_config.hpp"
+#include "shopml/nn/bert_weights.hpp"
+#include "shopml/nn/buffer.hpp"
+#include "shopml/nn/token_batch.hpp"
+
+namespace shopml::nn {
+
+// Throws value_error naming the sequence and position of the first id the model has no
+// row for, or of a sequence longer than max_position_embeddings.
+inline void check_tokens(const token_batch& batch, const bert_config& config) {
+  for (std::size_t s = 0; s < batch.size(); ++s) {
+    const std::string at = "sequence " + std::to_string(s);
+    if (batch.length(s) > config.max_position_embeddings)
+      throw value_error(at + " has " + std::to_string(batch.length(s)) + " tokens, more than max_position_embeddings " +
+                        std::to_string(config.max_position_embeddings));
+    for (std::size_t t = batch.begin(s); t < batch.begin(s) + batch.length(s); ++t) {
+      const auto p = std::to_string(t - batch.begin(s));
+      if (batch.ids[t] < 0 || static_cast<std::size_t>(batch.ids[t]) >= config.vocab_size)
+        throw value_error(at + ", token " + p + ": id " + std::to_string(batch.ids[t]) + " is outside the vocabulary of " +
+                          std::to_string(config.vocab_size));
+      if (batch.type_ids[t] < 0 || static_cast<std::size_t>(batch.type_ids[t]) >= config.type_vocab_size)
+        throw value_error(at + ", token " + p + ": token type " + std::to_string(batch.type_ids[t]) +
+                          " is outside type_vocab_size " + std::to_string(config.type_vocab_size));
+    }
+  }
+}
+
+// out[tokens × hidden] = LayerNorm(word[id] + position[p] + token_type[type]); ids checked by check_tokens.
+template <class Backend>
+void embed(const embedding_weights<Backend>& w, const bert_config& config, const token_batch& batch, float* out,
+           int threads) {
+  using K = kernels<Backend>;
+  const std::size_t h = config.hidden_size;
+  for (std::size_t s = 0; s < batch.size(); ++s) {
+    const std::size_t first = batch.begin(s), n = batch.length(s);
+    for (std::size_t t = first; t < first + n; ++t) {
+      float* row = out + t * h;
+      buffer<Backend>::copy(row, w.word.data() + static_cast<std::size_t>(batch.ids[t]) * h, h);
+      K::axpy(h, 1.0f, w.token_type.data() + static_cast<std::size_t>(batch.type_ids[t]) * h, row);
+    }
+    K::axpy(n * h, 1.0f, w.position.data(), out + first * h);  // positions 0..n-1 are consecutive rows
+  }
+  K::layer_norm(out, nullptr, out, batch.tokens(), h, w.norm.gamma.data(), w.norm.beta.data(), config.layer_norm_eps,
+                threads);
+}
+
+}  // namespace shopml::nn

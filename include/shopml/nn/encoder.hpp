@@ -1,0 +1,61 @@
+#pragma once
+// nn::bert_encoder<Backend>: a Hugging Face BertModel (embeddings + N layers), loaded
+// from config.json + model.safetensors, returning the last hidden state. The algorithm
+// is written once against kernels<Backend>, buffer<Backend> and weight<Backend>.
+//
+//   auto bert = shopml::nn::bert_encoder<>::from_directory("all-MiniLM-L6-v2");
+//   shopml::nn::token_batch batch;
+//   batch.add(std::vector<int>{101, 7592, 102});
+//   auto hidden = bert.forward(batch);   // [3 × 384], backend memory
+
+#include <cstddef>
+#include <filesystem>
+#include <utility>
+
+#include "shopml/backend/kernels.hpp"
+#include "shopml/io/safetensors.hpp"
+#include "shopml/nn/bert_config.hpp"
+#include "shopml/nn/bert_weights.hpp"
+#include "shopml/nn/buffer.hpp"
+#include "shopml/nn/embeddings.hpp"
+#include "shopml/nn/layer.hpp"
+#include "shopml/nn/token_batch.hpp"
+
+namespace shopml::nn {
+
+template <class Backend = cpu>
+class bert_encoder {
+ public:
+  bert_encoder(bert_config config, const io::safetensors_file& file, Backend backend = {})
+      : config_(config), backend_(std::move(backend)), weights_(bert_weights<Backend>::load(file, config_, backend_)) {}
+
+  // config.json and model.safetensors of a Hugging Face model directory.
+  static bert_encoder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
+    return bert_encoder(bert_config::from_file(dir / "config.json"),
+                        io::safetensors_file::open(dir / "model.safetensors"), std::move(backend));
+  }
+
+  const bert_config& config() const { return config_; }
+  const Backend& backend() const { return backend_; }
+  std::size_t hidden_size() const { return config_.hidden_size; }
+
+  // The last hidden state [batch.tokens() × hidden] in the backend's memory. value_error
+  // for ids outside the vocabulary or sequences longer than max_position_embeddings.
+  // Thread-safe: all activations are allocated per call.
+  buffer<Backend> forward(const token_batch& batch, int threads = 0) const {
+    check_tokens(batch, config_);
+    buffer<Backend> hidden(backend_, batch.tokens() * config_.hidden_size);
+    if (batch.tokens() == 0) return hidden;
+    embed(weights_.embeddings, config_, batch, hidden.data(), threads);
+    layer_scratch<Backend> scratch(backend_, config_, batch);
+    for (const auto& layer : weights_.layers) bert_layer(layer, config_, batch, hidden.data(), scratch, threads);
+    return hidden;
+  }
+
+ private:
+  bert_config config_;
+  Backend backend_;
+  bert_weights<Backend> weights_;
+};
+
+}  // namespace shopml::nn

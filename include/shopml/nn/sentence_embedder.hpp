@@ -1,0 +1,100 @@
+#pragma once
+// The sentence-transformers module stack after tokenisation: BERT (Transformer), Pooling
+// and optional Normalize, applied to already tokenised sequences. sentence_encoder puts a
+// tokenizer in front of it; use this class directly to embed token ids.
+
+#include <Eigen/Core>
+
+#include <algorithm>
+#include <cstddef>
+#include <filesystem>
+#include <numeric>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "shopml/backend/cpu.hpp"
+#include "shopml/error.hpp"
+#include "shopml/io/sentence_transformers_config.hpp"
+#include "shopml/nn/encoder.hpp"
+#include "shopml/nn/pooling.hpp"
+#include "shopml/nn/token_batch.hpp"
+
+namespace shopml::nn {
+
+// Row-major [texts × dimension]: row i is the embedding of input i.
+using embedding_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+template <class Backend = cpu>
+class sentence_embedder {
+ public:
+  sentence_embedder(bert_encoder<Backend> bert, io::sentence_transformers_config config)
+      : bert_(std::move(bert)), config_(config) {
+    set_max_seq_length(config_.max_seq_length);
+  }
+
+  // config.json, model.safetensors and the sentence-transformers files of `dir`.
+  static sentence_embedder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
+    return sentence_embedder(bert_encoder<Backend>::from_directory(dir, std::move(backend)),
+                             io::sentence_transformers_config::from_directory(dir));
+  }
+
+  const bert_encoder<Backend>& model() const { return bert_; }
+  const io::sentence_transformers_config& config() const { return config_; }
+  std::size_t dimension() const { return config_.pooling.modes() * bert_.hidden_size(); }
+  std::size_t max_seq_length() const { return config_.max_seq_length; }
+  // Longer sequences are rejected; 0 or more than max_position_embeddings means max_position_embeddings.
+  void set_max_seq_length(std::size_t n) {
+    const std::size_t limit = bert_.config().max_position_embeddings;
+    config_.max_seq_length = n == 0 || n > limit ? limit : n;
+  }
+
+  // Embeds tokenised sequences (anything with ids, type_ids and attention_mask ranges, e.g.
+  // tokenize::encoding) in batches of `batch_size` sequences of similar length; rows come
+  // back in input order. `normalize` L2-normalises on top of the model's own Normalize
+  // module. value_error for a sequence longer than max_seq_length.
+  template <class Encoding>
+  embedding_matrix encode_tokens(std::span<const Encoding> sequences, std::size_t batch_size = 32,
+                                 bool normalize = false, int threads = 0) const {
+    if (batch_size == 0) throw value_error("sentence_embedder: batch_size must be positive");
+    const std::size_t n = sequences.size(), width = bert_.hidden_size();
+    for (std::size_t i = 0; i < n; ++i)
+      if (std::size(sequences[i].ids) > config_.max_seq_length)
+        throw value_error("sentence_embedder: sequence " + std::to_string(i) + " has " +
+                          std::to_string(std::size(sequences[i].ids)) + " tokens, more than max_seq_length " +
+                          std::to_string(config_.max_seq_length));
+    // Longest first, as sentence-transformers does: similar lengths share a batch.
+    std::vector<std::size_t> order(n);
+    std::iota(order.begin(), order.end(), std::size_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+      return std::size(sequences[a].ids) > std::size(sequences[b].ids);
+    });
+
+    embedding_matrix out(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(dimension()));
+    std::vector<float> pooled;
+    for (std::size_t first = 0; first < n; first += batch_size) {
+      const std::size_t count = std::min(batch_size, n - first);
+      token_batch batch;
+      for (std::size_t k = 0; k < count; ++k) {
+        const auto& e = sequences[order[first + k]];
+        batch.add(e.ids, e.type_ids, e.attention_mask);
+      }
+      const auto hidden = bert_.forward(batch, threads);
+      const auto host = hidden.to_host(batch.tokens() * width);
+      pooled.resize(count * dimension());
+      pool(config_.pooling, batch, std::span<const float>(host), width, pooled.data());
+      for (std::size_t k = 0; k < count; ++k)
+        std::copy_n(pooled.data() + k * dimension(), dimension(), out.row(static_cast<Eigen::Index>(order[first + k])).data());
+    }
+    if (config_.normalize || normalize)
+      kernels<cpu>::l2_normalize(out.data(), n, dimension(), threads);
+    return out;
+  }
+
+ private:
+  bert_encoder<Backend> bert_;
+  io::sentence_transformers_config config_;
+};
+
+}  // namespace shopml::nn

@@ -1,0 +1,61 @@
+// all-MiniLM-L6-v2 against sentence-transformers on real review texts (golden files by
+// scripts/golden/encoder.py): every embedding's cosine to the reference >= 0.99999 and
+// max |difference| <= 1e-4. SHOPML_ENCODER_PARITY_TEXTS=<n> checks an even subset.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <cstdio>
+#include <vector>
+
+#include "golden.hpp"
+#include "shopml/nn/sentence_embedder.hpp"
+
+namespace {
+
+struct token_ids {
+  std::vector<std::int64_t> ids, type_ids, attention_mask;
+};
+
+// Checks every row of `got` against the golden row of its text; prints the worst figures.
+void check_parity(const shopml::nn::embedding_matrix& got, const std::vector<std::size_t>& picked, const char* what) {
+  const auto golden = shopml_test::read_golden_embeddings();
+  const std::size_t dim = 384;
+  REQUIRE(golden.size() % dim == 0);
+  REQUIRE(got.cols() == static_cast<Eigen::Index>(dim));
+  double min_cos = 1.0, max_diff = 0.0;
+  for (std::size_t k = 0; k < picked.size(); ++k) {
+    const float* want = golden.data() + picked[k] * dim;
+    const float* have = got.row(static_cast<Eigen::Index>(k)).data();
+    double dot = 0, nw = 0, nh = 0, diff = 0;
+    for (std::size_t j = 0; j < dim; ++j) {
+      dot += double(want[j]) * have[j];
+      nw += double(want[j]) * want[j];
+      nh += double(have[j]) * have[j];
+      diff = std::max(diff, std::abs(double(want[j]) - have[j]));
+    }
+    const double cos = dot / std::sqrt(nw * nh);
+    CAPTURE(picked[k]);
+    CHECK(cos >= 0.99999);
+    CHECK(diff <= 1e-4);
+    min_cos = std::min(min_cos, cos);
+    max_diff = std::max(max_diff, diff);
+  }
+  std::printf("%s: %zu texts, min cosine %.9f, max abs diff %.3g\n", what, picked.size(), min_cos, max_diff);
+}
+
+}  // namespace
+
+TEST_CASE("all-MiniLM-L6-v2 from reference token ids matches sentence-transformers") {
+  const auto tokens = shopml_test::read_golden_tokens();
+  const auto inputs = shopml_test::read_golden_inputs();
+  REQUIRE(tokens.size() == inputs.size());
+  REQUIRE(tokens.size() >= 2000);
+  const auto picked = shopml_test::parity_subset(tokens.size());
+  std::vector<token_ids> sequences;
+  for (std::size_t i : picked) sequences.push_back({tokens[i], {}, {}});
+
+  const auto embedder = shopml::nn::sentence_embedder<>::from_directory(SHOPML_MODEL_DIR);
+  REQUIRE(embedder.dimension() == 384);
+  const auto got = embedder.encode_tokens(std::span<const token_ids>(sequences), 32);
+  check_parity(got, picked, "MiniLM from token ids");
+}
