@@ -14,6 +14,12 @@
 // streams its share of B once.
 
 #include <cstddef>
+#include <type_traits>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define SHOPML_X86_TRANSPOSE 1
+#endif
 
 #include "shopml/parallel.hpp"
 #include "shopml/simd/arch.hpp"
@@ -130,6 +136,62 @@ void pack_a(const float* a, std::size_t lda, std::size_t rows, std::size_t kc, f
     for (std::size_t p = 0; p < kc; ++p) ap[p * mr + r] = a[r * lda + p];
 }
 
+// dst[p * ld_dst + j] = src[j * ld_src + p] for a w × w tile. Shuffle networks
+// for AVX-512 and AVX (xsimd 8 has no transpose, and its zip_lo/zip_hi interleave
+// within 128-bit lanes on some ISAs and across the register on others); the
+// branch not taken is never instantiated, so plain builds compile no AVX code.
+template <class Arch>
+void transpose_tile(const float* src, std::size_t ld_src, float* dst, std::size_t ld_dst) {
+  constexpr std::size_t w = width<Arch>;
+#if defined(SHOPML_X86_TRANSPOSE)
+  if constexpr (std::is_base_of_v<xsimd::avx512f, Arch> && w == 16) {
+    __m512 r[16], t[16];
+    for (int i = 0; i < 16; ++i) r[i] = _mm512_loadu_ps(src + i * ld_src);
+    for (int i = 0; i < 16; i += 2) {
+      t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+      r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+      r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
+      r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+      r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
+    }
+    for (int h = 0; h < 16; h += 8)
+      for (int i = 0; i < 4; ++i) {
+        t[h + i] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0x88);
+        t[h + i + 4] = _mm512_shuffle_f32x4(r[h + i], r[h + i + 4], 0xdd);
+      }
+    for (int i = 0; i < 8; ++i) {
+      r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+      r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+    for (int i = 0; i < 16; ++i) _mm512_storeu_ps(dst + i * ld_dst, r[i]);
+    return;
+  } else if constexpr (std::is_base_of_v<xsimd::avx, Arch> && w == 8) {
+    __m256 r[8], t[8];
+    for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * ld_src);
+    for (int i = 0; i < 8; i += 2) {
+      t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+      t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+      r[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+      r[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+      r[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+      r[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    for (int i = 0; i < 4; ++i) {
+      _mm256_storeu_ps(dst + i * ld_dst, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+      _mm256_storeu_ps(dst + (i + 4) * ld_dst, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+    }
+    return;
+  }
+#endif
+  for (std::size_t j = 0; j < w; ++j)
+    for (std::size_t p = 0; p < w; ++p) dst[p * ld_dst + j] = src[j * ld_src + p];
+}
+
 // Packs columns [0, cols) × depth [0, kc) of op(B) into one panel bp[p * nr + j],
 // zero-padding columns cols..nr. `b` points at op(B)(0, 0).
 template <class Arch>
@@ -137,11 +199,17 @@ void pack_b(bool trans_b, const float* b, std::size_t ldb, std::size_t cols, std
   using v = batch<Arch>;
   constexpr std::size_t w = width<Arch>, nr = shape<Arch>::nr;
   if (trans_b) {
-    // op(B)(p, j) = B(j, p): read each row of B contiguously.
-    for (std::size_t j = 0; j < cols; ++j)
-      for (std::size_t p = 0; p < kc; ++p) bp[p * nr + j] = b[j * ldb + p];
-    for (std::size_t j = cols; j < nr; ++j)
-      for (std::size_t p = 0; p < kc; ++p) bp[p * nr + j] = 0.0f;
+    // op(B)(p, j) = B(j, p): a transpose, w × w tiles at a time.
+    std::size_t p0 = 0;
+    if (cols == nr)
+      for (; p0 + w <= kc; p0 += w) {
+        transpose_tile<Arch>(b + p0, ldb, bp + p0 * nr, nr);
+        transpose_tile<Arch>(b + w * ldb + p0, ldb, bp + p0 * nr + w, nr);
+      }
+    for (std::size_t p = p0; p < kc; ++p) {
+      for (std::size_t j = 0; j < cols; ++j) bp[p * nr + j] = b[j * ldb + p];
+      for (std::size_t j = cols; j < nr; ++j) bp[p * nr + j] = 0.0f;
+    }
     return;
   }
   for (std::size_t p = 0; p < kc; ++p) {
