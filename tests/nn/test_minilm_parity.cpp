@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "golden.hpp"
-#include "shopml/nn/sentence_embedder.hpp"
+#include "shopml/nn/sentence_encoder.hpp"
 
 namespace {
 
@@ -58,4 +58,31 @@ TEST_CASE("all-MiniLM-L6-v2 from reference token ids matches sentence-transforme
   REQUIRE(embedder.dimension() == 384);
   const auto got = embedder.encode_tokens(std::span<const token_ids>(sequences), 32);
   check_parity(got, picked, "MiniLM from token ids");
+}
+
+TEST_CASE("all-MiniLM-L6-v2 from texts (tokenizer.json) matches sentence-transformers") {
+  const auto inputs = shopml_test::read_golden_inputs();
+  REQUIRE(inputs.size() >= 2000);
+  const auto picked = shopml_test::parity_subset(inputs.size());
+  std::vector<std::string> texts;
+  for (std::size_t i : picked) texts.push_back(shopml_test::read_text(inputs[i]));
+
+  const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR);
+  CHECK(model.max_seq_length() == 256);
+  const auto tokens = shopml_test::read_golden_tokens();
+  for (std::size_t k = 0; k < picked.size(); ++k) {  // the tokenizer's part, checked on its own first
+    const auto enc = model.tokenizer().encode(texts[k]);
+    CAPTURE(picked[k]);
+    REQUIRE(std::vector<std::int64_t>(enc.ids.begin(), enc.ids.end()) == tokens[picked[k]]);
+  }
+  const auto got = model.encode(texts, 32);
+  check_parity(got, picked, "MiniLM from texts");
+
+  SUBCASE("batch size, thread count and input order do not change the result") {
+    const std::vector<std::string> few(texts.begin(), texts.begin() + std::min<std::size_t>(texts.size(), 40));
+    const auto one = model.encode(few, 1, false, 1);
+    const auto many = model.encode(few, 7, true, 2);
+    CHECK((one - many).cwiseAbs().maxCoeff() < 1e-5f);
+    CHECK((one - got.topRows(static_cast<Eigen::Index>(few.size()))).cwiseAbs().maxCoeff() < 1e-5f);
+  }
 }
