@@ -7,8 +7,8 @@
 // MR×NR tile of C in registers (AVX-512: 8 rows × 32 columns = 16 zmm
 // accumulators; AVX2: 6 × 16 = 12 ymm) and does one broadcast of A and one FMA
 // per register per step of k. Threads split the (row block, column chunk) tiles
-// of C; packing is shared. Every element of C is accumulated in the same order
-// whatever the thread count, so results do not depend on it.
+// of C, each packing what it needs. Every element of C is accumulated in the
+// same order whatever the thread count, so results do not depend on it.
 //
 // M = 1 is a matrix-vector product (memory bound): no packing, each thread
 // streams its share of B once.
@@ -51,8 +51,16 @@ struct shape {
   static constexpr std::size_t mr = w >= 16 ? 8 : 6;   // rows of the register tile
   static constexpr std::size_t kc = 256;               // depth of a packed block
   static constexpr std::size_t mc = mr * 12;           // rows of A kept in L2
-  static constexpr std::size_t nc = nr * 128;          // columns of op(B) per packed block
+  static constexpr std::size_t nc = nr * 16;           // columns of op(B) per packed block
 };
+
+// Below this many multiply-adds a second thread costs more than it saves.
+inline constexpr std::size_t parallel_min_work = std::size_t{1} << 20;
+
+template <class Arch>
+int threads_for(std::size_t work, int requested) {
+  return work < parallel_min_work ? 1 : num_threads(requested);
+}
 
 // Writes one register tile: C = alpha * acc + c_scale * C + bias, where c_scale
 // = 0 means C is not read (so NaNs in an uninitialised C do not leak in).
@@ -242,7 +250,7 @@ void gemv(bool trans_b, std::size_t n, std::size_t k, float alpha, const float* 
     // every row keeps one accumulator, so the sum order is the same in any group.
     constexpr std::size_t rows = 4, chunk = 64;
     const auto chunks = static_cast<std::ptrdiff_t>((n + chunk - 1) / chunk);
-    parallel_for(0, chunks, threads, [&](std::ptrdiff_t t) {
+    parallel_for(0, chunks, threads_for<Arch>(n * k, threads), [&](std::ptrdiff_t t) {
       const std::size_t j0 = static_cast<std::size_t>(t) * chunk;
       const std::size_t j1 = j0 + chunk < n ? j0 + chunk : n;
       for (std::size_t j = j0; j < j1; j += rows) {
@@ -266,7 +274,7 @@ void gemv(bool trans_b, std::size_t n, std::size_t k, float alpha, const float* 
   // y = sum_p a_p B(p, :): each task owns a strip of columns and walks down B.
   constexpr std::size_t strip = 4 * w;
   const auto strips = static_cast<std::ptrdiff_t>((n + strip - 1) / strip);
-  parallel_for(0, strips, threads, [&](std::ptrdiff_t t) {
+  parallel_for(0, strips, threads_for<Arch>(n * k, threads), [&](std::ptrdiff_t t) {
     const std::size_t j0 = static_cast<std::size_t>(t) * strip;
     const std::size_t cols = n - j0 < strip ? n - j0 : strip;
     v acc[4] = {v(0.0f), v(0.0f), v(0.0f), v(0.0f)};
@@ -303,6 +311,44 @@ void scale_rows(std::size_t m, std::size_t n, float beta, float* c, std::size_t 
     }
 }
 
+// The serial blocked product on rows [i_begin, i_end) × columns [j_begin,
+// j_end) of C: op(B) is packed kc × nc at a time (kept in L2), A mc × kc at a
+// time, and the micro-kernel sweeps the register tiles.
+template <class Arch>
+void blocked(bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j_begin, std::size_t j_end,
+             std::size_t k, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
+             float beta, float* c, std::size_t ldc, const float* bias) {
+  using s = shape<Arch>;
+  scratch<Arch> a_packed(s::mc * s::kc), b_packed(s::nc * s::kc);
+  float* const ap = a_packed.get();
+  float* const bp = b_packed.get();
+  for (std::size_t jc = j_begin; jc < j_end; jc += s::nc) {
+    const std::size_t nc = j_end - jc < s::nc ? j_end - jc : s::nc;
+    for (std::size_t pc = 0; pc < k; pc += s::kc) {
+      const std::size_t kc = k - pc < s::kc ? k - pc : s::kc;
+      // The first block of k applies beta and the bias; later ones accumulate.
+      const float c_scale = pc == 0 ? beta : 1.0f;
+      const float* block_bias = pc == 0 ? bias : nullptr;
+      for (std::size_t j = 0; j < nc; j += s::nr) {
+        const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
+        pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc, bp + j * kc);
+      }
+      for (std::size_t ic = i_begin; ic < i_end; ic += s::mc) {
+        const std::size_t mc = i_end - ic < s::mc ? i_end - ic : s::mc;
+        for (std::size_t i = 0; i < mc; i += s::mr)
+          pack_a<Arch>(a + (ic + i) * lda + pc, lda, mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc);
+        for (std::size_t j = 0; j < nc; j += s::nr) {
+          const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
+          for (std::size_t i = 0; i < mc; i += s::mr)
+            micro_kernel_rows<Arch>(mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc, bp + j * kc,
+                                    c + (ic + i) * ldc + col, ldc, cols, alpha, c_scale,
+                                    block_bias ? block_bias + col : nullptr);
+        }
+      }
+    }
+  }
+}
+
 }  // namespace gemm_detail
 
 template <class Arch>
@@ -315,64 +361,25 @@ void gemm_kernel::operator()(Arch, bool trans_b, std::size_t m, std::size_t n, s
   if (k == 0) return gemm_detail::scale_rows<Arch>(m, n, beta, c, ldc, bias);
   if (m == 1) return gemm_detail::gemv<Arch>(trans_b, n, k, alpha, a, b, ldb, beta, c, bias, threads);
 
-  const std::size_t kc_max = k < s::kc ? k : s::kc;
-  const std::size_t nc_max = n < s::nc ? n : s::nc;
-  const std::size_t m_panels = (m + s::mr - 1) / s::mr;
-  const std::size_t nc_panels_max = (nc_max + s::nr - 1) / s::nr;
-  scratch<Arch> a_packed(m_panels * s::mr * kc_max);
-  scratch<Arch> b_packed(nc_panels_max * s::nr * kc_max);
-  float* const ap = a_packed.get();
-  float* const bp = b_packed.get();
-
-  const int nt = num_threads(threads);
-  // Tiles of C handed to threads: row blocks of mc, and when there are too few of
-  // them to keep every thread busy, column chunks too.
+  // Each thread owns a rectangle of C (whole row blocks when there are enough,
+  // else column panels) and runs the serial blocked product on it with its own
+  // packing buffers: no barrier inside, which matters on busy machines.
+  const int nt = gemm_detail::threads_for<Arch>(m * n * k, threads);
   const std::size_t m_blocks = (m + s::mc - 1) / s::mc;
-  const std::size_t wanted = 2 * static_cast<std::size_t>(nt);
-  const std::size_t n_split = m_blocks >= wanted ? 1 : (wanted + m_blocks - 1) / m_blocks;
-
-#pragma omp parallel num_threads(nt) if (nt > 1)
-  for (std::size_t jc = 0; jc < n; jc += s::nc) {
-    const std::size_t nc = n - jc < s::nc ? n - jc : s::nc;
-    const std::size_t n_panels = (nc + s::nr - 1) / s::nr;
-    const std::size_t n_chunks = n_split < n_panels ? n_split : n_panels;
-    const std::size_t chunk_panels = (n_panels + n_chunks - 1) / n_chunks;
-    for (std::size_t pc = 0; pc < k; pc += s::kc) {
-      const std::size_t kc = k - pc < s::kc ? k - pc : s::kc;
-      const float c_scale = pc == 0 ? beta : 1.0f;
-      const float* block_bias = pc == 0 ? bias : nullptr;
-#pragma omp for schedule(static) nowait
-      for (std::size_t i = 0; i < m_panels; ++i) {
-        const std::size_t rows = m - i * s::mr < s::mr ? m - i * s::mr : s::mr;
-        gemm_detail::pack_a<Arch>(a + i * s::mr * lda + pc, lda, rows, kc, ap + i * s::mr * kc);
-      }
-#pragma omp for schedule(static)
-      for (std::size_t j = 0; j < n_panels; ++j) {
-        const std::size_t col = jc + j * s::nr;
-        const std::size_t cols = n - col < s::nr ? n - col : s::nr;
-        const float* origin = trans_b ? b + col * ldb + pc : b + pc * ldb + col;
-        gemm_detail::pack_b<Arch>(trans_b, origin, ldb, cols, kc, bp + j * s::nr * kc);
-      }
-#pragma omp for schedule(static)
-      for (std::size_t tile = 0; tile < m_blocks * n_chunks; ++tile) {
-        const std::size_t i0 = (tile / n_chunks) * s::mc;
-        const std::size_t i1 = i0 + s::mc < m ? i0 + s::mc : m;
-        const std::size_t j_first = (tile % n_chunks) * chunk_panels;
-        const std::size_t j_last = j_first + chunk_panels < n_panels ? j_first + chunk_panels : n_panels;
-        for (std::size_t j = j_first; j < j_last; ++j) {
-          const std::size_t col = jc + j * s::nr;
-          const std::size_t cols = n - col < s::nr ? n - col : s::nr;
-          const float* tile_bias = block_bias ? block_bias + col : nullptr;
-          for (std::size_t i = i0; i < i1; i += s::mr) {
-            const std::size_t rows = i1 - i < s::mr ? i1 - i : s::mr;
-            gemm_detail::micro_kernel_rows<Arch>(rows, kc, ap + (i / s::mr) * s::mr * kc,
-                                                 bp + j * s::nr * kc, c + i * ldc + col, ldc, cols,
-                                                 alpha, c_scale, tile_bias);
-          }
-        }
-      }
-    }
-  }
+  const std::size_t n_panels = (n + s::nr - 1) / s::nr;
+  const bool split_rows = m_blocks >= static_cast<std::size_t>(nt);
+  const std::size_t units = split_rows ? m_blocks : n_panels;
+  const std::size_t parts = units < static_cast<std::size_t>(nt) ? units : static_cast<std::size_t>(nt);
+  parallel_for(0, static_cast<std::ptrdiff_t>(parts), static_cast<int>(parts), [&](std::ptrdiff_t part) {
+    const std::size_t first = units * static_cast<std::size_t>(part) / parts;
+    const std::size_t last = units * (static_cast<std::size_t>(part) + 1) / parts;
+    const std::size_t unit = split_rows ? s::mc : s::nr;
+    const std::size_t begin = first * unit, end = last * unit;
+    if (split_rows)
+      gemm_detail::blocked<Arch>(trans_b, begin, end < m ? end : m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
+    else
+      gemm_detail::blocked<Arch>(trans_b, 0, m, begin, end < n ? end : n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
+  });
 }
 
 template <class Arch>
