@@ -1,0 +1,296 @@
+#pragma once
+// Item-item nearest-neighbour recommenders in the manner of implicit 0.7.3
+// (CosineRecommender, TFIDFRecommender, BM25Recommender, ItemItemRecommender):
+//
+//   auto model = recommend::bm25_recommender(/*K=*/50);   // or cosine_recommender(K), ...
+//   model.fit(user_items);                                // users × items csr_matrix
+//   auto similar = model.similar_items(item, 10);
+//   auto recs = model.recommend(user, user_items, {.N = 10});
+//   auto batch = model.recommend(users, user_items, {.N = 10});   // parallel, padded like implicit
+//   model.save("model.safetensors");  auto again = item_item_recommender::load("model.safetensors");
+//
+// recommend(): score(j) = sum over the user's items i of value(u, i) * similarity(i, j), over
+// the neighbours each item kept; the N best are returned, descending by (score, index) as
+// implicit does. Like implicit, items already liked get score 0 rather than being removed
+// when filter_already_liked_items is set, and only items reached through a neighbour are
+// candidates (a user whose items have no neighbours gets an empty list).
+// Documented behaviour on bad input: an item index outside the catalogue, a negative or
+// non-finite interaction value, N < 1 and a user_items matrix whose width is not the
+// catalogue's throw value_error / shape_error naming the offender; N larger than the number
+// of candidates returns fewer (the batch form pads with index -1 and score -FLT_MAX, as
+// implicit's _batch_call does); a user with no interactions gets an empty list.
+// recommend and similar_items are const and thread-safe (scratch space is per call).
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "shopml/error.hpp"
+#include "shopml/parallel.hpp"
+#include "shopml/recommend/interactions.hpp"
+#include "shopml/recommend/neighbours.hpp"
+#include "shopml/recommend/saved_similarity.hpp"
+#include "shopml/recommend/similarity.hpp"
+
+namespace shopml::recommend {
+
+struct recommend_options {
+  std::int32_t N = 10;
+  bool filter_already_liked_items = true;
+  std::span<const std::int32_t> filter_items{};  // never recommended
+  std::span<const std::int32_t> items{};         // when non-empty: the only candidates
+};
+
+// Many users' recommendations, row r for the r-th requested user, N columns, padded with
+// index -1 and score -FLT_MAX where a user has fewer than N.
+struct recommendation_batch {
+  std::int32_t N = 0;
+  std::vector<std::int32_t> ids;
+  std::vector<double> scores;
+
+  std::int32_t rows() const { return N == 0 ? 0 : static_cast<std::int32_t>(ids.size() / static_cast<std::size_t>(N)); }
+  std::span<const std::int32_t> ids_of(std::int32_t row) const {
+    return std::span<const std::int32_t>(ids).subspan(static_cast<std::size_t>(row) * N, static_cast<std::size_t>(N));
+  }
+  std::span<const double> scores_of(std::int32_t row) const {
+    return std::span<const double>(scores).subspan(static_cast<std::size_t>(row) * N, static_cast<std::size_t>(N));
+  }
+};
+
+// The padding score of recommendation_batch (implicit pads with -np.finfo(np.float32).max).
+inline constexpr double missing_score = -static_cast<double>(std::numeric_limits<float>::max());
+
+namespace detail {
+
+inline void check_row(std::int32_t row, std::int32_t rows, const char* what) {
+  if (row < 0 || row >= rows)
+    throw value_error(std::string(what) + " " + std::to_string(row) + " is outside 0.." + std::to_string(rows - 1));
+}
+
+// Scores a sparse row of liked items against a neighbour matrix (implicit's
+// NearestNeighboursScorer.recommend), then applies the filters.
+inline std::vector<scored> score_neighbours(const csr_matrix& neighbours, std::span<const std::int32_t> liked,
+                                            std::span<const double> values, const recommend_options& options,
+                                            sparse_accumulator<>& acc) {
+  const std::int32_t n = static_cast<std::int32_t>(neighbours.cols());
+  if (options.N < 1) throw value_error("recommend: N must be >= 1, got " + std::to_string(options.N));
+  if (liked.size() != values.size())
+    throw shape_error("recommend: " + std::to_string(liked.size()) + " items but " + std::to_string(values.size()) + " values");
+  for (std::size_t p = 0; p < liked.size(); ++p) {
+    check_row(liked[p], static_cast<std::int32_t>(neighbours.rows()), "recommend: liked index");
+    if (!std::isfinite(values[p]) || values[p] < 0.0)
+      throw value_error("recommend: value " + std::to_string(values[p]) + " for index " + std::to_string(liked[p]) +
+                        " is not a finite number >= 0");
+  }
+  for (std::int32_t i : options.filter_items) check_row(i, n, "recommend: filter_items entry");
+  for (std::int32_t i : options.items) check_row(i, n, "recommend: items entry");
+
+  std::size_t k = static_cast<std::size_t>(options.N);
+  if (!options.items.empty()) k = static_cast<std::size_t>(n);
+  else k += options.filter_items.size();
+
+  const auto* ptr = neighbours.outerIndexPtr();
+  const auto* idx = neighbours.innerIndexPtr();
+  const double* sim = neighbours.valuePtr();
+  for (std::size_t p = 0; p < liked.size(); ++p)
+    for (std::int32_t q = ptr[liked[p]]; q < ptr[liked[p] + 1]; ++q) acc.add(idx[q], sim[q] * values[p]);
+  if (options.filter_already_liked_items)
+    for (std::int32_t i : liked) acc.zero(i);
+  topk_heap top(k);
+  acc.drain([&](std::int32_t j, double s, std::int32_t) { top.push(j, s); });
+  std::vector<scored> out;
+  top.take_sorted(out);
+
+  const auto contains = [](std::span<const std::int32_t> set, std::int32_t i) {
+    return std::find(set.begin(), set.end(), i) != set.end();
+  };
+  if (!options.filter_items.empty()) {
+    std::erase_if(out, [&](const scored& s) { return contains(options.filter_items, s.index); });
+  } else if (!options.items.empty()) {
+    std::erase_if(out, [&](const scored& s) { return !contains(options.items, s.index); });
+    for (std::int32_t i : options.items)  // candidates no neighbour reached, ranked last
+      if (std::none_of(out.begin(), out.end(), [&](const scored& s) { return s.index == i; })) out.push_back({i, missing_score});
+  }
+  if (out.size() > static_cast<std::size_t>(options.N)) out.resize(static_cast<std::size_t>(options.N));
+  return out;
+}
+
+inline void check_user_items(const csr_matrix& user_items, std::int32_t n_items, const char* who) {
+  if (user_items.cols() != n_items)
+    throw shape_error(std::string(who) + ": user_items has " + std::to_string(user_items.cols()) +
+                      " columns, the model knows " + std::to_string(n_items) + " items");
+}
+
+// One user's row of a compressed CSR matrix as (indices, values).
+inline std::pair<std::span<const std::int32_t>, std::span<const double>> row_of(const csr_matrix& m, std::int32_t row) {
+  const auto begin = static_cast<std::size_t>(m.outerIndexPtr()[row]);
+  const auto end = static_cast<std::size_t>(m.outerIndexPtr()[row + 1]);
+  return {std::span<const std::int32_t>(m.innerIndexPtr() + begin, end - begin),
+          std::span<const double>(m.valuePtr() + begin, end - begin)};
+}
+
+// Runs one_user(row, accumulator) for every requested row in parallel and packs the results.
+template <class OneUser>
+recommendation_batch batch_of(std::size_t rows, std::int32_t N, std::int32_t accumulator_size, int threads,
+                              OneUser&& one_user) {
+  if (N < 1) throw value_error("recommend: N must be >= 1, got " + std::to_string(N));
+  recommendation_batch batch;
+  batch.N = N;
+  batch.ids.assign(rows * static_cast<std::size_t>(N), -1);
+  batch.scores.assign(rows * static_cast<std::size_t>(N), missing_score);
+  const int n_threads = std::min<int>(num_threads(threads), static_cast<int>(std::max<std::size_t>(rows, 1)));
+  std::vector<std::string> failure(static_cast<std::size_t>(n_threads));
+  auto work = [&](int t) {
+    sparse_accumulator<> acc(accumulator_size);
+    for (std::size_t r = static_cast<std::size_t>(t); r < rows; r += static_cast<std::size_t>(n_threads)) {
+      try {
+        const std::vector<scored> recs = one_user(r, acc);
+        for (std::size_t c = 0; c < recs.size(); ++c) {
+          batch.ids[r * N + c] = recs[c].index;
+          batch.scores[r * N + c] = recs[c].score;
+        }
+      } catch (const std::exception& e) {
+        if (failure[static_cast<std::size_t>(t)].empty()) failure[static_cast<std::size_t>(t)] = e.what();
+        return;
+      }
+    }
+  };
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(n_threads) schedule(static, 1)
+  for (int t = 0; t < n_threads; ++t) work(t);
+#else
+  for (int t = 0; t < n_threads; ++t) work(t);
+#endif
+  for (const auto& f : failure)
+    if (!f.empty()) throw value_error("batch recommend: " + f);
+  return batch;
+}
+
+}  // namespace detail
+
+class item_item_recommender {
+ public:
+  explicit item_item_recommender(similarity_options options = {}, int threads = 0)
+      : options_(options), threads_(threads) {
+    options_.validate();
+  }
+
+  // Computes the item-item similarity from a users × items matrix.
+  item_item_recommender& fit(const csr_matrix& user_items) {
+    similarity_ = item_similarity(user_items, options_, threads_);
+    return *this;
+  }
+
+  const similarity_options& options() const { return options_; }
+  // items × items, row i = i's kept neighbours (implicit's model.similarity).
+  const csr_matrix& similarity() const { return similarity_; }
+  std::int32_t n_items() const { return static_cast<std::int32_t>(similarity_.rows()); }
+  int threads() const { return threads_; }
+  void set_threads(int threads) { threads_ = threads; }
+
+  // The item's kept neighbours (itself included when kept), best first: descending score,
+  // ties by descending index. Fewer than N when fewer were kept.
+  std::vector<scored> similar_items(std::int32_t item, std::int32_t N = 10) const {
+    detail::check_row(item, n_items(), "similar_items: item");
+    if (N < 1) throw value_error("similar_items: N must be >= 1, got " + std::to_string(N));
+    std::vector<scored> out;
+    for (csr_matrix::InnerIterator it(similarity_, item); it; ++it) out.push_back({static_cast<std::int32_t>(it.index()), it.value()});
+    std::sort(out.begin(), out.end(), [](const scored& a, const scored& b) {
+      return a.score != b.score ? a.score > b.score : a.index > b.index;
+    });
+    if (out.size() > static_cast<std::size_t>(N)) out.resize(static_cast<std::size_t>(N));
+    return out;
+  }
+
+  // Recommendations for a user given by the items they interacted with (known or new user).
+  std::vector<scored> recommend(std::span<const std::int32_t> liked, std::span<const double> values,
+                                const recommend_options& options = {}) const {
+    detail::sparse_accumulator<> acc(n_items());
+    return detail::score_neighbours(similarity_, liked, values, options, acc);
+  }
+
+  // Recommendations for row `user` of a users × items matrix.
+  std::vector<scored> recommend(std::int32_t user, const csr_matrix& user_items, const recommend_options& options = {}) const {
+    detail::check_user_items(user_items, n_items(), "recommend");
+    detail::check_row(user, static_cast<std::int32_t>(user_items.rows()), "recommend: user");
+    const auto [liked, values] = detail::row_of(user_items, user);
+    return recommend(liked, values, options);
+  }
+
+  // Recommendations for many rows of user_items, in parallel (threads: 0 = the object's setting).
+  recommendation_batch recommend(std::span<const std::int32_t> users, const csr_matrix& user_items,
+                                 const recommend_options& options = {}, int threads = 0) const {
+    detail::check_user_items(user_items, n_items(), "recommend");
+    for (std::int32_t u : users) detail::check_row(u, static_cast<std::int32_t>(user_items.rows()), "recommend: user");
+    return detail::batch_of(users.size(), options.N, n_items(), threads > 0 ? threads : threads_,
+                            [&](std::size_t r, detail::sparse_accumulator<>& acc) {
+                              const auto [liked, values] = detail::row_of(user_items, users[r]);
+                              return detail::score_neighbours(similarity_, liked, values, options, acc);
+                            });
+  }
+
+  void save(const std::filesystem::path& path) const { save_similarity(path, kind, similarity_, metadata()); }
+
+  static item_item_recommender load(const std::filesystem::path& path) {
+    return from_saved(read_similarity(io::safetensors_file::open(path), kind));
+  }
+  static item_item_recommender load_bytes(std::span<const std::byte> bytes) {
+    return from_saved(read_similarity(io::safetensors_file::from_bytes(bytes, "<item_item_recommender bytes>"), kind));
+  }
+  std::vector<std::byte> to_bytes() const { return similarity_bytes(kind, similarity_, metadata()); }
+
+  static constexpr const char* kind = "shopml.item_item_recommender";
+
+ private:
+  std::map<std::string, std::string> metadata() const {
+    return {{"measure", std::string(to_string(options_.measure))}, {"K", std::to_string(options_.K)},
+            {"K1", to_exact_text(options_.K1)}, {"B", to_exact_text(options_.B)},
+            {"shrinkage", to_exact_text(options_.shrinkage)}};
+  }
+
+  static item_item_recommender from_saved(saved_similarity saved) {
+    similarity_options options;
+    options.measure = similarity_measure_from_string(saved.text("measure"));
+    options.K = static_cast<std::int32_t>(saved.integer("K", 1, std::numeric_limits<std::int32_t>::max()));
+    options.K1 = saved.number("K1");
+    options.B = saved.number("B");
+    options.shrinkage = saved.number("shrinkage");
+    try {
+      options.validate();
+    } catch (const value_error& e) {
+      throw parse_error(saved.source + ": " + e.what());
+    }
+    if (saved.matrix.rows() != saved.matrix.cols())
+      throw parse_error(saved.source + ": item similarity is " + std::to_string(saved.matrix.rows()) + " × " +
+                        std::to_string(saved.matrix.cols()) + ", not square");
+    saved.check_row_lengths(options.K);
+    item_item_recommender model(options);
+    model.similarity_ = std::move(saved.matrix);
+    return model;
+  }
+
+  similarity_options options_;
+  int threads_ = 0;
+  csr_matrix similarity_;
+};
+
+// implicit.nearest_neighbours.CosineRecommender(K).
+inline item_item_recommender cosine_recommender(std::int32_t K = 20, int threads = 0) {
+  return item_item_recommender({.measure = similarity_measure::cosine, .K = K}, threads);
+}
+// implicit.nearest_neighbours.TFIDFRecommender(K).
+inline item_item_recommender tfidf_recommender(std::int32_t K = 20, int threads = 0) {
+  return item_item_recommender({.measure = similarity_measure::tfidf, .K = K}, threads);
+}
+// implicit.nearest_neighbours.BM25Recommender(K, K1, B).
+inline item_item_recommender bm25_recommender(std::int32_t K = 20, double K1 = 1.2, double B = 0.75, int threads = 0) {
+  return item_item_recommender({.measure = similarity_measure::bm25, .K = K, .K1 = K1, .B = B}, threads);
+}
+
+}  // namespace shopml::recommend
