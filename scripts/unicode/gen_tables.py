@@ -75,8 +75,12 @@ def main():
         elif pieces == ["x", chr(c), "x"]:
             punctuation.add(c)
 
+    # The StripAccents normalizer drops every combining mark (Mn, Mc, Me); BertNormalizer's
+    # accent stripping only drops Mn (after NFD, so only chars without a decomposition matter).
     strip = N.StripAccents()
-    nonspacing = {c for c in CODE_POINTS if strip.normalize_str(chr(c)) == ""}
+    combining = {c for c in CODE_POINTS if strip.normalize_str(chr(c)) == ""}
+    bert_strip = N.BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=True, lowercase=False)
+    nonspacing = {c for c in CODE_POINTS if bert_strip.normalize_str(chr(c)) == ""}
 
     lower = N.Lowercase()
     lowercase = {c: s for c, s in per_char(lower.normalize_str).items() if s != chr(c)}
@@ -110,7 +114,8 @@ def main():
         "dropped by clean_text but assigned in UCD " + unicodedata.unidata_version:
             sum(1 for c in dropped if unicodedata.category(chr(c)) not in ("Cc", "Cf", "Cn", "Co") and c not in (0, 0xFFFD)),
         "NFD mappings differing from unicodedata": sum(1 for c in CODE_POINTS if unicodedata.normalize("NFD", chr(c)) != decomp.get(c, hangul.get(c, chr(c)))),
-        "Mn differing from unicodedata": len(nonspacing ^ {c for c in CODE_POINTS if unicodedata.category(chr(c)) == "Mn"}),
+        "Mn differing from unicodedata (decomposing chars aside)": len(nonspacing ^ {c for c in CODE_POINTS if unicodedata.category(chr(c)) == "Mn" and unicodedata.normalize("NFD", chr(c)) == chr(c)}),
+        "combining marks differing from unicodedata M*": len(combining ^ {c for c in CODE_POINTS if unicodedata.category(chr(c)).startswith("M")}),
         "whitespace differing from str.isspace": len(whitespace ^ ucd_ws),
     }
     for k, v in report.items():
@@ -144,7 +149,8 @@ def main():
         emit_ranges("clean_text_space", clean_space, "BertNormalizer clean_text turns these into ' ' (Rust char::is_whitespace)."),
         emit_ranges("whitespace", whitespace, "Rust char::is_whitespace, as BertPreTokenizer and Whitespace split on it."),
         emit_ranges("bert_punctuation", punctuation, "BertPreTokenizer punctuation: ASCII punctuation or unicode_categories P*."),
-        emit_ranges("nonspacing_mark", nonspacing, "unicode_categories Mn, removed by StripAccents."),
+        emit_ranges("nonspacing_mark", nonspacing, "Mn as BertNormalizer strips it (probed after NFD: chars that decompose are not listed)."),
+        emit_ranges("combining_mark", combining, "Mn, Mc and Me: what the StripAccents normalizer removes."),
         emit_ranges("regex_letter", letters, "oniguruma \\p{L} (GPT-2 pre-tokenizer)."),
         emit_ranges("regex_number", numbers, "oniguruma \\p{N} (GPT-2 pre-tokenizer)."),
         emit_ranges("regex_space", spaces, "oniguruma \\s (GPT-2 and Whitespace pre-tokenizers)."),

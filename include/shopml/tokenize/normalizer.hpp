@@ -125,10 +125,11 @@ inline void lowercase(normalized_string& s) {
   });
 }
 
-inline void remove_nonspacing_marks(normalized_string& s) {
+// Removes the chars having any of `marks` (nonspacing for BERT, all combining marks for StripAccents).
+inline void remove_marks(normalized_string& s, std::uint16_t marks) {
   if (is_ascii(s.text)) return;
-  s.transform([](char32_t c, std::uint32_t b, std::uint32_t e, normalized_string::writer& out) {
-    if (!(unicode::properties(c) & unicode::nonspacing_mark)) out.push(c, b, e);
+  s.transform([marks](char32_t c, std::uint32_t b, std::uint32_t e, normalized_string::writer& out) {
+    if (!(unicode::properties(c) & marks)) out.push(c, b, e);
   });
 }
 
@@ -226,14 +227,14 @@ class normalizer {
     detail::bert_clean(s, cfg, cfg.lowercase && !strip);
     if (strip) {
       detail::decompose_canonical(s);
-      detail::remove_nonspacing_marks(s);
+      detail::remove_marks(s, unicode::nonspacing_mark);
       if (cfg.lowercase) detail::lowercase(s);
     }
   }
   static void apply(const normalizers::nfd&, normalized_string& s) { detail::decompose_canonical(s); }
   static void apply(const normalizers::nfc&, normalized_string& s) { detail::compose_canonical(s); }
   static void apply(const normalizers::lowercase&, normalized_string& s) { detail::lowercase(s); }
-  static void apply(const normalizers::strip_accents&, normalized_string& s) { detail::remove_nonspacing_marks(s); }
+  static void apply(const normalizers::strip_accents&, normalized_string& s) { detail::remove_marks(s, unicode::combining_mark); }
   static void apply(const normalizers::replace& r, normalized_string& s) { detail::replace_all(s, r); }
   static void apply(const normalizers::strip& st, normalized_string& s) { detail::strip_whitespace(s, st); }
 

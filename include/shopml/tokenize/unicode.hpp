@@ -26,6 +26,7 @@ enum property : std::uint16_t {
   has_combining_class = 1 << 10,
   chinese = 1 << 11,
   regex_word = 1 << 12,
+  combining_mark = 1 << 13,
 };
 
 inline constexpr char32_t max_code_point = 0x10FFFF;
@@ -46,6 +47,7 @@ inline std::vector<std::uint16_t> build_properties() {
   mark(t, d::whitespace, whitespace);
   mark(t, d::bert_punctuation, bert_punctuation);
   mark(t, d::nonspacing_mark, nonspacing_mark);
+  mark(t, d::combining_mark, combining_mark);
   mark(t, d::regex_letter, regex_letter);
   mark(t, d::regex_number, regex_number);
   mark(t, d::regex_space, regex_space);

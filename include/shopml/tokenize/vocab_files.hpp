@@ -60,6 +60,9 @@ inline tokenizer_config bert_config_from_vocab(const std::filesystem::path& voca
 
 struct gpt2_vocab_options {
   bool add_prefix_space = false;
+  // transformers' GPT2TokenizerFast post-processes with a plain template ($A, $B:1),
+  // so offsets keep their leading 'Ġ'; true uses ByteLevel(trim_offsets) instead.
+  bool byte_level_post_processor = false;
   bool trim_offsets = true;
   std::string special_token = "<|endoftext|>";
 };
@@ -85,10 +88,19 @@ inline tokenizer_config gpt2_config_from_files(const std::filesystem::path& voca
     model["merges"].push_back(line);
   }
   nlohmann::json byte_level{{"type", "ByteLevel"}, {"add_prefix_space", o.add_prefix_space}, {"trim_offsets", o.trim_offsets}, {"use_regex", true}};
-  nlohmann::json root{{"model", model}, {"pre_tokenizer", byte_level}, {"post_processor", byte_level}, {"decoder", byte_level},
-                      {"normalizer", nullptr}, {"added_tokens", nlohmann::json::array()}};
+  auto sequence = [](const char* id, int type) { return nlohmann::json{{"Sequence", {{"id", id}, {"type_id", type}}}}; };
+  nlohmann::json plain_template{{"type", "TemplateProcessing"},
+                                {"single", {sequence("A", 0)}},
+                                {"pair", {sequence("A", 0), sequence("B", 1)}},
+                                {"special_tokens", nlohmann::json::object()}};
+  nlohmann::json root{{"model", model},
+                      {"pre_tokenizer", byte_level},
+                      {"post_processor", o.byte_level_post_processor ? byte_level : plain_template},
+                      {"decoder", byte_level},
+                      {"normalizer", nullptr},
+                      {"added_tokens", nlohmann::json::array()}};
   if (auto it = vocab_root.find(o.special_token); it != vocab_root.end())
-    root["added_tokens"].push_back({{"id", *it}, {"content", o.special_token}, {"special", true}, {"normalized", true},
+    root["added_tokens"].push_back({{"id", *it}, {"content", o.special_token}, {"special", true}, {"normalized", false},
                                     {"single_word", false}, {"lstrip", false}, {"rstrip", false}});
   return parse_tokenizer_json(root.dump(), vocab_json.string());
 }
