@@ -48,6 +48,21 @@ def load_dataset(name):
     raise SystemExit(f"unknown dataset {name!r} (shopping, english)")
 
 
+_MODEL = None
+
+
+def encode(texts):
+    """float32 [len(texts), 384] sentence embeddings (mean pooling, L2-normalised)."""
+    global _MODEL
+    if _MODEL is None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+        torch.set_num_threads(int(os.environ.get("SHOPML_EMBED_THREADS", "2")))
+        _MODEL = SentenceTransformer(str(MODEL), device="cpu")
+    vectors = _MODEL.encode(list(texts), batch_size=64, convert_to_numpy=True, show_progress_bar=False)
+    return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
 def embed(name):
     """Writes the cached embeddings + labels of one dataset; returns the .npy path."""
     out = CACHE / f"{name}.minilm.npy"
@@ -57,17 +72,11 @@ def embed(name):
         (CACHE / f"{name}.{task}.txt").write_text("\n".join(labels) + "\n", encoding="utf-8")
     if out.exists() and np.load(out, mmap_mode="r").shape[0] == len(texts):
         return out
-    import torch
-    from sentence_transformers import SentenceTransformer
-    torch.set_num_threads(int(os.environ.get("SHOPML_EMBED_THREADS", "2")))
-    model = SentenceTransformer(str(MODEL), device="cpu")
     parts = []
     for start in range(0, len(texts), CHUNK):
         part = CACHE / f"{name}.minilm.part{start // CHUNK:04d}.npy"
         if not part.exists():
-            vectors = model.encode(texts[start:start + CHUNK], batch_size=64,
-                                   convert_to_numpy=True, show_progress_bar=False)
-            np.save(part, vectors.astype(np.float32))
+            np.save(part, encode(texts[start:start + CHUNK]))
             print(f"{name}: {min(start + CHUNK, len(texts))}/{len(texts)}", flush=True)
         parts.append(part)
     matrix = np.concatenate([np.load(p) for p in parts])

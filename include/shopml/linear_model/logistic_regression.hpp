@@ -155,7 +155,13 @@ class logistic_regression {
     state.coef = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>(theta.data(), rows, d)
                      .template cast<Scalar>();
     state.intercept = Eigen::Vector<Scalar, Eigen::Dynamic>::Zero(rows);
-    if (params_.fit_intercept) state.intercept = theta.tail(rows).template cast<Scalar>();
+    if (params_.fit_intercept) {
+      Eigen::VectorXd b = theta.tail(rows);
+      // Softmax ignores a common shift of the intercepts; sklearn's stay zero-sum (their
+      // gradient sums to zero from a zero start). Centre them so rounding drift cannot move them.
+      if (rows > 1) b.array() -= b.mean();
+      state.intercept = b.template cast<Scalar>();
+    }
     state.n_iter = res.n_iter;
     state.converged = res.converged();
     status_ = res.status;
