@@ -64,7 +64,7 @@ const std::vector<gemm_case>& cases() {
     std::vector<gemm_case> v;
     const std::size_t shapes[][3] = {{0, 5, 3},   {5, 0, 3},    {4, 5, 0},    {1, 1, 1},     {1, 37, 19},
                                      {1, 100, 384}, {1, 130, 33}, {2, 3, 4},    {7, 33, 17},   {8, 32, 256},
-                                     {9, 31, 257}, {13, 65, 300}, {33, 47, 513}, {100, 70, 64}, {6, 16, 5}};
+                                     {9, 31, 257}, {13, 65, 300}, {33, 47, 513}, {100, 70, 64}, {6, 16, 5},    {3, 33, 1600}, {20, 70, 3100}};
     for (const auto& s : shapes)
       for (bool trans_b : {false, true}) {
         v.push_back({s[0], s[1], s[2], trans_b, 1.0f, 0.0f, false});
@@ -119,7 +119,7 @@ TEST_CASE_TEMPLATE("gemm: 1 and 2 threads give bitwise identical results", Arch,
   SHOPML_REQUIRE_CPU(Arch);
   for (std::size_t m : {1, 32, 301})
     for (bool trans_b : {false, true}) {
-      const std::size_t n = 390, k = 700;
+      const std::size_t n = 390, k = 1700;
       const auto a = random_floats(m * k, 9), b = random_floats(n * k, 10), bias = random_floats(n, 11);
       std::vector<float> c1(m * n, 0.5f), c2(m * n, 0.5f);
       for (auto [c, threads] : {std::pair{&c1, 1}, std::pair{&c2, 2}})

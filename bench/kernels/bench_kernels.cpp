@@ -1,0 +1,171 @@
+// Micro-benchmarks of kernels<cpu>, the path the components take (run-time
+// dispatched when built with shopml_enable_cpu_dispatch). Rates: GFLOP/s for
+// GEMM, bytes/s for the memory-bound kernels, items/s for GELU and top-k.
+// OpenMP kernels take a thread count as the last argument and use real time.
+//
+//   bench_kernels --benchmark_out=kernels.json --benchmark_out_format=json
+//   bench/compare.py before.json after.json --png ratios.png
+#include <benchmark/benchmark.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "shopml/shopml.hpp"
+
+namespace {
+
+using K = shopml::kernels<shopml::cpu>;
+
+std::vector<float> random_floats(std::size_t n, float lo = -1.0f, float hi = 1.0f) {
+  std::mt19937 gen(42);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(n);
+  for (auto& x : v) x = dist(gen);
+  return v;
+}
+
+const bool context_added = [] {
+  benchmark::AddCustomContext("shopml_version", shopml::version_string);
+  benchmark::AddCustomContext("shopml_simd_arch", shopml::simd::active_arch_name());
+  benchmark::AddCustomContext("shopml_default_threads", std::to_string(shopml::num_threads()));
+  return true;
+}();
+
+benchmark::Counter per_second(double amount) {
+  return benchmark::Counter(amount, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+}
+
+void BM_dot(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto x = random_floats(n), y = random_floats(n);
+  for (auto _ : state) benchmark::DoNotOptimize(K::dot(x.data(), y.data(), n));
+  state.counters["bytes/s"] = per_second(2.0 * n * sizeof(float));
+}
+BENCHMARK(BM_dot)->Arg(384)->Arg(4096)->Arg(1 << 20);
+
+void BM_axpy(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0));
+  const auto x = random_floats(n);
+  auto y = random_floats(n);
+  for (auto _ : state) {
+    K::axpy(n, 1e-3f, x.data(), y.data());
+    benchmark::ClobberMemory();
+  }
+  state.counters["bytes/s"] = per_second(3.0 * n * sizeof(float));
+}
+BENCHMARK(BM_axpy)->Arg(384)->Arg(4096)->Arg(1 << 20);
+
+// Args: M, N, K, trans_b, threads. nn.Linear shapes of MiniLM (384 ↔ 1536).
+void BM_gemm(benchmark::State& state) {
+  const auto m = static_cast<std::size_t>(state.range(0)), n = static_cast<std::size_t>(state.range(1)),
+             k = static_cast<std::size_t>(state.range(2));
+  const bool trans_b = state.range(3) != 0;
+  const int threads = static_cast<int>(state.range(4));
+  const auto a = random_floats(m * k), b = random_floats(k * n), bias = random_floats(n);
+  std::vector<float> c(m * n);
+  for (auto _ : state) {
+    K::gemm(trans_b, m, n, k, 1.0f, a.data(), k, b.data(), trans_b ? k : n, 0.0f, c.data(), n, bias.data(), threads);
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = per_second(2.0 * double(m) * double(n) * double(k) * 1e-9);
+}
+BENCHMARK(BM_gemm)
+    ->ArgNames({"M", "N", "K", "trans_b", "threads"})
+    ->ArgsProduct({{1, 32, 128, 4096}, {384, 1536}, {384, 1536}, {1, 0}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+// Attention of one 128-token sequence, 12 heads of 32: scores = Q·Kᵀ, context = P·V.
+void BM_gemm_batched_attention(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const std::size_t seq = 128, heads = 12, dim = 32, hidden = heads * dim;
+  const auto qkv = random_floats(seq * hidden * 3);
+  std::vector<float> scores(heads * seq * seq), context(seq * hidden);
+  for (auto _ : state) {
+    K::gemm_batched(true, heads, seq, seq, dim, 0.17f, qkv.data(), 3 * hidden, dim, qkv.data() + hidden, 3 * hidden,
+                    dim, 0.0f, scores.data(), seq, seq * seq, threads);
+    K::gemm_batched(false, heads, seq, dim, seq, 1.0f, scores.data(), seq, seq * seq, qkv.data() + 2 * hidden,
+                    3 * hidden, dim, 0.0f, context.data(), hidden, dim, threads);
+    benchmark::ClobberMemory();
+  }
+  state.counters["GFLOP/s"] = per_second(2.0 * 2.0 * heads * seq * seq * dim * 1e-9);
+}
+BENCHMARK(BM_gemm_batched_attention)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+// 12 heads × 128 queries × 128 keys, with the padding mask of the sequence.
+void BM_softmax_rows(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const std::size_t rows = 12 * 128, cols = 128;
+  const auto x0 = random_floats(rows * cols, -10.0f, 10.0f);
+  std::vector<float> mask(cols, 0.0f);
+  for (std::size_t j = 100; j < cols; ++j) mask[j] = -1e30f;
+  auto x = x0;
+  for (auto _ : state) {
+    K::softmax_rows(x.data(), rows, cols, cols, mask.data(), rows, threads);
+    benchmark::ClobberMemory();
+  }
+  state.counters["bytes/s"] = per_second(2.0 * rows * cols * sizeof(float));
+}
+BENCHMARK(BM_softmax_rows)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+void BM_layer_norm_residual(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const std::size_t rows = 128, cols = 384;
+  const auto x = random_floats(rows * cols), res = random_floats(rows * cols);
+  const auto gamma = random_floats(cols), beta = random_floats(cols);
+  std::vector<float> y(rows * cols);
+  for (auto _ : state) {
+    K::layer_norm(x.data(), res.data(), y.data(), rows, cols, gamma.data(), beta.data(), 1e-12f, threads);
+    benchmark::ClobberMemory();
+  }
+  state.counters["bytes/s"] = per_second(3.0 * rows * cols * sizeof(float));
+}
+BENCHMARK(BM_layer_norm_residual)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+// Args: form (0 erf, 1 tanh), threads. The intermediate activation of MiniLM: 128 × 1536.
+void BM_gelu(benchmark::State& state) {
+  const auto form = state.range(0) == 0 ? shopml::gelu_form::erf : shopml::gelu_form::tanh;
+  const int threads = static_cast<int>(state.range(1));
+  const std::size_t n = 128 * 1536;
+  const auto x0 = random_floats(n, -4.0f, 4.0f);
+  auto x = x0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    x = x0;  // GELU is not idempotent: keep the inputs in range
+    state.ResumeTiming();
+    K::gelu(x.data(), n, form, threads);
+    benchmark::ClobberMemory();
+  }
+  state.counters["items/s"] = per_second(double(n));
+}
+BENCHMARK(BM_gelu)->ArgNames({"erf0_tanh1", "threads"})->ArgsProduct({{0, 1}, {1, 2}})->UseRealTime();
+
+void BM_l2_normalize(benchmark::State& state) {
+  const int threads = static_cast<int>(state.range(0));
+  const std::size_t rows = 10000, cols = 384;
+  auto x = random_floats(rows * cols);
+  for (auto _ : state) {
+    K::l2_normalize(x.data(), rows, cols, threads);
+    benchmark::ClobberMemory();
+  }
+  state.counters["bytes/s"] = per_second(2.0 * rows * cols * sizeof(float));
+}
+BENCHMARK(BM_l2_normalize)->ArgName("threads")->Arg(1)->Arg(2)->UseRealTime();
+
+// Args: n, k. Scores of a catalogue, the best k for one user.
+void BM_topk(benchmark::State& state) {
+  const auto n = static_cast<std::size_t>(state.range(0)), k = static_cast<std::size_t>(state.range(1));
+  const auto x = random_floats(n);
+  std::vector<float> values(k);
+  std::vector<std::uint32_t> indices(k);
+  for (auto _ : state) {
+    K::topk(x.data(), n, k, values.data(), indices.data());
+    benchmark::DoNotOptimize(values.data());
+  }
+  state.counters["items/s"] = per_second(double(n));
+}
+BENCHMARK(BM_topk)->ArgNames({"n", "k"})->ArgsProduct({{10000, 1000000}, {10, 100}});
+
+}  // namespace
