@@ -73,21 +73,27 @@ inline void check_row(std::int32_t row, std::int32_t rows, const char* what) {
     throw value_error(std::string(what) + " " + std::to_string(row) + " is outside 0.." + std::to_string(rows - 1));
 }
 
-// Scores a sparse row of liked items against a neighbour matrix (implicit's
-// NearestNeighboursScorer.recommend), then applies the filters.
-inline std::vector<scored> score_neighbours(const csr_matrix& neighbours, std::span<const std::int32_t> liked,
-                                            std::span<const double> values, const recommend_options& options,
-                                            sparse_accumulator<>& acc) {
-  const std::int32_t n = static_cast<std::int32_t>(neighbours.cols());
-  if (options.N < 1) throw value_error("recommend: N must be >= 1, got " + std::to_string(options.N));
+// A user's interactions as (item indices, values): checked against the catalogue size.
+inline void check_liked(std::span<const std::int32_t> liked, std::span<const double> values, std::int32_t n_items) {
   if (liked.size() != values.size())
     throw shape_error("recommend: " + std::to_string(liked.size()) + " items but " + std::to_string(values.size()) + " values");
   for (std::size_t p = 0; p < liked.size(); ++p) {
-    check_row(liked[p], static_cast<std::int32_t>(neighbours.rows()), "recommend: liked index");
+    check_row(liked[p], n_items, "recommend: liked index");
     if (!std::isfinite(values[p]) || values[p] < 0.0)
       throw value_error("recommend: value " + std::to_string(values[p]) + " for index " + std::to_string(liked[p]) +
                         " is not a finite number >= 0");
   }
+}
+
+// implicit's NearestNeighboursScorer.recommend, then the filters: score(j) = sum over p of
+// weights[p] * rows(sources[p], j); the `own` items get score 0 when filtering liked items.
+// (Item-item: sources = the user's items, weights = their values, own = the same items.
+// User-user: sources = similar users, weights = similarities, rows = their interactions.)
+inline std::vector<scored> score_neighbours(const csr_matrix& rows, std::span<const std::int32_t> sources,
+                                            std::span<const double> weights, std::span<const std::int32_t> own,
+                                            const recommend_options& options, sparse_accumulator<>& acc) {
+  const std::int32_t n = static_cast<std::int32_t>(rows.cols());
+  if (options.N < 1) throw value_error("recommend: N must be >= 1, got " + std::to_string(options.N));
   for (std::int32_t i : options.filter_items) check_row(i, n, "recommend: filter_items entry");
   for (std::int32_t i : options.items) check_row(i, n, "recommend: items entry");
 
@@ -95,13 +101,13 @@ inline std::vector<scored> score_neighbours(const csr_matrix& neighbours, std::s
   if (!options.items.empty()) k = static_cast<std::size_t>(n);
   else k += options.filter_items.size();
 
-  const auto* ptr = neighbours.outerIndexPtr();
-  const auto* idx = neighbours.innerIndexPtr();
-  const double* sim = neighbours.valuePtr();
-  for (std::size_t p = 0; p < liked.size(); ++p)
-    for (std::int32_t q = ptr[liked[p]]; q < ptr[liked[p] + 1]; ++q) acc.add(idx[q], sim[q] * values[p]);
+  const auto* ptr = rows.outerIndexPtr();
+  const auto* idx = rows.innerIndexPtr();
+  const double* val = rows.valuePtr();
+  for (std::size_t p = 0; p < sources.size(); ++p)
+    for (std::int32_t q = ptr[sources[p]]; q < ptr[sources[p] + 1]; ++q) acc.add(idx[q], val[q] * weights[p]);
   if (options.filter_already_liked_items)
-    for (std::int32_t i : liked) acc.zero(i);
+    for (std::int32_t i : own) acc.zero(i);
   topk_heap top(k);
   acc.drain([&](std::int32_t j, double s, std::int32_t) { top.push(j, s); });
   std::vector<scored> out;
@@ -211,8 +217,9 @@ class item_item_recommender {
   // Recommendations for a user given by the items they interacted with (known or new user).
   std::vector<scored> recommend(std::span<const std::int32_t> liked, std::span<const double> values,
                                 const recommend_options& options = {}) const {
+    detail::check_liked(liked, values, n_items());
     detail::sparse_accumulator<> acc(n_items());
-    return detail::score_neighbours(similarity_, liked, values, options, acc);
+    return detail::score_neighbours(similarity_, liked, values, liked, options, acc);
   }
 
   // Recommendations for row `user` of a users × items matrix.
@@ -231,7 +238,8 @@ class item_item_recommender {
     return detail::batch_of(users.size(), options.N, n_items(), threads > 0 ? threads : threads_,
                             [&](std::size_t r, detail::sparse_accumulator<>& acc) {
                               const auto [liked, values] = detail::row_of(user_items, users[r]);
-                              return detail::score_neighbours(similarity_, liked, values, options, acc);
+                              detail::check_liked(liked, values, n_items());
+                              return detail::score_neighbours(similarity_, liked, values, liked, options, acc);
                             });
   }
 

@@ -1,0 +1,218 @@
+#pragma once
+// Exact (brute-force) k-nearest-neighbour search over dense float32 embeddings, by cosine
+// similarity or inner product, for batches of queries:
+//
+//   recommend::embedding_index<> index(vectors, /*dim=*/384, embedding_metric::cosine);
+//   recommend::knn_result hits = index.search(queries, /*k=*/10);   // hits.ids_of(q), hits.scores_of(q)
+//
+// The database is cut into blocks of rows; each thread takes a contiguous share of blocks
+// and, for every block, scores all queries against it (one gemm with transposed B through
+// kernels<Backend>, so the block is read from memory once per batch, not once per query),
+// keeps each query's k best of the block with kernels<Backend>::topk and merges them into its
+// running k best. One or two queries are scored with dot products instead of a gemm: that
+// case is a pure memory stream. Results: per query, descending score, ties by lower row.
+//
+// Bad input: a dimension of 0, a vector count not a multiple of dim, non-finite values
+// (value_error naming the row), k = 0; k larger than the index returns every row.
+// Cosine rows of zero norm score 0 against everything. search() is const and thread-safe.
+// The algorithm is written against kernels<Backend> on host memory; only the CPU backend
+// is instantiated and tested.
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "shopml/backend/cpu.hpp"
+#include "shopml/backend/kernels.hpp"
+#include "shopml/backend/tags.hpp"
+#include "shopml/error.hpp"
+#include "shopml/parallel.hpp"
+
+namespace shopml::recommend {
+
+enum class embedding_metric { cosine, inner_product };
+
+// k nearest rows for each of `queries` queries, row-major queries × k.
+struct knn_result {
+  std::size_t k = 0;
+  std::vector<std::int32_t> ids;
+  std::vector<float> scores;
+
+  std::size_t queries() const { return k == 0 ? 0 : ids.size() / k; }
+  std::span<const std::int32_t> ids_of(std::size_t q) const { return std::span<const std::int32_t>(ids).subspan(q * k, k); }
+  std::span<const float> scores_of(std::size_t q) const { return std::span<const float>(scores).subspan(q * k, k); }
+};
+
+namespace detail {
+
+// The k best (score, row) pairs seen, best = higher score, then lower row; worst on top.
+class best_rows {
+ public:
+  explicit best_rows(std::size_t k = 0) : k_(k) { heap_.reserve(k); }
+
+  static bool better(const std::pair<float, std::int32_t>& a, const std::pair<float, std::int32_t>& b) {
+    return a.first > b.first || (a.first == b.first && a.second < b.second);
+  }
+  // The score a candidate must beat (ties aside) to get in, -inf while not full.
+  float floor() const { return heap_.size() < k_ ? -INFINITY : heap_.front().first; }
+
+  void push(float score, std::int32_t row) {
+    const std::pair<float, std::int32_t> e{score, row};
+    if (heap_.size() < k_) {
+      heap_.push_back(e);
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    } else if (k_ > 0 && better(e, heap_.front())) {
+      std::pop_heap(heap_.begin(), heap_.end(), better);
+      heap_.back() = e;
+      std::push_heap(heap_.begin(), heap_.end(), better);
+    }
+  }
+  void merge(const best_rows& other) {
+    for (const auto& [score, row] : other.heap_) push(score, row);
+  }
+  // Best first; pads with (-1, -inf) up to k.
+  void write(std::int32_t* ids, float* scores) {
+    std::sort(heap_.begin(), heap_.end(), better);
+    for (std::size_t i = 0; i < k_; ++i) {
+      ids[i] = i < heap_.size() ? heap_[i].second : -1;
+      scores[i] = i < heap_.size() ? heap_[i].first : -INFINITY;
+    }
+  }
+
+ private:
+  std::size_t k_;
+  std::vector<std::pair<float, std::int32_t>> heap_;
+};
+
+}  // namespace detail
+
+template <class Backend = cpu>
+class embedding_index {
+  using K = kernels<Backend>;
+
+ public:
+  // Rows of the database: block_rows at a time are scored against a batch of queries.
+  static constexpr std::size_t block_rows = 256;
+  // Queries scored together against a block (bounds the score tile to 256 KB).
+  static constexpr std::size_t query_block = 256;
+
+  // Copies `vectors` (rows × dim, row-major).
+  embedding_index(std::span<const float> vectors, std::size_t dim, embedding_metric metric = embedding_metric::cosine,
+                  int threads = 0)
+      : embedding_index(std::vector<float>(vectors.begin(), vectors.end()), dim, metric, threads) {}
+
+  // Takes `vectors` over (no copy: large catalogues are gigabytes).
+  embedding_index(std::vector<float>&& vectors, std::size_t dim, embedding_metric metric = embedding_metric::cosine,
+                  int threads = 0)
+      : dim_(dim), metric_(metric), threads_(threads), data_(std::move(vectors)) {
+    if (dim == 0) throw value_error("embedding_index: dim must be > 0");
+    if (data_.size() % dim != 0)
+      throw shape_error("embedding_index: " + std::to_string(data_.size()) + " values are not rows of dim " + std::to_string(dim));
+    rows_ = data_.size() / dim;
+    if (rows_ > static_cast<std::size_t>(INT32_MAX)) throw value_error("embedding_index: more than 2^31-1 rows");
+    check_finite(data_, "embedding_index: row ");
+    if (metric_ == embedding_metric::cosine) K::l2_normalize(data_.data(), rows_, dim_, threads_);
+  }
+
+  std::size_t size() const { return rows_; }
+  std::size_t dim() const { return dim_; }
+  embedding_metric metric() const { return metric_; }
+  // Row i as stored (unit length for cosine).
+  std::span<const float> row(std::size_t i) const {
+    if (i >= rows_) throw value_error("embedding_index: row " + std::to_string(i) + " is outside 0.." + std::to_string(rows_));
+    return std::span<const float>(data_).subspan(i * dim_, dim_);
+  }
+  // Similarity of two stored rows.
+  float score(std::size_t i, std::size_t j) const { return K::dot(row(i).data(), row(j).data(), dim_); }
+
+  // The k best rows for each query (row-major queries × dim).
+  knn_result search(std::span<const float> queries, std::size_t k, int threads = 0) const {
+    if (k == 0) throw value_error("embedding_index::search: k must be >= 1");
+    if (queries.size() % dim_ != 0)
+      throw shape_error("embedding_index::search: " + std::to_string(queries.size()) + " query values are not rows of dim " +
+                        std::to_string(dim_));
+    check_finite(queries, "embedding_index::search: query ");
+    const std::size_t n_queries = queries.size() / dim_;
+    k = std::min(k, rows_);
+    knn_result result;
+    result.k = k;
+    result.ids.assign(n_queries * k, -1);
+    result.scores.assign(n_queries * k, -INFINITY);
+    if (n_queries == 0 || k == 0) return result;
+
+    std::vector<float> q(queries.begin(), queries.end());
+    if (metric_ == embedding_metric::cosine) K::l2_normalize(q.data(), n_queries, dim_, threads);
+
+    const std::size_t blocks = (rows_ + block_rows - 1) / block_rows;
+    const int n_threads = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(num_threads(threads > 0 ? threads : threads_)), blocks));
+    std::vector<std::vector<detail::best_rows>> best(static_cast<std::size_t>(n_threads),
+                                                     std::vector<detail::best_rows>(n_queries, detail::best_rows(k)));
+    auto scan = [&](int t) {
+      const std::size_t first = blocks * static_cast<std::size_t>(t) / static_cast<std::size_t>(n_threads);
+      const std::size_t last = blocks * (static_cast<std::size_t>(t) + 1) / static_cast<std::size_t>(n_threads);
+      scan_blocks(q.data(), n_queries, k, first, last, best[static_cast<std::size_t>(t)]);
+    };
+#if defined(_OPENMP)
+#pragma omp parallel for num_threads(n_threads) schedule(static, 1)
+    for (int t = 0; t < n_threads; ++t) scan(t);
+#else
+    for (int t = 0; t < n_threads; ++t) scan(t);
+#endif
+    for (std::size_t qi = 0; qi < n_queries; ++qi) {
+      for (int t = 1; t < n_threads; ++t) best[0][qi].merge(best[static_cast<std::size_t>(t)][qi]);
+      best[0][qi].write(result.ids.data() + qi * k, result.scores.data() + qi * k);
+    }
+    return result;
+  }
+
+ private:
+  void check_finite(std::span<const float> values, const char* what) const {
+    for (std::size_t i = 0; i < values.size(); ++i)
+      if (!std::isfinite(values[i]))
+        throw value_error(std::string(what) + std::to_string(i / dim_) + " holds a non-finite value at column " +
+                          std::to_string(i % dim_));
+  }
+
+  // Scores blocks [first, last) against all queries into `best` (one per query).
+  void scan_blocks(const float* q, std::size_t n_queries, std::size_t k, std::size_t first, std::size_t last,
+                   std::vector<detail::best_rows>& best) const {
+    const std::size_t tile_queries = std::min(n_queries, query_block);
+    std::vector<float> tile(tile_queries * block_rows);
+    std::vector<float> top_scores(k);
+    std::vector<std::uint32_t> top_rows(k);
+    for (std::size_t b = first; b < last; ++b) {
+      const std::size_t row0 = b * block_rows;
+      const std::size_t n = std::min(block_rows, rows_ - row0);
+      const float* block = data_.data() + row0 * dim_;
+      for (std::size_t q0 = 0; q0 < n_queries; q0 += tile_queries) {
+        const std::size_t m = std::min(tile_queries, n_queries - q0);
+        if (m <= 2) {  // a memory stream: a gemm would spend more packing the block than scoring it
+          for (std::size_t qi = 0; qi < m; ++qi)
+            for (std::size_t r = 0; r < n; ++r) tile[qi * n + r] = K::dot(q + (q0 + qi) * dim_, block + r * dim_, dim_);
+        } else {
+          K::gemm(true, m, n, dim_, 1.0f, q + q0 * dim_, dim_, block, dim_, 0.0f, tile.data(), n, nullptr, 1);
+        }
+        for (std::size_t qi = 0; qi < m; ++qi) {
+          const float* scores = tile.data() + qi * n;
+          auto& running = best[q0 + qi];
+          const std::size_t kk = std::min(k, n);
+          K::topk(scores, n, kk, top_scores.data(), top_rows.data());
+          for (std::size_t i = 0; i < kk && top_scores[i] >= running.floor(); ++i)
+            running.push(top_scores[i], static_cast<std::int32_t>(row0 + top_rows[i]));
+        }
+      }
+    }
+  }
+
+  std::size_t dim_;
+  std::size_t rows_ = 0;
+  embedding_metric metric_;
+  int threads_;
+  std::vector<float> data_;
+};
+
+}  // namespace shopml::recommend
