@@ -10,9 +10,14 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
 #include <type_traits>
 
 #include "shopml/backend/kernels.hpp"
+#include "shopml/error.hpp"
 #include "shopml/simd/instantiate.hpp"
 
 #if defined(SHOPML_CPU_DISPATCH)
@@ -68,6 +73,43 @@ struct kernels<cpu> {
     simd::run(simd::gemm_kernel{}, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, threads);
   }
 
+  // op(B) packed once for gemm_packed (see packs_weights in backend/kernels.hpp).
+  // The layout belongs to the instruction set that packed it.
+  class packed_matrix {
+   public:
+    packed_matrix() = default;
+    std::size_t rows() const { return k_; }
+    std::size_t cols() const { return n_; }
+
+   private:
+    friend struct kernels<cpu>;
+    struct free_aligned {
+      void operator()(float* p) const { ::operator delete(p, std::align_val_t{64}); }
+    };
+    std::unique_ptr<float, free_aligned> data_;
+    std::size_t k_ = 0, n_ = 0;
+    const char* arch_ = nullptr;
+  };
+
+  static packed_matrix pack_b(bool trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb) {
+    packed_matrix p;
+    p.k_ = k;
+    p.n_ = n;
+    const std::size_t size = simd::packed_size(k, n);
+    if (size) p.data_.reset(static_cast<float*>(::operator new(size * sizeof(float), std::align_val_t{64})));
+    p.arch_ = simd::run(simd::pack_b_kernel{}, trans_b, k, n, b, ldb, p.data_.get());
+    return p;
+  }
+
+  static void gemm_packed(std::size_t m, float alpha, const float* a, std::size_t lda, const packed_matrix& b,
+                          float beta, float* c, std::size_t ldc, const float* bias, int threads) {
+    if (b.arch_ && std::strcmp(b.arch_, simd::active_arch_name()) != 0)
+      throw value_error(std::string("gemm_packed: the matrix was packed for ") + b.arch_ +
+                        " but the kernels run " + simd::active_arch_name());
+    simd::run(simd::gemm_packed_kernel{}, m, b.n_, b.k_, alpha, a, lda, static_cast<const float*>(b.data_.get()),
+              beta, c, ldc, bias, threads);
+  }
+
   static void gemm_batched(bool trans_b, std::size_t batch, std::size_t m, std::size_t n,
                            std::size_t k, float alpha, const float* a, std::size_t lda,
                            std::size_t stride_a, const float* b, std::size_t ldb,
@@ -103,5 +145,6 @@ struct kernels<cpu> {
 };
 
 static_assert(kernel_set<kernels<cpu>>);
+static_assert(packs_weights<kernels<cpu>>);
 
 }  // namespace shopml

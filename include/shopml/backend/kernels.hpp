@@ -52,4 +52,21 @@ concept kernel_set = requires(const float* cx, float* x, std::uint32_t* idx, std
   { K::topk(cx, n, n, x, idx) } -> std::same_as<void>;
 };
 
+// Optional, for backends that can pack a matrix once and multiply by it many
+// times (the encoder's nn.Linear weights: packing op(B) is otherwise redone by
+// every gemm call). kernels<cpu> offers it; test with `if constexpr
+// (packs_weights<K>)`. The packed matrix owns a copy: B may be freed after.
+template <class K>
+concept packs_weights =
+    requires(const float* cx, float* x, std::size_t n, float a, bool flag, int threads,
+             const typename K::packed_matrix& packed) {
+      // op(B) of gemm, k × n: pack_b(trans_b, k, n, b, ldb)
+      { K::pack_b(flag, n, n, cx, n) } -> std::same_as<typename K::packed_matrix>;
+      { packed.rows() } -> std::same_as<std::size_t>;  // k
+      { packed.cols() } -> std::same_as<std::size_t>;  // n
+      // gemm(trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, threads) with
+      // op(B) = packed: gemm_packed(m, alpha, a, lda, packed, beta, c, ldc, bias, threads)
+      { K::gemm_packed(n, a, cx, n, packed, a, x, n, cx, threads) } -> std::same_as<void>;
+    };
+
 }  // namespace shopml

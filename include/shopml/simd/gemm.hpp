@@ -33,6 +33,25 @@ struct gemm_kernel {
                   float* c, std::size_t ldc, const float* bias, int threads) const;
 };
 
+// Packs op(B) (k × n) once for many products with gemm_packed_kernel, into
+// `packed`, which holds packed_size(k, n) floats and is 64-byte aligned. Returns
+// the name of the Arch, since the layout depends on it.
+struct pack_b_kernel {
+  template <class Arch>
+  const char* operator()(Arch, bool trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb,
+                         float* packed) const;
+};
+
+// Floats a packed k × n matrix needs, for every Arch (panels of at most 32 columns).
+constexpr std::size_t packed_size(std::size_t k, std::size_t n) { return k * ((n + 31) / 32 * 32); }
+
+// gemm with op(B) pre-packed by pack_b_kernel for the same Arch.
+struct gemm_packed_kernel {
+  template <class Arch>
+  void operator()(Arch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+                  const float* packed, float beta, float* c, std::size_t ldc, const float* bias, int threads) const;
+};
+
 struct gemm_batched_kernel {
   template <class Arch>
   void operator()(Arch, bool trans_b, std::size_t batch, std::size_t m, std::size_t n,
@@ -48,6 +67,7 @@ template <class Arch>
 struct shape {
   static constexpr std::size_t w = width<Arch>;
   static constexpr std::size_t nr = 2 * w;             // columns of the register tile
+  static_assert(32 % nr == 0, "packed_size() assumes panels of at most 32 columns");
   static constexpr std::size_t mr = w >= 16 ? 12 : 6;  // rows of the register tile
   // Deep blocks: the micro-kernel streams a kc × nr panel of B and an mr × kc
   // panel of A from L2, and C is read and written once per kc (measured best on
@@ -314,21 +334,43 @@ void scale_rows(std::size_t m, std::size_t n, float beta, float* c, std::size_t 
     }
 }
 
+// Columns of op(B) rounded up to whole panels.
+template <class Arch>
+std::size_t padded_cols(std::size_t n) {
+  return (n + shape<Arch>::nr - 1) / shape<Arch>::nr * shape<Arch>::nr;
+}
+
+// Packs all of op(B) (k × n) the way blocked() reads it: blocks of kc rows one
+// after the other, each holding the nr-column panels of that block.
+template <class Arch>
+void pack_whole_b(bool trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb, float* out) {
+  using s = shape<Arch>;
+  const std::size_t padded_n = padded_cols<Arch>(n);
+  for (std::size_t pc = 0; pc < k; pc += s::kc) {
+    const std::size_t kc = k - pc < s::kc ? k - pc : s::kc;
+    for (std::size_t col = 0; col < n; col += s::nr)
+      pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, n - col < s::nr ? n - col : s::nr,
+                   kc, out + pc * padded_n + col * kc);
+  }
+}
+
 // The serial blocked product on rows [i_begin, i_end) × columns [j_begin,
-// j_end) of C: op(B) is packed kc × nc at a time (kept in L2), A mc × kc at a
-// time, and the micro-kernel sweeps the register tiles.
+// j_end) of C: op(B) is packed kc × nc at a time (unless `prepacked` holds all of
+// it, pack_whole_b's layout for padded_n columns), A mc × kc at a time, and the
+// micro-kernel sweeps the register tiles.
 template <class Arch>
 void blocked(bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j_begin, std::size_t j_end,
              std::size_t k, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
-             float beta, float* c, std::size_t ldc, const float* bias) {
+             const float* prepacked, std::size_t padded_n, float beta, float* c, std::size_t ldc,
+             const float* bias) {
   using s = shape<Arch>;
   const std::size_t depth = k < s::kc ? k : s::kc;
   // Panels are whole: mr rows of A, nr columns of B, even at the edges.
   const std::size_t rows = (i_end - i_begin + s::mr - 1) / s::mr * s::mr;
   const std::size_t cols = (j_end - j_begin + s::nr - 1) / s::nr * s::nr;
-  scratch<Arch> a_packed((rows < s::mc ? rows : s::mc) * depth), b_packed((cols < s::nc ? cols : s::nc) * depth);
+  scratch<Arch> a_packed((rows < s::mc ? rows : s::mc) * depth);
+  scratch<Arch> b_packed(prepacked ? 0 : (cols < s::nc ? cols : s::nc) * depth);
   float* const ap = a_packed.get();
-  float* const bp = b_packed.get();
   for (std::size_t jc = j_begin; jc < j_end; jc += s::nc) {
     const std::size_t nc = j_end - jc < s::nc ? j_end - jc : s::nc;
     for (std::size_t pc = 0; pc < k; pc += s::kc) {
@@ -336,10 +378,13 @@ void blocked(bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j
       // The first block of k applies beta and the bias; later ones accumulate.
       const float c_scale = pc == 0 ? beta : 1.0f;
       const float* block_bias = pc == 0 ? bias : nullptr;
-      for (std::size_t j = 0; j < nc; j += s::nr) {
-        const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
-        pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc, bp + j * kc);
-      }
+      // Panel j of this block of op(B) is at bp + j * kc (pack_whole_b's layout).
+      const float* bp = prepacked ? prepacked + pc * padded_n + jc * kc : b_packed.get();
+      if (!prepacked)
+        for (std::size_t j = 0; j < nc; j += s::nr) {
+          const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
+          pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc, b_packed.get() + j * kc);
+        }
       for (std::size_t ic = i_begin; ic < i_end; ic += s::mc) {
         const std::size_t mc = i_end - ic < s::mc ? i_end - ic : s::mc;
         for (std::size_t i = 0; i < mc; i += s::mr)
@@ -358,37 +403,64 @@ void blocked(bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j
 
 }  // namespace gemm_detail
 
-template <class Arch>
-void gemm_kernel::operator()(Arch, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
-                             float alpha, const float* a, std::size_t lda, const float* b,
-                             std::size_t ldb, float beta, float* c, std::size_t ldc,
-                             const float* bias, int threads) const {
-  using s = gemm_detail::shape<Arch>;
-  if (m == 0 || n == 0) return;
-  if (k == 0) return gemm_detail::scale_rows<Arch>(m, n, beta, c, ldc, bias);
-  if (m == 1) return gemm_detail::gemv<Arch>(trans_b, n, k, alpha, a, b, ldb, beta, c, bias, threads);
+namespace gemm_detail {
 
-  // Each thread owns a rectangle of C (whole row blocks when there are enough,
-  // else column panels) and runs the serial blocked product on it with its own
-  // packing buffers: no barrier inside, which matters on busy machines.
-  const int nt = gemm_detail::threads_for<Arch>(m * n * k, threads);
+// Splits C among threads and runs blocked() on each share. Each thread owns a
+// rectangle of C (whole row blocks when there are enough, else column panels)
+// with its own packing buffers: no barrier inside, which matters on busy machines.
+template <class Arch>
+void parallel_blocked(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                      std::size_t lda, const float* b, std::size_t ldb, const float* prepacked, float beta,
+                      float* c, std::size_t ldc, const float* bias, int threads) {
+  using s = shape<Arch>;
+  const int nt = threads_for<Arch>(m * n * k, threads);
   const std::size_t m_blocks = (m + s::mc - 1) / s::mc;
   const std::size_t n_panels = (n + s::nr - 1) / s::nr;
   // Rows when there are enough blocks for an even share, else columns.
   const auto t = static_cast<std::size_t>(nt);
   const bool split_rows = m_blocks >= 4 * t || n_panels < t;
   const std::size_t units = split_rows ? m_blocks : n_panels;
-  const std::size_t parts = units < static_cast<std::size_t>(nt) ? units : static_cast<std::size_t>(nt);
+  const std::size_t parts = units < t ? units : t;
+  const std::size_t padded_n = padded_cols<Arch>(n);
   parallel_for(0, static_cast<std::ptrdiff_t>(parts), static_cast<int>(parts), [&](std::ptrdiff_t part) {
     const std::size_t first = units * static_cast<std::size_t>(part) / parts;
     const std::size_t last = units * (static_cast<std::size_t>(part) + 1) / parts;
     const std::size_t unit = split_rows ? s::mc : s::nr;
     const std::size_t begin = first * unit, end = last * unit;
     if (split_rows)
-      gemm_detail::blocked<Arch>(trans_b, begin, end < m ? end : m, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
+      blocked<Arch>(trans_b, begin, end < m ? end : m, 0, n, k, alpha, a, lda, b, ldb, prepacked, padded_n, beta, c, ldc, bias);
     else
-      gemm_detail::blocked<Arch>(trans_b, 0, m, begin, end < n ? end : n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias);
+      blocked<Arch>(trans_b, 0, m, begin, end < n ? end : n, k, alpha, a, lda, b, ldb, prepacked, padded_n, beta, c, ldc, bias);
   });
+}
+
+}  // namespace gemm_detail
+
+template <class Arch>
+void gemm_kernel::operator()(Arch, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
+                             float alpha, const float* a, std::size_t lda, const float* b,
+                             std::size_t ldb, float beta, float* c, std::size_t ldc,
+                             const float* bias, int threads) const {
+  if (m == 0 || n == 0) return;
+  if (k == 0) return gemm_detail::scale_rows<Arch>(m, n, beta, c, ldc, bias);
+  if (m == 1) return gemm_detail::gemv<Arch>(trans_b, n, k, alpha, a, b, ldb, beta, c, bias, threads);
+  gemm_detail::parallel_blocked<Arch>(trans_b, m, n, k, alpha, a, lda, b, ldb, nullptr, beta, c, ldc, bias, threads);
+}
+
+template <class Arch>
+const char* pack_b_kernel::operator()(Arch, bool trans_b, std::size_t k, std::size_t n, const float* b,
+                                      std::size_t ldb, float* packed) const {
+  gemm_detail::pack_whole_b<Arch>(trans_b, k, n, b, ldb, packed);
+  return Arch::name();
+}
+
+template <class Arch>
+void gemm_packed_kernel::operator()(Arch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                                    std::size_t lda, const float* packed, float beta, float* c, std::size_t ldc,
+                                    const float* bias, int threads) const {
+  if (m == 0 || n == 0) return;
+  if (k == 0) return gemm_detail::scale_rows<Arch>(m, n, beta, c, ldc, bias);
+  gemm_detail::parallel_blocked<Arch>(false, m, n, k, alpha, a, lda, nullptr, 0, packed, beta, c, ldc, bias, threads);
 }
 
 template <class Arch>

@@ -22,6 +22,10 @@
   X(A, gemm_kernel, void,                                                                             \
     (bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t, const float*,    \
      std::size_t, float, float*, std::size_t, const float*, int))                                     \
+  X(A, pack_b_kernel, const char*, (bool, std::size_t, std::size_t, const float*, std::size_t, float*))  \
+  X(A, gemm_packed_kernel, void,                                                                      \
+    (std::size_t, std::size_t, std::size_t, float, const float*, std::size_t, const float*, float,    \
+     float*, std::size_t, const float*, int))                                                         \
   X(A, gemm_batched_kernel, void,                                                                     \
     (bool, std::size_t, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t,     \
      std::size_t, const float*, std::size_t, std::size_t, float, float*, std::size_t, std::size_t,   \
