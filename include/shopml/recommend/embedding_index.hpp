@@ -156,12 +156,7 @@ class embedding_index {
       const std::size_t last = blocks * (static_cast<std::size_t>(t) + 1) / static_cast<std::size_t>(n_threads);
       scan_blocks(q.data(), n_queries, k, first, last, best[static_cast<std::size_t>(t)]);
     };
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(n_threads) schedule(static, 1)
-    for (int t = 0; t < n_threads; ++t) scan(t);
-#else
-    for (int t = 0; t < n_threads; ++t) scan(t);
-#endif
+    parallel_for(0, n_threads, n_threads, [&](std::ptrdiff_t t) { scan(static_cast<int>(t)); });
     for (std::size_t qi = 0; qi < n_queries; ++qi) {
       for (int t = 1; t < n_threads; ++t) best[0][qi].merge(best[static_cast<std::size_t>(t)][qi]);
       best[0][qi].write(result.ids.data() + qi * k, result.scores.data() + qi * k);

@@ -167,12 +167,7 @@ recommendation_batch batch_of(std::size_t rows, std::int32_t N, std::int32_t acc
       }
     }
   };
-#if defined(_OPENMP)
-#pragma omp parallel for num_threads(n_threads) schedule(static, 1)
-  for (int t = 0; t < n_threads; ++t) work(t);
-#else
-  for (int t = 0; t < n_threads; ++t) work(t);
-#endif
+  parallel_for(0, n_threads, n_threads, [&](std::ptrdiff_t t) { work(static_cast<int>(t)); });
   for (const auto& f : failure)
     if (!f.empty()) throw value_error("batch recommend: " + f);
   return batch;
