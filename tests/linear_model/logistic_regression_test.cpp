@@ -39,7 +39,7 @@ lm::logistic_regression<Scalar, Label> model_for(const nlohmann::json& c) {
 // Fits the golden case `name` and compares with sklearn: coefficients within `coef_tol`
 // relative, >= 99.9% identical predictions on all rows, test metrics equal to 4 decimals.
 template <class Label, class Scalar = double>
-void check_case(const std::string& name, double coef_tol = 1e-3) {
+void check_case(const std::string& name, double coef_tol = 1e-3, double intercept_tol = 1e-3) {
   CAPTURE(name);
   const auto& g = golden::get();
   const auto& c = g.find_case(name);
@@ -66,7 +66,7 @@ void check_case(const std::string& name, double coef_tol = 1e-3) {
   CHECK(coef_rel <= coef_tol);
   const Eigen::VectorXd b_ref = g.f64(name + ".intercept").col(0);
   const Eigen::VectorXd b = model.intercept().template cast<double>();
-  CHECK((b - b_ref).norm() <= coef_tol * std::max(1.0, b_ref.norm()));
+  CHECK((b - b_ref).norm() <= intercept_tol * std::max(1.0, b_ref.norm()));
 
   const auto pred_ref = g.i64(name + ".pred");
   const auto pred = model.predict_index(X_scalar);
@@ -137,8 +137,10 @@ TEST_CASE("sklearn parity: binary, class_weight=balanced and sample weights, C=2
 }
 
 TEST_CASE("sklearn parity: float32 features reach the same optimum") {
+  // float32 rounding of X w leaves the flat intercept direction of the softmax a little
+  // less determined: 1e-3 on the coefficients, 5e-3 on the intercepts.
   check_case<std::int64_t, float>("en_c1");
-  check_case<std::string, float>("shop_cat_c1");
+  check_case<std::string, float>("shop_cat_c1", 1e-3, 5e-3);
 }
 
 TEST_CASE("lbfgs minimises the Rosenbrock function") {
