@@ -5,6 +5,7 @@
 // keeps that O(n log n) for very long words; a sharded cache remembers short words.
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <mutex>
@@ -54,19 +55,80 @@ class bpe_cache {
   }
   void insert(std::string_view word, const std::vector<piece>& pieces) const {
     shard& s = shards_[std::hash<std::string_view>{}(word) % shard_count];
+    if (s.full.load(std::memory_order_relaxed)) return;
     std::unique_lock lock(s.mutex);
     if (s.map.size() < per_shard_) s.map.emplace(std::string(word), pieces);
+    if (s.map.size() >= per_shard_) s.full.store(true, std::memory_order_relaxed);
   }
 
  private:
   static constexpr std::size_t shard_count = 64;
   struct shard {
     mutable std::shared_mutex mutex;
+    std::atomic<bool> full{false};
     std::unordered_map<std::string, std::vector<piece>, string_hash, std::equal_to<>> map;
   };
   std::size_t per_shard_;
   mutable std::array<shard, shard_count> shards_;
 };
+
+namespace detail {
+
+// Open-addressing map from a (left id, right id) pair to its merge; the hot lookup of BPE.
+class merge_table {
+ public:
+  struct value {
+    std::uint32_t rank, id;
+  };
+
+  void insert(std::uint32_t a, std::uint32_t b, value v) {
+    if ((size_ + 1) * 2 > slots_.size()) grow();
+    place(key(a, b), v);
+  }
+
+  const value* find(std::uint32_t a, std::uint32_t b) const {
+    if (slots_.empty()) return nullptr;
+    const std::uint64_t k = key(a, b);
+    for (std::size_t i = hash(k) & mask_;; i = (i + 1) & mask_) {
+      const slot& s = slots_[i];
+      if (s.key == k) return &s.v;
+      if (s.key == empty) return nullptr;
+    }
+  }
+
+ private:
+  static constexpr std::uint64_t empty = ~std::uint64_t{0};
+  struct slot {
+    std::uint64_t key = empty;
+    value v{};
+  };
+  static std::uint64_t key(std::uint32_t a, std::uint32_t b) { return (std::uint64_t{a} << 32) | b; }
+  static std::size_t hash(std::uint64_t k) { return static_cast<std::size_t>((k * 0x9E3779B97F4A7C15ULL) >> 20); }
+
+  void place(std::uint64_t k, value v) {
+    for (std::size_t i = hash(k) & mask_;; i = (i + 1) & mask_) {
+      if (slots_[i].key == k) return;  // the first (lowest-rank) merge of a pair wins
+      if (slots_[i].key == empty) {
+        slots_[i] = {k, v};
+        ++size_;
+        return;
+      }
+    }
+  }
+  void grow() {
+    std::vector<slot> old = std::move(slots_);
+    slots_.assign(old.empty() ? 1024 : old.size() * 2, slot{});
+    mask_ = slots_.size() - 1;
+    size_ = 0;
+    for (const auto& s : old)
+      if (s.key != empty) place(s.key, s.v);
+  }
+
+  std::vector<slot> slots_;
+  std::size_t mask_ = 0, size_ = 0;
+};
+
+}  // namespace detail
 
 class bpe {
  public:
@@ -81,7 +143,7 @@ class bpe {
       const std::uint32_t idb = vocab_.require(b, where + " token");
       if (b.size() < prefix_len) throw parse_error(where + " second part is shorter than the continuing_subword_prefix");
       const std::uint32_t merged = vocab_.require(a + b.substr(prefix_len), where + " merged token");
-      merges_.emplace(key(ida, idb), merge_info{static_cast<std::uint32_t>(rank), merged});
+      merges_.insert(ida, idb, {static_cast<std::uint32_t>(rank), merged});
     }
     for (int b = 0; b < 256; ++b) {
       const auto id = vocab_.token_to_id(byte_level::symbol(static_cast<unsigned char>(b)));
@@ -111,10 +173,7 @@ class bpe {
 
  private:
   static constexpr std::uint32_t missing = 0xFFFFFFFFu;
-  struct merge_info {
-    std::uint32_t rank, id;
-  };
-  static std::uint64_t key(std::uint32_t a, std::uint32_t b) { return (std::uint64_t{a} << 32) | b; }
+  using merge_info = detail::merge_table::value;
 
   struct symbol {
     std::uint32_t id;
@@ -180,8 +239,8 @@ class bpe {
         return;
       }
     }
-    std::vector<symbol> syms;
-    syms.reserve(word.size());
+    thread_local std::vector<symbol> syms;
+    syms.clear();
     std::optional<std::pair<std::uint32_t, std::uint32_t>> pending_unk;
     for (std::size_t i = 0; i < word.size();) {
       const std::size_t n = config_.byte_level ? 1 : utf8::sequence_length(static_cast<unsigned char>(word[i]));
@@ -194,10 +253,7 @@ class bpe {
       if (s.length) pieces.push_back({s.id, s.length});
   }
 
-  const merge_info* find_merge(std::uint32_t a, std::uint32_t b) const {
-    const auto it = merges_.find(key(a, b));
-    return it == merges_.end() ? nullptr : &it->second;
-  }
+  const merge_info* find_merge(std::uint32_t a, std::uint32_t b) const { return merges_.find(a, b); }
 
   void merge_all(std::vector<symbol>& syms) const {
     struct candidate {
@@ -206,7 +262,9 @@ class bpe {
       std::uint32_t id;
       bool operator>(const candidate& o) const { return rank != o.rank ? rank > o.rank : pos > o.pos; }
     };
-    std::priority_queue<candidate, std::vector<candidate>, std::greater<>> queue;
+    thread_local std::vector<candidate> storage;
+    storage.clear();
+    std::priority_queue<candidate, std::vector<candidate>, std::greater<>> queue(std::greater<>{}, std::move(storage));
     auto consider = [&](std::int32_t pos) {
       const std::int32_t next = syms[pos].next;
       if (next < 0) return;
@@ -229,12 +287,22 @@ class bpe {
       if (s.prev >= 0) consider(s.prev);
       consider(top.pos);
     }
+    storage = std::move(const_cast<std::vector<candidate>&>(queue_container(queue)));
+  }
+
+  // The container under a priority_queue, to keep its capacity for the next word.
+  template <class Q>
+  static const typename Q::container_type& queue_container(const Q& q) {
+    struct access : Q {
+      static const typename Q::container_type& of(const Q& q) { return q.*(&access::c); }
+    };
+    return access::of(q);
   }
 
   vocabulary vocab_;
   bpe_config config_;
   std::uint32_t unk_id_ = 0;
-  std::unordered_map<std::uint64_t, merge_info> merges_;
+  detail::merge_table merges_;
   std::array<std::uint32_t, 256> byte_ids_{};
   bpe_cache cache_;
 };

@@ -41,6 +41,10 @@ struct encoding {
         fn(char_offsets, other.char_offsets), fn(word_ids, other.word_ids), fn(sequence_ids, other.sequence_ids);
   }
 
+  void reserve(std::size_t n) {
+    for_each_field([n](auto& field) { field.reserve(n); });
+  }
+
   // Tokens [from, to) without overflowing parts.
   encoding slice(std::size_t from, std::size_t to) const {
     encoding out;

@@ -53,7 +53,8 @@ inline void decompose_canonical(normalized_string& s) {
     std::uint8_t ccc;
   };
   std::vector<mark> pending;  // the current run of non-starters, to be ordered
-  normalized_string::writer out(s.size() + s.size() / 2);
+  normalized_string& next = normalized_string::spare();
+  normalized_string::writer out(next, s.size() + s.size() / 2);
   auto flush = [&] {
     std::stable_sort(pending.begin(), pending.end(), [](const mark& x, const mark& y) { return x.ccc < y.ccc; });
     for (const auto& m : pending) out.push(m.c, m.b, m.e);
@@ -75,7 +76,7 @@ inline void decompose_canonical(normalized_string& s) {
     }
   }
   flush();
-  out.finish(s);
+  s.swap(next);
 }
 
 // NFC: NFD, then compose each char with the last starter unless blocked.
@@ -108,9 +109,10 @@ inline void compose_canonical(normalized_string& s) {
     if (ccc == 0) starter = static_cast<std::ptrdiff_t>(result.size()) - 1;
     last_class = ccc;
   }
-  normalized_string::writer out(s.size());
+  normalized_string& next = normalized_string::spare();
+  normalized_string::writer out(next, s.size());
   for (const auto& it : result) out.push(it.c, it.b, it.e);
-  out.finish(s);
+  s.swap(next);
 }
 
 inline void lowercase(normalized_string& s) {
@@ -170,9 +172,91 @@ inline void bert_clean(normalized_string& s, const normalizers::bert& cfg, bool 
   });
 }
 
+// BertNormalizer with accent stripping in one pass: clean_text, Chinese padding, NFD,
+// dropping Mn, lowercasing. Same result as the separate passes: non-starter runs are
+// still ordered canonically (dropping Mn inside a run does not change the order of the
+// others, and every starter, dropped or not, still ends a run).
+inline void bert_clean_strip(normalized_string& s, const normalizers::bert& cfg) {
+  struct mark {
+    char32_t c;
+    std::uint32_t b, e;
+    std::uint8_t ccc;
+  };
+  thread_local std::vector<mark> pending;
+  pending.clear();
+  normalized_string& next = normalized_string::spare();
+  {
+    normalized_string::writer out(next, s.size() + 8);
+    char32_t lower[3], parts[4];
+    auto emit = [&](char32_t c, std::uint32_t b, std::uint32_t e) {
+      if (c < 0x80) {
+        out.push_ascii(static_cast<char>(cfg.lowercase && c >= 'A' && c <= 'Z' ? c + 32 : c), b, e);
+        return;
+      }
+      if (!cfg.lowercase || !(unicode::properties(c) & unicode::has_lowercase)) return out.push(c, b, e);
+      const std::size_t n = unicode::to_lowercase(c, lower);
+      for (std::size_t k = 0; k < n; ++k) out.push(lower[k], b, e);
+    };
+    auto flush = [&] {
+      if (pending.empty()) return;
+      std::stable_sort(pending.begin(), pending.end(), [](const mark& x, const mark& y) { return x.ccc < y.ccc; });
+      for (const auto& m : pending) emit(m.c, m.b, m.e);
+      pending.clear();
+    };
+    auto decomposed = [&](char32_t c, std::uint16_t p, std::uint32_t b, std::uint32_t e) {
+      const std::size_t n = (p & unicode::has_decomposition) ? unicode::decompose(c, parts) : (parts[0] = c, 1);
+      for (std::size_t k = 0; k < n; ++k) {
+        const std::uint16_t pp = k == 0 && n == 1 ? p : unicode::properties(parts[k]);
+        const bool nonspacing = pp & unicode::nonspacing_mark;
+        if (!(pp & unicode::has_combining_class)) {
+          flush();
+          if (!nonspacing) emit(parts[k], b, e);
+        } else if (!nonspacing) {
+          pending.push_back({parts[k], b, e, unicode::combining_class(parts[k])});
+        }
+      }
+    };
+    for (std::size_t i = 0; i < s.size();) {
+      const std::uint32_t b = s.begin[i], e = s.end[i];
+      const auto byte = static_cast<unsigned char>(s.text[i]);
+      if (byte < 0x80) {
+        ++i;
+        if (cfg.clean_text && (byte < 0x20 || byte == 0x7F)) {
+          if (byte == '\t' || byte == '\n' || byte == '\r') {
+            flush();
+            out.push_ascii(' ', b, e);
+          }
+          continue;
+        }
+        flush();
+        emit(byte, b, e);
+        continue;
+      }
+      const char32_t c = utf8::decode(s.text, i);
+      const std::uint16_t p = unicode::properties(c);
+      if (cfg.clean_text && (p & unicode::clean_text_dropped)) continue;
+      if (cfg.clean_text && (p & unicode::clean_text_space)) {
+        flush();
+        out.push_ascii(' ', b, e);
+      } else if (cfg.handle_chinese_chars && (p & unicode::chinese)) {
+        flush();
+        out.push_ascii(' ', b, e);
+        decomposed(c, p, b, e);
+        flush();
+        out.push_ascii(' ', b, e);
+      } else {
+        decomposed(c, p, b, e);
+      }
+    }
+    flush();
+  }
+  s.swap(next);
+}
+
 inline void replace_all(normalized_string& s, const normalizers::replace& r) {
   if (r.pattern.empty() || s.text.find(r.pattern) == std::string::npos) return;
-  normalized_string::writer out(s.size());
+  normalized_string& next = normalized_string::spare();
+  normalized_string::writer out(next, s.size());
   for (std::size_t i = 0; i < s.size();) {
     if (s.text.compare(i, r.pattern.size(), r.pattern) == 0) {
       // The replacement inherits the range of the whole matched pattern.
@@ -184,7 +268,7 @@ inline void replace_all(normalized_string& s, const normalizers::replace& r) {
       out.push(utf8::decode(s.text, i), b, e);
     }
   }
-  out.finish(s);
+  s.swap(next);
 }
 
 inline void strip_whitespace(normalized_string& s, const normalizers::strip& st) {
@@ -223,13 +307,10 @@ class normalizer {
 
  private:
   static void apply(const normalizers::bert& cfg, normalized_string& s) {
-    const bool strip = cfg.strip_accents.value_or(cfg.lowercase);
-    detail::bert_clean(s, cfg, cfg.lowercase && !strip);
-    if (strip) {
-      detail::decompose_canonical(s);
-      detail::remove_marks(s, unicode::nonspacing_mark);
-      if (cfg.lowercase) detail::lowercase(s);
-    }
+    if (cfg.strip_accents.value_or(cfg.lowercase))
+      detail::bert_clean_strip(s, cfg);
+    else
+      detail::bert_clean(s, cfg, cfg.lowercase);
   }
   static void apply(const normalizers::nfd&, normalized_string& s) { detail::decompose_canonical(s); }
   static void apply(const normalizers::nfc&, normalized_string& s) { detail::compose_canonical(s); }

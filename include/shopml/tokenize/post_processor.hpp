@@ -87,6 +87,7 @@ class post_processor {
       return a;
     }
     encoding result;
+    result.reserve(a.size() + (b ? b->size() : 0) + added_tokens(b != nullptr));
     for (const auto& p : b ? pair_ : single_) {
       if (p.is_sequence) {
         encoding& part = (p.sequence == 0 || !b) ? a : *b;

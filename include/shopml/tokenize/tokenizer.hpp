@@ -30,6 +30,14 @@ class tokenizer {
       c_.normalize(s);
       return s.text;
     });
+    // One lookup table for id -> token, added tokens taking precedence (as in HF).
+    auto table = std::make_shared<std::vector<const std::string*>>(model_vocab().id_bound(), nullptr);
+    for (std::uint32_t id = 0; id < table->size(); ++id) (*table)[id] = model_vocab().id_to_token(id);
+    for (const auto& t : added_->tokens()) {
+      if (t.id >= table->size()) table->resize(t.id + 1, nullptr);
+      (*table)[t.id] = added_->id_to_token(t.id);
+    }
+    id_to_token_ = std::move(table);
   }
 
   // HF tokenizer.json (truncation and padding settings in it are kept, as HF does).
@@ -129,10 +137,7 @@ class tokenizer {
   const vocabulary& model_vocab() const {
     return std::visit([](const auto& m) -> const vocabulary& { return m.vocab(); }, *c_.model);
   }
-  const std::string* id_to_token_ptr(std::uint32_t id) const {
-    if (const std::string* t = added_->id_to_token(id)) return t;
-    return model_vocab().id_to_token(id);
-  }
+  const std::string* id_to_token_ptr(std::uint32_t id) const { return id < id_to_token_->size() ? (*id_to_token_)[id] : nullptr; }
 
   template <class Fn>
   static void run_batch(std::size_t n, int threads, Fn&& fn) {
@@ -163,50 +168,69 @@ class tokenizer {
     }
   };
 
-  void tokenize_words(const normalized_string& piece, sequence_builder& out, std::uint32_t& word) const {
+  // Per-thread buffers, so that encoding allocates little more than its result.
+  struct scratch {
+    normalized_string piece, sub;
     std::vector<byte_range> words;
     std::vector<model_token> pieces;
-    c_.pre_tokenize.split(piece, words);
-    for (const auto& w : words) {
-      pieces.clear();
-      std::visit([&](const auto& m) { m.tokenize(piece.text, w.begin, w.end, pieces); }, *c_.model);
-      for (const auto& p : pieces) out.add(p.id, piece.original_range(p.begin, p.end), word);
+    std::vector<added_split> raw_splits, norm_splits;
+    std::vector<std::uint32_t> chars_before;
+  };
+  static scratch& buffers() {
+    thread_local scratch s;
+    return s;
+  }
+
+  void tokenize_words(const normalized_string& piece, sequence_builder& out, std::uint32_t& word, scratch& buf) const {
+    c_.pre_tokenize.split(piece, buf.words);
+    for (const auto& w : buf.words) {
+      buf.pieces.clear();
+      std::visit([&](const auto& m) { m.tokenize(piece.text, w.begin, w.end, buf.pieces); }, *c_.model);
+      for (const auto& p : buf.pieces) out.add(p.id, piece.original_range(p.begin, p.end), word);
       ++word;
     }
   }
 
   encoding encode_sequence(std::string_view text, std::uint32_t sequence) const {
+    scratch& buf = buffers();
     encoding e;
+    e.ids.reserve(text.size() / 3 + 4);
+    e.tokens.reserve(text.size() / 3 + 4);
+    e.offsets.reserve(text.size() / 3 + 4);
+    e.word_ids.reserve(text.size() / 3 + 4);
     sequence_builder out{e, *this, sequence};
     std::uint32_t word = 0;
-    std::vector<added_split> raw_splits, norm_splits;
-    added_->raw().split(text, added_->tokens(), raw_splits);
-    if (added_->raw().empty()) raw_splits.assign(1, {0, static_cast<std::uint32_t>(text.size()), std::nullopt});
+    auto& raw_splits = buf.raw_splits;
+    if (added_->raw().empty())
+      raw_splits.assign(1, {0, static_cast<std::uint32_t>(text.size()), std::nullopt});
+    else
+      added_->raw().split(text, added_->tokens(), raw_splits);
     for (const auto& rs : raw_splits) {
       if (rs.id) {
         out.add(*rs.id, {rs.begin, rs.end}, word++);
         continue;
       }
-      normalized_string ns(text.substr(rs.begin, rs.end - rs.begin), rs.begin);
+      normalized_string& ns = buf.piece;
+      ns.assign(text.substr(rs.begin, rs.end - rs.begin), rs.begin);
       c_.normalize(ns);
       if (ns.empty()) continue;
       if (added_->normalized().empty()) {
         c_.pre_tokenize.prepare(ns);
-        tokenize_words(ns, out, word);
+        tokenize_words(ns, out, word, buf);
         continue;
       }
-      added_->normalized().split(ns.text, added_->tokens(), norm_splits);
-      for (const auto& s : norm_splits) {
+      added_->normalized().split(ns.text, added_->tokens(), buf.norm_splits);
+      for (const auto& s : buf.norm_splits) {
         if (s.id) {
           out.add(*s.id, ns.original_range(s.begin, s.end), word++);
           continue;
         }
-        normalized_string sub;
-        sub.text = ns.text.substr(s.begin, s.end - s.begin);
+        normalized_string& sub = buf.sub;
+        sub.text.assign(ns.text, s.begin, s.end - s.begin);
         sub.begin.assign(ns.begin.begin() + s.begin, ns.begin.begin() + s.end);
         sub.end.assign(ns.end.begin() + s.begin, ns.end.begin() + s.end);
         c_.pre_tokenize.prepare(sub);
-        tokenize_words(sub, out, word);
+        tokenize_words(sub, out, word, buf);
       }
     }
     const std::size_t n = e.ids.size();
@@ -214,14 +238,15 @@ class tokenizer {
     e.attention_mask.assign(n, 1);
     e.special_tokens_mask.assign(n, 0);
     e.sequence_ids.assign(n, sequence);
-    e.char_offsets = char_offsets(text, e.offsets);
+    e.char_offsets = char_offsets(text, e.offsets, buf.chars_before);
     return e;
   }
 
   static std::vector<std::pair<std::size_t, std::size_t>> char_offsets(std::string_view text,
-                                                                       const std::vector<std::pair<std::size_t, std::size_t>>& bytes) {
+                                                                       const std::vector<std::pair<std::size_t, std::size_t>>& bytes,
+                                                                       std::vector<std::uint32_t>& chars_before) {
     if (detail::is_ascii(text)) return bytes;
-    std::vector<std::uint32_t> chars_before(text.size() + 1, 0);
+    chars_before.resize(text.size() + 1);
     std::uint32_t count = 0;
     for (std::size_t i = 0; i < text.size(); ++i) {
       chars_before[i] = count;
@@ -248,6 +273,7 @@ class tokenizer {
 
   tokenizer_config c_;
   std::shared_ptr<const added_vocabulary> added_;
+  std::shared_ptr<const std::vector<const std::string*>> id_to_token_;  // points into added_ and the model
 };
 
 }  // namespace shopml::tokenize
