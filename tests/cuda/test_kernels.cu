@@ -323,10 +323,12 @@ TEST_CASE("backend_scope routes kernels to its stream, from several threads at o
 }
 
 TEST_CASE("failures throw shopml errors naming the call") {
+  device_buffer<float> a(8), b(8), c(8);
   CHECK_THROWS_WITH_AS(shopml::gpu::backend_scope(shopml::cuda{.device = 1 << 20}),
                        doctest::Contains("cudaSetDevice(1048576)"), shopml::cuda_error);
+  // That failure is not reported again by the next, healthy launch.
+  CHECK_NOTHROW(gpu_kernels::gelu(a.data(), a.size(), gelu_form::erf, 0));
 
-  device_buffer<float> a(8), b(8), c(8);
   // ldc = 1 < n = 4: cuBLAS rejects its arguments before touching memory.
   CHECK_THROWS_WITH_AS(gpu_kernels::gemm(false, 2, 4, 2, 1.0f, a.data(), 2, b.data(), 4, 0.0f, c.data(), 1, nullptr, 0),
                        doctest::Contains("cublasSgemm(m=2, n=4, k=2)"), shopml::cuda_error);

@@ -12,8 +12,11 @@
 namespace shopml::gpu {
 
 inline void check(cudaError_t status, const std::string& call) {
-  if (status != cudaSuccess)
-    throw cuda_error(call + " failed: " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")");
+  if (status == cudaSuccess) return;
+  // The runtime also keeps this error as the thread's "last error"; clear it, or the
+  // next check_launch would blame an unrelated kernel for it.
+  cudaGetLastError();
+  throw cuda_error(call + " failed: " + cudaGetErrorName(status) + " (" + cudaGetErrorString(status) + ")");
 }
 
 inline void check(cublasStatus_t status, const std::string& call) {
