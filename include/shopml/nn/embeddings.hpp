@@ -17,19 +17,20 @@ namespace shopml::nn {
 // Throws value_error naming the sequence and position of the first id the model has no
 // row for, or of a sequence longer than max_position_embeddings.
 inline void check_tokens(const token_batch& batch, const bert_config& config) {
+  const auto at = [&](std::size_t s, std::size_t t) {
+    return "sequence " + std::to_string(s) + ", token " + std::to_string(t - batch.begin(s)) + ": ";
+  };
   for (std::size_t s = 0; s < batch.size(); ++s) {
-    const std::string at = "sequence " + std::to_string(s);
     if (batch.length(s) > config.max_position_embeddings)
-      throw value_error(at + " has " + std::to_string(batch.length(s)) + " tokens, more than max_position_embeddings " +
-                        std::to_string(config.max_position_embeddings));
+      throw value_error("sequence " + std::to_string(s) + " has " + std::to_string(batch.length(s)) +
+                        " tokens, more than max_position_embeddings " + std::to_string(config.max_position_embeddings));
     for (std::size_t t = batch.begin(s); t < batch.begin(s) + batch.length(s); ++t) {
-      const auto p = std::to_string(t - batch.begin(s));
       if (batch.ids[t] < 0 || static_cast<std::size_t>(batch.ids[t]) >= config.vocab_size)
-        throw value_error(at + ", token " + p + ": id " + std::to_string(batch.ids[t]) + " is outside the vocabulary of " +
+        throw value_error(at(s, t) + "id " + std::to_string(batch.ids[t]) + " is outside the vocabulary of " +
                           std::to_string(config.vocab_size));
       if (batch.type_ids[t] < 0 || static_cast<std::size_t>(batch.type_ids[t]) >= config.type_vocab_size)
-        throw value_error(at + ", token " + p + ": token type " + std::to_string(batch.type_ids[t]) +
-                          " is outside type_vocab_size " + std::to_string(config.type_vocab_size));
+        throw value_error(at(s, t) + "token type " + std::to_string(batch.type_ids[t]) + " is outside type_vocab_size " +
+                          std::to_string(config.type_vocab_size));
     }
   }
 }

@@ -11,7 +11,9 @@
 #include <cstddef>
 #include <filesystem>
 #include <utility>
+#include <vector>
 
+#include "shopml/backend/cpu.hpp"  // the default backend
 #include "shopml/backend/kernels.hpp"
 #include "shopml/io/safetensors.hpp"
 #include "shopml/nn/bert_config.hpp"
@@ -27,7 +29,10 @@ template <class Backend = cpu>
 class bert_encoder {
  public:
   bert_encoder(bert_config config, const io::safetensors_file& file, Backend backend = {})
-      : config_(config), backend_(std::move(backend)), weights_(bert_weights<Backend>::load(file, config_, backend_)) {}
+      : config_(config), backend_(std::move(backend)), weights_(bert_weights<Backend>::load(file, config_, backend_)) {
+    layers_.reserve(weights_.layers.size());
+    for (const auto& w : weights_.layers) layers_.emplace_back(backend_, w, config_);
+  }
 
   // config.json and model.safetensors of a Hugging Face model directory.
   static bert_encoder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
@@ -38,6 +43,8 @@ class bert_encoder {
   const bert_config& config() const { return config_; }
   const Backend& backend() const { return backend_; }
   std::size_t hidden_size() const { return config_.hidden_size; }
+  const bert_weights<Backend>& weights() const { return weights_; }
+  const std::vector<bert_layer<Backend>>& layers() const { return layers_; }
 
   // The last hidden state [batch.tokens() × hidden] in the backend's memory. value_error
   // for ids outside the vocabulary or sequences longer than max_position_embeddings.
@@ -48,7 +55,7 @@ class bert_encoder {
     if (batch.tokens() == 0) return hidden;
     embed(weights_.embeddings, config_, batch, hidden.data(), threads);
     layer_scratch<Backend> scratch(backend_, config_, batch);
-    for (const auto& layer : weights_.layers) bert_layer(layer, config_, batch, hidden.data(), scratch, threads);
+    for (const auto& layer : layers_) layer.forward(config_, batch, hidden.data(), scratch, threads);
     return hidden;
   }
 
@@ -56,6 +63,7 @@ class bert_encoder {
   bert_config config_;
   Backend backend_;
   bert_weights<Backend> weights_;
+  std::vector<bert_layer<Backend>> layers_;  // after weights_: they read its tensors
 };
 
 }  // namespace shopml::nn

@@ -10,6 +10,7 @@
 #include "shopml/nn/bert_config.hpp"
 #include "shopml/nn/bert_weights.hpp"
 #include "shopml/nn/buffer.hpp"
+#include "shopml/nn/dense.hpp"
 #include "shopml/nn/token_batch.hpp"
 
 namespace shopml::nn {
@@ -32,36 +33,46 @@ struct layer_scratch {
         attention(backend, config, batch.max_length()) {}
 };
 
-// y[T × out] = x[T × in] · Wᵀ + b, with row stride ldy.
+// One layer, its Linear weights prepared for the backend (dense.hpp).
 template <class Backend>
-void linear(const linear_weights<Backend>& w, std::size_t tokens, std::size_t out, std::size_t in, const float* x,
-            float* y, std::size_t ldy, int threads) {
-  kernels<Backend>::gemm(true, tokens, out, in, 1.0f, x, in, w.w.data(), in, 0.0f, y, ldy, w.b.data(), threads);
-}
+class bert_layer {
+ public:
+  bert_layer(const Backend& backend, const layer_weights<Backend>& w, const bert_config& config)
+      : qkv_(backend, {&w.query, &w.key, &w.value}, config.hidden_size),
+        attention_output_(backend, {&w.attention_output}, config.hidden_size),
+        intermediate_(backend, {&w.intermediate}, config.hidden_size),
+        output_(backend, {&w.output}, config.intermediate_size),
+        attention_norm_{w.attention_norm.gamma.data(), w.attention_norm.beta.data()},
+        output_norm_{w.output_norm.gamma.data(), w.output_norm.beta.data()} {}
 
-// Runs one layer in place on hidden[T × H].
-template <class Backend>
-void bert_layer(const layer_weights<Backend>& w, const bert_config& config, const token_batch& batch, float* hidden,
-                layer_scratch<Backend>& scratch, int threads) {
-  using K = kernels<Backend>;
-  const std::size_t t = batch.tokens(), h = config.hidden_size, inter = config.intermediate_size;
-  float* qkv = scratch.qkv.data();
-  linear(w.query, t, h, h, hidden, qkv, 3 * h, threads);
-  linear(w.key, t, h, h, hidden, qkv + h, 3 * h, threads);
-  linear(w.value, t, h, h, hidden, qkv + 2 * h, 3 * h, threads);
-  self_attention(config, batch, qkv, scratch.context.data(), scratch.attention, threads);
+  // Runs the layer in place on hidden[T × H].
+  void forward(const bert_config& config, const token_batch& batch, float* hidden, layer_scratch<Backend>& scratch,
+               int threads) const {
+    using K = kernels<Backend>;
+    const std::size_t t = batch.tokens(), h = config.hidden_size, inter = config.intermediate_size;
+    float* qkv = scratch.qkv.data();
+    qkv_.forward(t, hidden, qkv, 3 * h, threads);
+    self_attention(config, batch, qkv, scratch.context.data(), scratch.attention, threads);
 
-  float* attended = scratch.attended.data();
-  linear(w.attention_output, t, h, h, scratch.context.data(), attended, h, threads);
-  K::layer_norm(attended, hidden, attended, t, h, w.attention_norm.gamma.data(), w.attention_norm.beta.data(),
-                config.layer_norm_eps, threads);
+    float* attended = scratch.attended.data();
+    attention_output_.forward(t, scratch.context.data(), attended, h, threads);
+    K::layer_norm(attended, hidden, attended, t, h, attention_norm_.gamma, attention_norm_.beta, config.layer_norm_eps,
+                  threads);
 
-  float* intermediate = scratch.intermediate.data();
-  linear(w.intermediate, t, inter, h, attended, intermediate, inter, threads);
-  K::gelu(intermediate, t * inter, config.hidden_act, threads);
-  linear(w.output, t, h, inter, intermediate, hidden, h, threads);
-  K::layer_norm(hidden, attended, hidden, t, h, w.output_norm.gamma.data(), w.output_norm.beta.data(),
-                config.layer_norm_eps, threads);
-}
+    float* intermediate = scratch.intermediate.data();
+    intermediate_.forward(t, attended, intermediate, inter, threads);
+    K::gelu(intermediate, t * inter, config.hidden_act, threads);
+    output_.forward(t, intermediate, hidden, h, threads);
+    K::layer_norm(hidden, attended, hidden, t, h, output_norm_.gamma, output_norm_.beta, config.layer_norm_eps, threads);
+  }
+
+ private:
+  struct norm {
+    const float* gamma;
+    const float* beta;
+  };
+  dense<Backend> qkv_, attention_output_, intermediate_, output_;
+  norm attention_norm_, output_norm_;
+};
 
 }  // namespace shopml::nn

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# shopml's sentence encoder against ONNX Runtime and PyTorch (sentence-transformers) on the
+# same texts: all-MiniLM-L6-v2, 1 and 2 threads, batch 1 and 32, median of several runs.
+# Checks shopml's embeddings against sentence-transformers' and ends with one line
+#   RESULT texts=<n> min_cosine=<x> vs_onnxruntime_1t=<x> vs_onnxruntime_2t=<x> vs_torch_2t=<x> peak_rss_mb=<x>
+# where vs_* = shopml texts/s ÷ peer texts/s at batch 32.
+#
+# usage: bench/peers/encoder.sh [FILE]   (FILE: one text per line; default: the shared
+#        English review sentences plus 1,000 Chinese food-delivery reviews)
+# env:   RUNS (default 3), SHOPML_PEER_PYTHON (default: scripts/golden/make-venv.sh's python)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+root=$PWD
+runs=${RUNS:-3}
+build=build/peers-encoder
+work=$build/run
+mkdir -p "$work"
+
+bash scripts/fetch-model.sh >/dev/null
+model=${SHOPML_MODEL_DIR:-$HOME/.cache/shopml/models/all-MiniLM-L6-v2}
+py=${SHOPML_PEER_PYTHON:-$(scripts/golden/make-venv.sh)}
+
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHOPML_BUILD_TESTS=OFF -DSHOPML_BUILD_EXAMPLES=OFF >/dev/null
+cmake --build "$build" --target encoder_throughput -j "$(nproc)" >/dev/null
+
+texts=$work/texts.txt
+if [[ $# -ge 1 ]]; then
+  cp "$1" "$texts"
+else
+  "$py" - "$root/../shared/data" "$texts" <<'PY'
+import csv, sys
+data, out = sys.argv[1], sys.argv[2]
+texts = []
+for name in ["amazon_cells_labelled.txt", "yelp_labelled.txt", "imdb_labelled.txt"]:
+    with open(f"{data}/reviews-en/{name}", encoding="utf-8", newline="\n") as f:
+        texts += [line.rsplit("\t", 1)[0] for line in f.read().split("\n") if "\t" in line]
+with open(f"{data}/reviews-zh/waimai_10k.csv", encoding="utf-8", newline="") as f:
+    texts += [row["review"] for row in csv.DictReader(f)][:1000]
+with open(out, "w", encoding="utf-8") as f:
+    f.writelines(" ".join(t.split()) + "\n" for t in texts)
+PY
+fi
+echo "texts: $(wc -l <"$texts") lines from ${1:-the shared reviews}; model $model; $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%F)"
+
+[[ -f $build/minilm.onnx ]] || "$py" bench/peers/export_onnx.py "$model" "$build/minilm.onnx" >/dev/null 2>&1
+
+results=$work/results.jsonl
+: >"$results"
+for threads in 1 2; do
+  for batch in 1 32; do
+    out=/dev/null
+    [[ $threads == 2 && $batch == 32 ]] && out=$work/shopml.f32
+    "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch "$batch" \
+      --runs "$runs" --out "$out" | tee -a "$results"
+  done
+done
+"$py" bench/peers/encoder_peers.py "$model" "$build/minilm.onnx" "$texts" "$work" --runs "$runs" 2>/dev/null | tee -a "$results"
+
+"$py" - "$results" "$work" <<'PY'
+import json, sys
+import numpy as np
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+rate = {(r["engine"], r["threads"], r["batch"]): r["texts_per_s"] for r in rows}
+work = sys.argv[2]
+ref = np.fromfile(f"{work}/torch.f32", dtype="<f4").reshape(-1, 384)
+def min_cos(name):
+    e = np.fromfile(f"{work}/{name}.f32", dtype="<f4").reshape(-1, 384)
+    return float(((e * ref).sum(1) / (np.linalg.norm(e, axis=1) * np.linalg.norm(ref, axis=1))).min()), \
+           float(np.abs(e - ref).max())
+print("\nengine       threads batch  texts/s")
+for (engine, t, b), v in sorted(rate.items()):
+    print(f"{engine:12} {t:7} {b:5} {v:8.1f}")
+cos, diff = min_cos("shopml")
+ort_cos, _ = min_cos("onnxruntime")
+print(f"shopml vs sentence-transformers: min cosine {cos:.9f}, max abs diff {diff:.3g}; onnxruntime's min cosine {ort_cos:.9f}")
+for t in (1, 2):
+    print(f"{t} thread(s), batch 1: shopml/onnxruntime {rate[('shopml', t, 1)] / rate[('onnxruntime', t, 1)]:.2f}, "
+          f"shopml/torch {rate[('shopml', t, 1)] / rate[('torch', t, 1)]:.2f}")
+n = next(r["texts"] for r in rows)
+rss = max(r.get("peak_rss_mb", 0) for r in rows if r["engine"] == "shopml")
+print(f"RESULT texts={n} min_cosine={cos:.6f} vs_onnxruntime_1t={rate[('shopml', 1, 32)] / rate[('onnxruntime', 1, 32)]:.2f} "
+      f"vs_onnxruntime_2t={rate[('shopml', 2, 32)] / rate[('onnxruntime', 2, 32)]:.2f} "
+      f"vs_torch_2t={rate[('shopml', 2, 32)] / rate[('torch', 2, 32)]:.2f} peak_rss_mb={rss:.0f}")
+PY
