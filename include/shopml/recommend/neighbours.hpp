@@ -25,6 +25,7 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <utility>
 #include <vector>
 
@@ -246,9 +247,12 @@ inline csr_matrix all_pairs_knn_symmetric(const csr_matrix& user_items, std::int
       for (std::int32_t q = user_ptr[u]; q < user_ptr[u + 1]; ++q) position[static_cast<std::size_t>(cursor[static_cast<std::size_t>(user_idx[q])]++)] = q;
   }
 
-  std::vector<double> dense(un * un, 0.0);
+  // Uninitialised: each row's pass zeroes its own upper part (in parallel, while the row is
+  // hot in cache), the mirror writes the lower part.
+  const std::unique_ptr<double[]> dense(new double[un * un]);
   parallel_rows(n, threads, [] { return 0; }, [&](int, std::int32_t i) {
-    double* row = dense.data() + static_cast<std::size_t>(i) * un;
+    double* row = dense.get() + static_cast<std::size_t>(i) * un;
+    std::fill(row + i, row + n, 0.0);
     for (std::int32_t p = item_ptr[i]; p < item_ptr[i + 1]; ++p) {
       const std::int32_t u = item_idx[p];
       const double w = item_val[p];
@@ -279,21 +283,24 @@ inline csr_matrix all_pairs_knn_symmetric(const csr_matrix& user_items, std::int
     std::vector<std::int32_t> order;
   };
   parallel_rows(
-      n, threads, [&] { return state{topk_heap(k), {}, {}, std::vector<double>(k), std::vector<scored>(un), std::vector<std::uint8_t>(un, 0), {}}; },
+      n, threads, [&] { return state{topk_heap(k), {}, {}, std::vector<double>(2 * k), std::vector<scored>(un), std::vector<std::uint8_t>(un, 0), {}}; },
       [&](state& st, std::int32_t i) {
-        const double* row = dense.data() + static_cast<std::size_t>(i) * un;
-        // The smallest of the maxima of K disjoint slices is at most the K-th largest score:
-        // a cheap floor that leaves few candidates for the exact selection. The slices are
-        // interleaved (j mod K) since catalogues often sort popular items together.
+        const double* row = dense.get() + static_cast<std::size_t>(i) * un;
+        // With S >= K disjoint slices, the K-th largest slice maximum is at most the K-th
+        // largest score (K slices each hold a score at least that large): a floor that
+        // leaves few candidates for the exact selection. The slices are interleaved
+        // (j mod S) since catalogues often sort popular items together.
         double floor = 0.0;
-        if (un >= k) {
+        const std::size_t slices = std::min(un, 2 * k);
+        if (slices >= k) {
           double* slice_max = st.slice_max.data();
-          std::copy(row, row + k, slice_max);
-          std::size_t j = k;
-          for (; j + k <= un; j += k)
-            for (std::size_t b = 0; b < k; ++b) slice_max[b] = std::max(slice_max[b], row[j + b]);
+          std::copy(row, row + slices, slice_max);
+          std::size_t j = slices;
+          for (; j + slices <= un; j += slices)
+            for (std::size_t b = 0; b < slices; ++b) slice_max[b] = std::max(slice_max[b], row[j + b]);
           for (std::size_t b = 0; j < un; ++j, ++b) slice_max[b] = std::max(slice_max[b], row[j]);
-          floor = *std::min_element(slice_max, slice_max + k);
+          std::nth_element(slice_max, slice_max + (k - 1), slice_max + slices, std::greater<double>());
+          floor = slice_max[k - 1];
         }
         // Candidates: linked (score > 0) and at least the floor. Plain locals and a presized
         // buffer keep this loop free of reloads.

@@ -1,0 +1,48 @@
+"""implicit's side of bench/peers/cf.sh: fits CosineRecommender and BM25Recommender (K=50)
+on a `user,item,value` CSV, recommends 10 items to every user, and writes the neighbour
+matrices (safetensors) and median timings (JSON) to OUT_DIR.
+
+Ids are mapped to indices in order of first appearance, as shopml's read_interactions does;
+duplicated (user, item) pairs are summed and zero values dropped, as shopml does."""
+import json
+import pathlib
+import statistics
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from implicit.nearest_neighbours import BM25Recommender, CosineRecommender
+from safetensors.numpy import save_file
+
+csv, out_dir, threads, runs = sys.argv[1], pathlib.Path(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+frame = pd.read_csv(csv, dtype={0: str, 1: str})
+users, _ = pd.factorize(frame.iloc[:, 0], sort=False)
+items, _ = pd.factorize(frame.iloc[:, 1], sort=False)
+values = frame.iloc[:, 2].to_numpy(dtype=np.float64) if frame.shape[1] > 2 else np.ones(len(frame))
+user_items = sp.csr_matrix((values, (users, items)), shape=(users.max() + 1, items.max() + 1))
+user_items.eliminate_zeros()
+user_ids = np.arange(user_items.shape[0])
+
+timings = {}
+for name, make in (("cosine", lambda: CosineRecommender(K=50, num_threads=threads)),
+                   ("bm25", lambda: BM25Recommender(K=50, K1=1.2, B=0.75, num_threads=threads))):
+    fit, rec = [], []
+    for _ in range(runs):
+        model = make()
+        start = time.perf_counter()
+        model.fit(user_items, show_progress=False)
+        fit.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        model.recommend(user_ids, user_items, N=10)
+        rec.append(time.perf_counter() - start)
+    timings[f"fit_{name}"] = statistics.median(fit)
+    timings[f"recommend_{name}"] = statistics.median(rec)
+    s = model.similarity.tocsr()
+    s.sort_indices()
+    save_file({"indptr": s.indptr.astype(np.int64), "indices": s.indices.astype(np.int32),
+               "data": s.data.astype(np.float64)}, str(out_dir / f"{name}.safetensors"))
+timings["items"] = int(user_items.shape[1])
+(out_dir / "implicit.json").write_text(json.dumps(timings))
+print("implicit", " ".join(f"{k}={v:.6g}" for k, v in timings.items()))
