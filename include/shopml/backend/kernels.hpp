@@ -7,7 +7,12 @@
 //  * float32, row-major, leading dimensions in elements;
 //  * `threads` = 0 means the library default (parallel.hpp);
 //  * pointers may be unaligned; sizes may be 0 (then nothing is read or written);
-//  * shapes are checked by the caller (the components), kernels trust them.
+//  * shapes are checked by the caller (the components), kernels trust them;
+//  * kernels<cpu> gives bit-identical results for every thread count.
+// Special values follow the scalar formulas (kernels/scalar.hpp): NaN propagates
+// within its row (softmax, layer_norm, l2_normalize) or its dot products (gemm),
+// gelu(-inf) = NaN (-inf · 0) as in PyTorch, gelu(+inf) = +inf (PyTorch's erf
+// form says NaN); gemm with beta = 0 never reads C, so C may hold garbage.
 
 #include <concepts>
 #include <cstddef>
@@ -39,7 +44,8 @@ concept kernel_set = requires(const float* cx, float* x, std::uint32_t* idx, std
   { K::gemm_batched(flag, n, n, n, n, a, cx, n, n, cx, n, n, a, x, n, n, threads) } -> std::same_as<void>;
   // In place, per row: x = softmax(x + mask_row). Row r uses mask + (r / rows_per_mask) * cols
   // when mask is non-null (the additive padding mask shared by all rows of one sequence).
-  // Max-subtracted, so large magnitudes do not overflow; a row that is all -inf becomes all 0.
+  // Max-subtracted, so large magnitudes do not overflow; a row that is all -inf becomes all 0,
+  // a row holding a NaN or +inf becomes all NaN.
   { K::softmax_rows(x, n, n, n, cx, n, threads) } -> std::same_as<void>;
   // y = LayerNorm(x + residual) * gamma + beta, per row of `cols`; residual may be null;
   // y may alias x.
@@ -48,7 +54,8 @@ concept kernel_set = requires(const float* cx, float* x, std::uint32_t* idx, std
   { K::gelu(x, n, form, threads) } -> std::same_as<void>;
   // Each row x / max(||x||_2, 1e-12) (torch.nn.functional.normalize); zero rows stay zero.
   { K::l2_normalize(x, n, n, threads) } -> std::same_as<void>;
-  // The k largest of x[0..n), descending; ties by lower index; NaNs rank below everything.
+  // The k largest of x[0..n), descending; ties by lower index (-0 ties with +0); NaNs rank
+  // below everything (among themselves by index); k > n is clamped to n; n < 2^32.
   { K::topk(cx, n, n, x, idx) } -> std::same_as<void>;
 };
 
