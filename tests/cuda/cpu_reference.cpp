@@ -1,5 +1,6 @@
 #include "cpu_reference.hpp"
 
+#include "../kernels/reference.hpp"
 #include "shopml/backend/cpu.hpp"
 
 namespace shopml::test {
@@ -44,6 +45,10 @@ void cpu_reference::l2_normalize(float* x, std::size_t rows, std::size_t cols, i
 
 void cpu_reference::topk(const float* x, std::size_t n, std::size_t k, float* values, std::uint32_t* indices) {
   cpu_kernels::topk(x, n, k, values, indices);
+}
+
+std::vector<float> cpu_reference::random(std::size_t n, float lo, float hi, std::uint32_t seed) {
+  return random_floats(n, seed, lo, hi);
 }
 
 }  // namespace shopml::test

@@ -4,6 +4,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <vector>
 
 #include "shopml/backend/kernels.hpp"
 
@@ -26,6 +27,9 @@ struct cpu_reference {
   static void gelu(float* x, std::size_t n, gelu_form form, int threads);
   static void l2_normalize(float* x, std::size_t rows, std::size_t cols, int threads);
   static void topk(const float* x, std::size_t n, std::size_t k, float* values, std::uint32_t* indices);
+
+  // The kernel suite's random inputs (tests/kernels/reference.hpp), uniform in [lo, hi).
+  static std::vector<float> random(std::size_t n, float lo, float hi, std::uint32_t seed);
 };
 
 static_assert(kernel_set<cpu_reference>);

@@ -25,14 +25,6 @@ using gpu_kernels = shopml::kernels<shopml::cuda>;
 constexpr float inf = std::numeric_limits<float>::infinity();
 constexpr float quiet_nan = std::numeric_limits<float>::quiet_NaN();
 
-std::vector<float> random_floats(std::size_t n, float lo, float hi, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<float> dist(lo, hi);
-  std::vector<float> v(n);
-  for (float& x : v) x = dist(rng);
-  return v;
-}
-
 template <class T>
 device_buffer<T> on_device(const std::vector<T>& host) {
   return device_buffer<T>(std::span<const T>(host));
@@ -61,8 +53,8 @@ void check_close(const std::vector<float>& gpu, const std::vector<float>& cpu, f
 
 TEST_CASE("dot and axpy match the CPU") {
   for (const std::size_t n : {0, 1, 7, 1000, 100003}) {
-    const auto x = random_floats(n, -1, 1, 1);
-    const auto y = random_floats(n, -1, 1, 2);
+    const auto x = cpu_kernels::random(n, -1, 1, 1);
+    const auto y = cpu_kernels::random(n, -1, 1, 2);
     const auto dx = on_device(x);
     auto dy = on_device(y);
     double magnitude = 0;
@@ -92,11 +84,11 @@ TEST_CASE("gemm matches the CPU: transposes, padding, beta, bias, empty sizes") 
           const std::size_t lda = s.k + s.pad;
           const std::size_t ldb = (trans_b ? s.k : s.n) + s.pad;
           const std::size_t ldc = s.n + s.pad;
-          const auto a = random_floats(s.m * lda, -1, 1, 3);
-          const auto b = random_floats((trans_b ? s.n : s.k) * ldb, -1, 1, 4);
-          const auto bias = random_floats(s.n, -1, 1, 5);
+          const auto a = cpu_kernels::random(s.m * lda, -1, 1, 3);
+          const auto b = cpu_kernels::random((trans_b ? s.n : s.k) * ldb, -1, 1, 4);
+          const auto bias = cpu_kernels::random(s.n, -1, 1, 5);
           // beta = 0 must not read C: NaN there would leak into the result.
-          auto c = beta == 0.0f ? std::vector<float>(s.m * ldc, quiet_nan) : random_floats(s.m * ldc, -1, 1, 6);
+          auto c = beta == 0.0f ? std::vector<float>(s.m * ldc, quiet_nan) : cpu_kernels::random(s.m * ldc, -1, 1, 6);
           const float alpha = beta == 0.0f ? 1.0f : 0.5f;
           const auto da = on_device(a);
           const auto db = on_device(b);
@@ -132,10 +124,10 @@ TEST_CASE("gemm_batched matches the CPU: attention shapes, gaps between matrices
         const std::size_t stride_b = s.shared_b ? 0 : (trans_b ? s.n : s.k) * ldb + 3;
         const std::size_t stride_c = s.m * ldc + 7;
         const std::size_t batches = s.batch > 0 ? s.batch : 1;
-        const auto a = random_floats(batches * stride_a, -1, 1, 7);
-        const auto b = random_floats(batches * std::max<std::size_t>(stride_b, (trans_b ? s.n : s.k) * ldb), -1, 1,
+        const auto a = cpu_kernels::random(batches * stride_a, -1, 1, 7);
+        const auto b = cpu_kernels::random(batches * std::max<std::size_t>(stride_b, (trans_b ? s.n : s.k) * ldb), -1, 1,
                                      8);
-        auto c = beta == 0.0f ? std::vector<float>(batches * stride_c, quiet_nan) : random_floats(batches * stride_c, -1, 1, 9);
+        auto c = beta == 0.0f ? std::vector<float>(batches * stride_c, quiet_nan) : cpu_kernels::random(batches * stride_c, -1, 1, 9);
         const auto da = on_device(a);
         const auto db = on_device(b);
         auto dc = on_device(c);
@@ -159,7 +151,7 @@ TEST_CASE("softmax_rows matches the CPU: masks, padding, all -inf rows, large ma
   for (const shape s : {shape{1, 1, 0, 0}, shape{7, 129, 3, 0}, shape{48, 128, 0, 4}, shape{3, 1000, 1, 1},
                         shape{8, 5, 0, 8}, shape{2, 300, 0, 0}}) {
     const std::size_t ld = s.cols + s.pad;
-    auto x = random_floats(s.rows * ld, -30, 30, 10);
+    auto x = cpu_kernels::random(s.rows * ld, -30, 30, 10);
     for (std::size_t j = 0; j < s.cols; ++j) x[j] *= 1000.0f;  // row 0: exp would overflow without max-subtraction
     std::vector<float> mask;
     if (s.rows_per_mask > 0) {
@@ -192,11 +184,11 @@ TEST_CASE("layer_norm matches the CPU: residual, in place, offset data, one colu
     for (const bool with_residual : {false, true}) {
       for (const bool in_place : {false, true}) {
         for (const float offset : {0.0f, 100.0f}) {
-          auto x = random_floats(s.rows * s.cols, -2, 2, 11);
+          auto x = cpu_kernels::random(s.rows * s.cols, -2, 2, 11);
           for (float& v : x) v += offset;
-          const auto residual = random_floats(s.rows * s.cols, -1, 1, 12);
-          const auto gamma = random_floats(s.cols, 0.5f, 1.5f, 13);
-          const auto beta = random_floats(s.cols, -0.5f, 0.5f, 14);
+          const auto residual = cpu_kernels::random(s.rows * s.cols, -1, 1, 12);
+          const auto gamma = cpu_kernels::random(s.cols, 0.5f, 1.5f, 13);
+          const auto beta = cpu_kernels::random(s.cols, -0.5f, 0.5f, 14);
           std::vector<float> y(s.rows * s.cols, quiet_nan);
           auto dx = on_device(x);
           const auto dres = on_device(residual);
@@ -222,7 +214,7 @@ TEST_CASE("layer_norm matches the CPU: residual, in place, offset data, one colu
 TEST_CASE("gelu matches the CPU in both forms, past one grid of blocks") {
   for (const gelu_form form : {gelu_form::erf, gelu_form::tanh}) {
     for (const std::size_t n : {std::size_t{0}, std::size_t{1}, std::size_t{1000}, std::size_t{65536} * 256 + 1001}) {
-      auto x = random_floats(n, -10, 10, 15);
+      auto x = cpu_kernels::random(n, -10, 10, 15);
       const float specials[] = {0.0f, -0.0f, inf, -inf, quiet_nan, 1e-30f, -1e30f, 3.0f};
       for (std::size_t i = 0; i < n && i < std::size(specials); ++i) x[i] = specials[i];
       auto dx = on_device(x);
@@ -237,7 +229,7 @@ TEST_CASE("gelu matches the CPU in both forms, past one grid of blocks") {
 TEST_CASE("l2_normalize matches the CPU: zero rows stay zero, tiny rows") {
   for (const std::size_t cols : {1, 3, 384, 1000}) {
     const std::size_t rows = 6;
-    auto x = random_floats(rows * cols, -3, 3, 16);
+    auto x = cpu_kernels::random(rows * cols, -3, 3, 16);
     std::fill(x.begin() + cols, x.begin() + 2 * cols, 0.0f);           // row 1: zeros
     std::fill(x.begin() + 2 * cols, x.begin() + 3 * cols, 1e-30f);     // row 2: squares underflow
     std::fill(x.begin() + 3 * cols, x.begin() + 4 * cols, -1e18f);     // row 3: large
@@ -256,7 +248,7 @@ TEST_CASE("topk matches the CPU exactly: ties by index, NaN last, signed zeros, 
     for (float& v : x) v = static_cast<float>(small(rng));  // many ties
     const float specials[] = {quiet_nan, -0.0f, 0.0f, inf, -inf, quiet_nan, -quiet_nan, 5.0f};
     for (std::size_t i = 0; i < n && i < std::size(specials); ++i) x[(i * 7919) % n] = specials[i];
-    if (n == 100000) x = random_floats(n, -1, 1, 18);  // distinct values
+    if (n == 100000) x = cpu_kernels::random(n, -1, 1, 18);  // distinct values
     const auto dx = on_device(x);
     for (const std::size_t k : {std::size_t{0}, std::size_t{1}, std::size_t{5}, n, n + 3}) {
       const std::size_t kept = std::min(k, n);
@@ -292,8 +284,8 @@ TEST_CASE("backend_scope routes kernels to its stream, from several threads at o
         {
           shopml::gpu::backend_scope scope(shopml::cuda{.device = 0, .stream = stream});
           if (shopml::gpu::current_target().stream != stream) failures[w] = "scope did not set the stream";
-          const auto a = random_floats(m * k, -1, 1, 100 + w);
-          const auto b = random_floats(n * k, -1, 1, 200 + w);
+          const auto a = cpu_kernels::random(m * k, -1, 1, 100 + w);
+          const auto b = cpu_kernels::random(n * k, -1, 1, 200 + w);
           std::vector<float> c(m * n);
           const auto da = on_device(a);
           const auto db = on_device(b);
