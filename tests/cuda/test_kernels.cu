@@ -144,7 +144,7 @@ TEST_CASE("gemm_batched matches the CPU: attention shapes, gaps between matrices
   }
 }
 
-TEST_CASE("softmax_rows matches the CPU: masks, padding, all -inf rows, large magnitudes") {
+TEST_CASE("softmax_rows matches the CPU: masks, padding, all -inf rows, NaN and +inf rows, large magnitudes") {
   struct shape {
     std::size_t rows, cols, pad, rows_per_mask;  // rows_per_mask 0: no mask
   };
@@ -153,6 +153,10 @@ TEST_CASE("softmax_rows matches the CPU: masks, padding, all -inf rows, large ma
     const std::size_t ld = s.cols + s.pad;
     auto x = cpu_kernels::random(s.rows * ld, -30, 30, 10);
     for (std::size_t j = 0; j < s.cols; ++j) x[j] *= 1000.0f;  // row 0: exp would overflow without max-subtraction
+    if (s.rows >= 3) {  // a NaN makes its row NaN, and so does +inf
+      x[ld + s.cols / 2] = quiet_nan;
+      x[2 * ld] = inf;
+    }
     std::vector<float> mask;
     if (s.rows_per_mask > 0) {
       const std::size_t mask_rows = (s.rows + s.rows_per_mask - 1) / s.rows_per_mask;
@@ -176,7 +180,7 @@ TEST_CASE("softmax_rows matches the CPU: masks, padding, all -inf rows, large ma
   gpu_kernels::softmax_rows(nullptr, 5, 0, 0, nullptr, 1, 0);
 }
 
-TEST_CASE("layer_norm matches the CPU: residual, in place, offset data, one column") {
+TEST_CASE("layer_norm matches the CPU: residual, in place, offset data, NaN rows, one column") {
   struct shape {
     std::size_t rows, cols;
   };
@@ -186,6 +190,7 @@ TEST_CASE("layer_norm matches the CPU: residual, in place, offset data, one colu
         for (const float offset : {0.0f, 100.0f}) {
           auto x = cpu_kernels::random(s.rows * s.cols, -2, 2, 11);
           for (float& v : x) v += offset;
+          if (s.rows >= 2) x[s.cols] = quiet_nan;  // row 1 becomes NaN
           const auto residual = cpu_kernels::random(s.rows * s.cols, -1, 1, 12);
           const auto gamma = cpu_kernels::random(s.cols, 0.5f, 1.5f, 13);
           const auto beta = cpu_kernels::random(s.cols, -0.5f, 0.5f, 14);
@@ -226,13 +231,14 @@ TEST_CASE("gelu matches the CPU in both forms, past one grid of blocks") {
   }
 }
 
-TEST_CASE("l2_normalize matches the CPU: zero rows stay zero, tiny rows") {
+TEST_CASE("l2_normalize matches the CPU: zero rows stay zero, tiny, huge and NaN rows") {
   for (const std::size_t cols : {1, 3, 384, 1000}) {
     const std::size_t rows = 6;
     auto x = cpu_kernels::random(rows * cols, -3, 3, 16);
     std::fill(x.begin() + cols, x.begin() + 2 * cols, 0.0f);           // row 1: zeros
     std::fill(x.begin() + 2 * cols, x.begin() + 3 * cols, 1e-30f);     // row 2: squares underflow
     std::fill(x.begin() + 3 * cols, x.begin() + 4 * cols, -1e18f);     // row 3: large
+    x[4 * cols] = quiet_nan;                                            // row 4: NaN everywhere
     auto dx = on_device(x);
     cpu_kernels::l2_normalize(x.data(), rows, cols, 0);
     gpu_kernels::l2_normalize(dx.data(), rows, cols, 0);

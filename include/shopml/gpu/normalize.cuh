@@ -1,5 +1,6 @@
 #pragma once
-// Each row x / max(||x||_2, 1e-12), one block per row (kernels<cpu>::l2_normalize).
+// Each row x / max(||x||_2, 1e-12), one block per row (kernels<cpu>::l2_normalize):
+// zero rows stay zero, a NaN anywhere makes the row NaN.
 
 #include <cuda_runtime.h>
 
@@ -17,8 +18,9 @@ __global__ void l2_normalize_kernel(Real* x, std::size_t rows, std::size_t cols)
     Real* row = x + r * cols;
     float squares = 0.0f;
     for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) squares += row[j] * row[j];
-    const float norm = fmaxf(sqrtf(block_reduce(squares, sum_op{}, 0.0f)), 1e-12f);
-    for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) row[j] /= norm;
+    const float norm = sqrtf(block_reduce(squares, sum_op{}, 0.0f));
+    const float divisor = norm < 1e-12f ? 1e-12f : norm;  // not fmaxf: a NaN norm must stay NaN
+    for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) row[j] /= divisor;
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Row softmax with the additive attention mask, one block per row; same semantics
-// as kernels<cpu>::softmax_rows (max-subtracted, all -inf row -> zeros).
+// as kernels<cpu>::softmax_rows: max-subtracted; a row that is all -inf becomes all
+// 0, a row holding a NaN or +inf all NaN.
 
 #include <cuda_runtime.h>
 
@@ -19,19 +20,23 @@ __global__ void softmax_rows_kernel(Real* x, std::size_t rows, std::size_t cols,
     Real* row = x + r * ld;
     const Real* m = mask ? mask + (r / rows_per_mask) * cols : nullptr;
     float mx = -INFINITY;
+    bool has_nan = false;
     for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) {
       if (m) row[j] += m[j];
+      has_nan |= isnan(row[j]);
       mx = fmaxf(mx, row[j]);
     }
+    const bool any_nan = __syncthreads_or(has_nan);
     mx = block_reduce(mx, max_op{}, -INFINITY);
-    if (mx == -INFINITY) {
-      for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) row[j] = 0.0f;
+    if (any_nan || mx == -INFINITY || mx == INFINITY) {
+      const float fill = mx == -INFINITY && !any_nan ? 0.0f : NAN;
+      for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) row[j] = fill;
       continue;
     }
     float sum = 0.0f;
     for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) sum += row[j] = expf(row[j] - mx);
-    sum = block_reduce(sum, sum_op{}, 0.0f);
-    for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) row[j] /= sum;
+    const float inv = 1.0f / block_reduce(sum, sum_op{}, 0.0f);
+    for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) row[j] *= inv;
   }
 }
 
