@@ -269,27 +269,39 @@ void gemv(bool trans_b, std::size_t n, std::size_t k, float alpha, const float* 
     y[j] = alpha * dot + prior + (bias ? bias[j] : 0.0f);
   };
   if (trans_b) {
-    // y_j = <a, B_j>: rows of B are contiguous. Four rows share each load of a;
-    // every row keeps one accumulator, so the sum order is the same in any group.
-    constexpr std::size_t rows = 4, chunk = 64;
+    // y_j = <a, B_j>: rows of B are contiguous. w rows at a time share each load
+    // of a, one accumulator each, folded at once by haddp; the rows left at the
+    // end of a chunk go one by one. Which way a row goes depends only on j and n,
+    // so results do not depend on the thread count.
+    constexpr std::size_t chunk = 4 * w;
     const auto chunks = static_cast<std::ptrdiff_t>((n + chunk - 1) / chunk);
     parallel_for(0, chunks, threads_for<Arch>(n * k, threads), [&](std::ptrdiff_t t) {
       const std::size_t j0 = static_cast<std::size_t>(t) * chunk;
       const std::size_t j1 = j0 + chunk < n ? j0 + chunk : n;
-      for (std::size_t j = j0; j < j1; j += rows) {
-        const std::size_t group = j1 - j < rows ? j1 - j : rows;
-        v acc[rows] = {v(0.0f), v(0.0f), v(0.0f), v(0.0f)};
+      std::size_t j = j0;
+      for (; j + w <= j1; j += w) {
+        v acc[w];
+#pragma GCC unroll 16
+        for (std::size_t r = 0; r < w; ++r) acc[r] = v(0.0f);
         for (std::size_t p = 0; p < body; p += w) {
           const v av = v::load_unaligned(a + p);
-          for (std::size_t r = 0; r < group; ++r)
-            acc[r] = xsimd::fma(av, v::load_unaligned(b + (j + r) * ldb + p), acc[r]);
+#pragma GCC unroll 16
+          for (std::size_t r = 0; r < w; ++r) acc[r] = xsimd::fma(av, v::load_unaligned(b + (j + r) * ldb + p), acc[r]);
         }
         if (tail) {
           const v av = load_partial<Arch>(a + body, tail, 0.0f);
-          for (std::size_t r = 0; r < group; ++r)
+          for (std::size_t r = 0; r < w; ++r)
             acc[r] = xsimd::fma(av, load_partial<Arch>(b + (j + r) * ldb + body, tail, 0.0f), acc[r]);
         }
-        for (std::size_t r = 0; r < group; ++r) finish(j + r, xsimd::hadd(acc[r]));
+        alignas(64) float dots[w];
+        xsimd::haddp(acc).store_aligned(dots);
+        for (std::size_t r = 0; r < w; ++r) finish(j + r, dots[r]);
+      }
+      for (; j < j1; ++j) {
+        v acc(0.0f);
+        for (std::size_t p = 0; p < body; p += w) acc = xsimd::fma(v::load_unaligned(a + p), v::load_unaligned(b + j * ldb + p), acc);
+        if (tail) acc = xsimd::fma(load_partial<Arch>(a + body, tail, 0.0f), load_partial<Arch>(b + j * ldb + body, tail, 0.0f), acc);
+        finish(j, xsimd::hadd(acc));
       }
     });
     return;
