@@ -11,6 +11,9 @@ Datasets: shopping (reviews-zh/online_shopping_10_cats.csv; tasks: sentiment, ca
 english (reviews-en amazon + yelp + imdb labelled sentences, in that order; task: sentiment).
 
 Usage: python bench/peers/logreg_embed.py [shopping|english ...]
+       python bench/peers/logreg_embed.py --partial shopping
+  (--partial: while an embedding run is under way, writes the rows finished so far as
+   <dataset>_partial.minilm.npy with the matching <dataset>_partial.<task>.txt)
 """
 import os
 import pathlib
@@ -86,6 +89,24 @@ def embed(name):
     return out
 
 
+def assemble_partial(name):
+    """The first rows already embedded (the saved parts), with their labels."""
+    parts = sorted(CACHE.glob(f"{name}.minilm.part*.npy"))
+    if not parts:
+        raise SystemExit(f"no finished parts of {name} in {CACHE}")
+    matrix = np.concatenate([np.load(p) for p in parts])
+    out = CACHE / f"{name}_partial.minilm.npy"
+    np.save(out, matrix)
+    _, tasks = load_dataset(name)
+    for task, labels in tasks.items():
+        (CACHE / f"{name}_partial.{task}.txt").write_text("\n".join(labels[:len(matrix)]) + "\n", encoding="utf-8")
+    return out
+
+
 if __name__ == "__main__":
-    for dataset in sys.argv[1:] or ["english", "shopping"]:
-        print(embed(dataset))
+    if sys.argv[1:2] == ["--partial"]:
+        for dataset in sys.argv[2:]:
+            print(assemble_partial(dataset))
+    else:
+        for dataset in sys.argv[1:] or ["english", "shopping"]:
+            print(embed(dataset))

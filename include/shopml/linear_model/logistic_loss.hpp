@@ -15,16 +15,20 @@
 // Value and gradient come from ONE pass over X: each block of rows is multiplied by W
 // while it sits in cache, turned into residuals, and multiplied back into the gradient,
 // instead of the two passes (X w, then X^T g) of a BLAS formulation. The pass is split
-// over OpenMP threads with private gradient accumulators.
+// over OpenMP threads with private gradient accumulators. float features go through the
+// library kernels (kernels<cpu>: dot/axpy for one output, gemm for several); double
+// through Eigen.
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <type_traits>
 #include <vector>
 
 #include <Eigen/Core>
 
+#include "shopml/backend/cpu.hpp"
 #include "shopml/parallel.hpp"
 
 namespace shopml::linear_model {
@@ -61,29 +65,27 @@ class logistic_loss {
 
     const Eigen::Index n = X_.rows();
     const Eigen::Index n_blocks = (n + block_rows - 1) / block_rows;
-    const int nt = static_cast<int>(std::min<Eigen::Index>(num_threads(threads_), std::max<Eigen::Index>(n_blocks, 1)));
+    // Threads only where each gets enough work to repay waking it (~128k multiply-adds).
+    const Eigen::Index useful = std::max<Eigen::Index>(1, std::min(n_blocks, n * d * k / (Eigen::Index{1} << 17)));
+    const int nt = static_cast<int>(std::min<Eigen::Index>(num_threads(threads_), useful));
     std::vector<partial> parts(static_cast<std::size_t>(nt), partial(k, d));
 
     auto run = [&](int t) {
       partial& acc = parts[static_cast<std::size_t>(t)];
-      Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> R(block_rows, k), G(block_rows, k);
-      row_matrix block_grad(k, d);
-      Eigen::VectorXd scratch(k);
+      block_buffers buf(k, d);
       for (Eigen::Index blk = t; blk < n_blocks; blk += nt) {
         const Eigen::Index begin = blk * block_rows, rows = std::min(block_rows, n - begin);
         const auto Xb = X_.middleRows(begin, rows);
-        if (k == 1) R.col(0).head(rows).noalias() = Xb * Ws.row(0).transpose();
-        else R.topRows(rows).noalias() = Xb * Ws.transpose();
+        scores(Xb, Ws, buf.R);
         for (Eigen::Index i = 0; i < rows; ++i) {
           const auto row = static_cast<std::size_t>(begin + i);
           const double s = weight_[row] * inv_weight_sum_;
-          acc.loss += s * (k == 1 ? binary_residual(R, G, i, b, target_[row], s)
-                                  : softmax_residual(R, G, i, b, target_[row], s, scratch));
+          acc.loss += s * (k == 1 ? binary_residual(buf.R, buf.G, i, b, target_[row], s)
+                                  : softmax_residual(buf.R, buf.G, i, b, target_[row], s, buf.e));
         }
-        if (k == 1) block_grad.row(0).noalias() = G.col(0).head(rows).transpose() * Xb;
-        else block_grad.noalias() = G.topRows(rows).transpose() * Xb;
-        acc.grad += block_grad.template cast<double>();
-        acc.intercept += G.topRows(rows).template cast<double>().colwise().sum().transpose();
+        residual_times_rows(buf.G, Xb, rows, buf.block_grad);
+        acc.grad += buf.block_grad.template cast<double>();
+        acc.intercept += buf.G.leftCols(rows).template cast<double>().rowwise().sum();
       }
     };
 #if defined(_OPENMP)
@@ -125,20 +127,66 @@ class logistic_loss {
     Eigen::VectorXd intercept;
   };
 
+  using scratch = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+  // Per-thread work space: R = scores (rows × k), G = residuals transposed (k × rows, so
+  // that G · X_block is a plain product), e = softmax scratch.
+  struct block_buffers {
+    block_buffers(Eigen::Index k, Eigen::Index d) : R(block_rows, k), G(k, block_rows), block_grad(k, d), e(k) {}
+    scratch R, G, block_grad;
+    Eigen::VectorXd e;
+  };
+
+  // R = X_block · Wᵀ.
+  template <class Block>
+  static void scores(const Block& Xb, const row_matrix& W, scratch& R) {
+    const Eigen::Index rows = Xb.rows(), d = Xb.cols(), k = W.rows();
+    if constexpr (std::is_same_v<Scalar, float>) {
+      // float runs on the library kernels (xsimd, best ISA of the CPU when dispatched).
+      using K = kernels<cpu>;
+      const auto ld = static_cast<std::size_t>(Xb.outerStride());
+      if (k == 1) {
+        for (Eigen::Index i = 0; i < rows; ++i) R(i, 0) = K::dot(Xb.data() + i * Xb.outerStride(), W.data(), static_cast<std::size_t>(d));
+      } else {
+        K::gemm(true, static_cast<std::size_t>(rows), static_cast<std::size_t>(k), static_cast<std::size_t>(d), 1.0f, Xb.data(), ld,
+                W.data(), static_cast<std::size_t>(d), 0.0f, R.data(), static_cast<std::size_t>(k), nullptr, 1);
+      }
+    } else {
+      R.topRows(rows).noalias() = Xb * W.transpose();
+    }
+  }
+
+  // out = G[:, :rows] · X_block (k × d).
+  template <class Block>
+  static void residual_times_rows(const scratch& G, const Block& Xb, Eigen::Index rows, scratch& out) {
+    const Eigen::Index d = Xb.cols(), k = G.rows();
+    if constexpr (std::is_same_v<Scalar, float>) {
+      using K = kernels<cpu>;
+      if (k == 1) {
+        out.setZero();
+        for (Eigen::Index i = 0; i < rows; ++i) K::axpy(static_cast<std::size_t>(d), G(0, i), Xb.data() + i * Xb.outerStride(), out.data());
+      } else {
+        K::gemm(false, static_cast<std::size_t>(k), static_cast<std::size_t>(d), static_cast<std::size_t>(rows), 1.0f, G.data(),
+                static_cast<std::size_t>(G.cols()), Xb.data(), static_cast<std::size_t>(Xb.outerStride()), 0.0f, out.data(),
+                static_cast<std::size_t>(d), nullptr, 1);
+      }
+    } else {
+      out.noalias() = G.leftCols(rows) * Xb;
+    }
+  }
+
   // Half binomial loss log(1 + e^r) - y r and its residual s (sigmoid(r) - y), from one exp.
-  template <class M>
-  static double binary_residual(const M& R, M& G, Eigen::Index i, const Eigen::VectorXd& b, int y, double s) {
+  static double binary_residual(const scratch& R, scratch& G, Eigen::Index i, const Eigen::VectorXd& b, int y, double s) {
     const double r = static_cast<double>(R(i, 0)) + b[0];
     const double e = std::exp(-std::abs(r));
     const double p = r >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-    G(i, 0) = static_cast<Scalar>(s * (p - y));
+    G(0, i) = static_cast<Scalar>(s * (p - y));
     return std::max(r, 0.0) + std::log1p(e) - y * r;
   }
 
   // Half multinomial loss logsumexp(r) - r_y and residuals s (softmax(r) - onehot(y)).
   // `e` is scratch of k doubles.
-  template <class M>
-  static double softmax_residual(const M& R, M& G, Eigen::Index i, const Eigen::VectorXd& b, int y, double s,
+  static double softmax_residual(const scratch& R, scratch& G, Eigen::Index i, const Eigen::VectorXd& b, int y, double s,
                                  Eigen::VectorXd& e) {
     const Eigen::Index k = R.cols();
     for (Eigen::Index c = 0; c < k; ++c) e[c] = static_cast<double>(R(i, c)) + b[c];
@@ -149,7 +197,7 @@ class logistic_loss {
       e[c] = std::exp(e[c] - top);
       sum += e[c];
     }
-    for (Eigen::Index c = 0; c < k; ++c) G(i, c) = static_cast<Scalar>(s * (e[c] / sum - (c == y ? 1.0 : 0.0)));
+    for (Eigen::Index c = 0; c < k; ++c) G(c, i) = static_cast<Scalar>(s * (e[c] / sum - (c == y ? 1.0 : 0.0)));
     return top + std::log(sum) - raw_y;
   }
 
