@@ -1,6 +1,7 @@
 #pragma once
-// An owning device array, with copies to and from host memory ordered on the
-// current target's stream (context.cuh), so they see the kernels queued before them.
+// Device memory: an owning array, with copies to and from host memory ordered on the
+// current target's stream (context.cuh), so they see the kernels queued before them;
+// and stream-ordered scratch space for a kernel's temporaries.
 
 #include <cuda_runtime.h>
 
@@ -64,6 +65,26 @@ class device_buffer {
  private:
   T* data_ = nullptr;
   std::size_t size_ = 0;
+};
+
+// Stream-ordered scratch memory (cudaMallocAsync), released on the same stream.
+class stream_scratch {
+ public:
+  stream_scratch(std::size_t bytes, cudaStream_t stream) : stream_(stream) {
+    if (bytes > 0)
+      check(cudaMallocAsync(&data_, bytes, stream), "cudaMallocAsync(" + std::to_string(bytes) + " bytes)");
+  }
+  ~stream_scratch() {
+    if (data_) cudaFreeAsync(data_, stream_);
+  }
+  stream_scratch(const stream_scratch&) = delete;
+  stream_scratch& operator=(const stream_scratch&) = delete;
+  template <class T>
+  T* as() const { return static_cast<T*>(data_); }
+
+ private:
+  void* data_ = nullptr;
+  cudaStream_t stream_;
 };
 
 }  // namespace shopml::gpu

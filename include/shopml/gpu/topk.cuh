@@ -15,6 +15,7 @@
 
 #include "shopml/gpu/check.cuh"
 #include "shopml/gpu/elementwise.cuh"
+#include "shopml/gpu/memory.cuh"
 
 namespace shopml::gpu {
 
@@ -44,24 +45,6 @@ __global__ void topk_gather_kernel(const Real* x, const std::uint64_t* sorted, s
     values[i] = x[index];
   }
 }
-
-// Stream-ordered scratch memory (cudaMallocAsync), released on the same stream.
-class stream_scratch {
- public:
-  stream_scratch(std::size_t bytes, cudaStream_t stream) : stream_(stream) {
-    if (bytes > 0)
-      check(cudaMallocAsync(&data_, bytes, stream), "cudaMallocAsync(" + std::to_string(bytes) + " bytes)");
-  }
-  ~stream_scratch() { cudaFreeAsync(data_, stream_); }  // nullptr: no-op
-  stream_scratch(const stream_scratch&) = delete;
-  stream_scratch& operator=(const stream_scratch&) = delete;
-  template <class T>
-  T* as() const { return static_cast<T*>(data_); }
-
- private:
-  void* data_ = nullptr;
-  cudaStream_t stream_;
-};
 
 inline void topk(const float* x, std::size_t n, std::size_t k, float* values, std::uint32_t* indices,
                  cudaStream_t stream) {
