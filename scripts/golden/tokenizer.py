@@ -13,6 +13,9 @@ Outputs (tests/golden/tokenize/):
                      compact base-64 text code (see decode notes in tests/tokenize)
   <config>.extra.jsonl  pairs, truncation (all strategies, stride, left), padding,
                      byte-level offset trimming and decode on a subset, every field.
+  components.jsonl   normalizers and pre-tokenizers one by one (their JSON, and the
+                     normalized strings / pre-token char offsets) on hard cases and
+                     a sample of the reviews.
 Run: "$(scripts/golden/make-venv.sh)" scripts/golden/tokenizer.py
 """
 import json
@@ -21,7 +24,7 @@ import pathlib
 import sys
 
 import tokenizers
-from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers, processors
 from transformers import BertTokenizerFast, GPT2TokenizerFast
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
@@ -181,6 +184,35 @@ def extra_records(make, texts, name, with_truncation_and_padding=True):
             f.write(json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n")
 
 
+def components(texts):
+    N, P = normalizers, pre_tokenizers
+    hard = len(texts) - len(read_lines(GOLDEN / "hard_cases.txt"))
+    en = list(range(0, 4000, 40))
+    zh = [i for i in range(4000, hard, 80) if len(texts[i].encode()) <= 120][:100]
+    picks = en + zh + list(range(hard, len(texts)))
+    gpt2_regex = r"""'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
+    norms = [
+        N.NFD(), N.NFC(), N.Lowercase(), N.StripAccents(), N.Sequence([N.NFD(), N.StripAccents(), N.Lowercase()]),
+        N.Sequence([N.NFC(), N.Lowercase()]), N.Strip(), N.Strip(left=False), N.Replace("e", "EE"),
+        N.BertNormalizer(clean_text=False), N.BertNormalizer(handle_chinese_chars=False, lowercase=False),
+        N.BertNormalizer(strip_accents=True, lowercase=False), N.BertNormalizer(strip_accents=False),
+    ]
+    pres = [
+        P.BertPreTokenizer(), P.Whitespace(), P.WhitespaceSplit(), P.Digits(False), P.Digits(True),
+        *[P.Punctuation(b) for b in ("removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous")],
+        *[P.Split(" ", b, invert=inv) for b in ("removed", "isolated", "merged_with_previous", "merged_with_next", "contiguous") for inv in (False, True)],
+        P.Split(Regex(gpt2_regex), "isolated"), P.Split(Regex(gpt2_regex), "removed", invert=True),
+        P.Sequence([P.WhitespaceSplit(), P.Punctuation()]), P.Sequence([P.Whitespace(), P.Digits(True)]),
+    ]
+    with open(GOLDEN / "components.jsonl", "w", encoding="utf-8") as f:
+        for n in norms:
+            f.write(json.dumps({"normalizer": json.loads(n.__getstate__()), "inputs": picks,
+                                "outputs": [n.normalize_str(texts[i]) for i in picks]}, ensure_ascii=False) + "\n")
+        for p in pres:
+            f.write(json.dumps({"pre_tokenizer": json.loads(p.__getstate__()), "inputs": picks,
+                                "outputs": [[o for _, off in p.pre_tokenize_str(texts[i]) for o in off] for i in picks]}, ensure_ascii=False) + "\n")
+
+
 def main():
     texts = inputs()
     print(f"{len(texts)} inputs, tokenizers {tokenizers.__version__}", file=sys.stderr)
@@ -194,6 +226,7 @@ def main():
                 f.write(f"{i}\t{compact(e)}\n")
         extra_records(make, texts, name)
     extra_records(gpt2_trimmed, texts, "gpt2-trimmed", with_truncation_and_padding=False)
+    components(texts)
     for p in sorted(GOLDEN.glob("*.golden")) + sorted(GOLDEN.glob("*.jsonl")):
         print(f"{p.name}: {p.stat().st_size} bytes", file=sys.stderr)
 

@@ -107,7 +107,10 @@ def main():
     letters = regex_class(r"\p{L}")
     numbers = regex_class(r"\p{N}")
     spaces = regex_class(r"\s")
-    words = regex_class(r"\w")
+    # \w as the Whitespace pre-tokenizer (\w+|[^\w\s]+) sees it: a lone \w between two
+    # punctuation chars is its own piece. (Probing \w alone differs for U+200C/U+200D.)
+    ws = P.Whitespace()
+    words = {c for c in CODE_POINTS if len(ws.pre_tokenize_str("!" + chr(c) + "!")) == 3}
 
     ucd_ws = {c for c in CODE_POINTS if chr(c).isspace()}
     report = {
@@ -154,7 +157,7 @@ def main():
         emit_ranges("regex_letter", letters, "oniguruma \\p{L} (GPT-2 pre-tokenizer)."),
         emit_ranges("regex_number", numbers, "oniguruma \\p{N} (GPT-2 pre-tokenizer)."),
         emit_ranges("regex_space", spaces, "oniguruma \\s (GPT-2 and Whitespace pre-tokenizers)."),
-        emit_ranges("regex_word", words, "oniguruma \\w (Whitespace pre-tokenizer)."),
+        emit_ranges("regex_word", words, "oniguruma \\w as the Whitespace pre-tokenizer matches it."),
         emit_map("lowercase", lowercase, "Rust char::to_lowercase where it changes the char.", max_lower),
         emit_map("canonical_decomposition", decomp, "Full canonical decomposition (NFD) of single code points; Hangul syllables are algorithmic.", max_decomp),
         "// Canonical combining classes (non-zero only).\ninline constexpr combining_class combining_classes[] = {"

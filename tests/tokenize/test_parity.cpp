@@ -222,3 +222,51 @@ TEST_CASE("parity: pairs, truncation, stride, padding and decode") {
     report(c);
   }
 }
+
+TEST_CASE("parity: normalizers and pre-tokenizers one by one") {
+  const auto& texts = inputs();
+  const tk::detail::json_reader reader("components.jsonl");
+  std::istringstream lines(golden::read_file(golden_dir / "components.jsonl"));
+  std::size_t configs = 0;
+  for (std::string line; std::getline(lines, line);) {
+    const json r = json::parse(line);
+    ++configs;
+    comparison c;
+    const auto picks = r["inputs"].get<std::vector<std::size_t>>();
+    if (r.contains("normalizer")) {
+      std::vector<tk::normalizer_step> steps;
+      reader.normalizer_steps(r["normalizer"], steps);
+      const tk::normalizer n(std::move(steps));
+      for (std::size_t k = 0; k < picks.size(); ++k) {
+        tk::normalized_string s(texts[picks[k]], 0);
+        n(s);
+        if (s.text != r["outputs"][k].get<std::string>()) c.fail(r["normalizer"].dump() + " on input " + std::to_string(picks[k]) + ": '" + s.text + "'");
+      }
+    } else {
+      std::vector<tk::pre_tokenizer_step> steps;
+      reader.pre_tokenizer_steps(r["pre_tokenizer"], steps);
+      const tk::pre_tokenizer p(std::move(steps));
+      std::vector<tk::byte_range> words;
+      for (std::size_t k = 0; k < picks.size(); ++k) {
+        const std::string& text = texts[picks[k]];
+        tk::normalized_string s(text, 0);
+        p.split(s, words);
+        std::vector<std::size_t> got;
+        std::size_t chars = 0, at = 0;
+        auto char_index = [&](std::size_t byte) {  // words come in order, so walk forward
+          if (byte < at) chars = 0, at = 0;
+          for (; at < byte; ++at) chars += (static_cast<unsigned char>(text[at]) & 0xC0) != 0x80;
+          return chars;
+        };
+        for (const auto& w : words) {
+          got.push_back(char_index(w.begin));
+          got.push_back(char_index(w.end));
+        }
+        if (got != r["outputs"][k].get<std::vector<std::size_t>>())
+          c.fail(r["pre_tokenizer"].dump() + " on input " + std::to_string(picks[k]) + " '" + text.substr(0, 60) + "'");
+      }
+    }
+    report(c);
+  }
+  CHECK(configs >= 30);
+}
