@@ -270,8 +270,8 @@ void gemv(bool trans_b, std::size_t n, std::size_t k, float alpha, const float* 
   };
   if (trans_b) {
     // y_j = <a, B_j>: rows of B are contiguous. w rows at a time share each load
-    // of a, one accumulator each, folded at once by haddp; the rows left at the
-    // end of a chunk go one by one. Which way a row goes depends only on j and n,
+    // of a, one accumulator each; the rows left at the end of a chunk go one by
+    // one. Which way a row goes depends only on j and n,
     // so results do not depend on the thread count.
     constexpr std::size_t chunk = 4 * w;
     const auto chunks = static_cast<std::ptrdiff_t>((n + chunk - 1) / chunk);
@@ -293,9 +293,8 @@ void gemv(bool trans_b, std::size_t n, std::size_t k, float alpha, const float* 
           for (std::size_t r = 0; r < w; ++r)
             acc[r] = xsimd::fma(av, load_partial<Arch>(b + (j + r) * ldb + body, tail, 0.0f), acc[r]);
         }
-        alignas(64) float dots[w];
-        xsimd::haddp(acc).store_aligned(dots);
-        for (std::size_t r = 0; r < w; ++r) finish(j + r, dots[r]);
+        // (Not xsimd::haddp: xsimd 8.1's AVX-512 version returns the sums permuted.)
+        for (std::size_t r = 0; r < w; ++r) finish(j + r, xsimd::hadd(acc[r]));
       }
       for (; j < j1; ++j) {
         v acc(0.0f);
