@@ -233,6 +233,11 @@ TEST_CASE("item_item_recommender: save and load round trip, corrupt files reject
   const std::int32_t bad = 1 << 30;
   std::memcpy(tampered.data() + 8 + header + info.begin, &bad, sizeof bad);
   CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(tampered), doctest::Contains("out of range"), parse_error);
+  // a row pointer past the end of the entries (found by fuzz/saved_recommender)
+  auto past_end = bytes;
+  const std::int64_t huge = 1 << 30;
+  std::memcpy(past_end.data() + 8 + header + file.info("indptr").begin + sizeof(std::int64_t), &huge, sizeof huge);
+  CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(past_end), doctest::Contains("indptr"), parse_error);
   // another model kind
   const auto other = similarity_bytes("shopml.something_else", model.similarity(), {});
   CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(other), doctest::Contains("format"), parse_error);
