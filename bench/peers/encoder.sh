@@ -6,7 +6,8 @@
 # where vs_* = shopml texts/s ÷ peer texts/s at batch 32.
 #
 # usage: bench/peers/encoder.sh [FILE]   (FILE: one text per line; default: the shared
-#        English review sentences plus 1,000 Chinese food-delivery reviews)
+#        English review sentences, every other line, plus every 20th Chinese food-delivery
+#        review: about 2,000 texts)
 # env:   RUNS (default 3), SHOPML_PEER_PYTHON (default: scripts/golden/make-venv.sh's python)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,9 +34,9 @@ data, out = sys.argv[1], sys.argv[2]
 texts = []
 for name in ["amazon_cells_labelled.txt", "yelp_labelled.txt", "imdb_labelled.txt"]:
     with open(f"{data}/reviews-en/{name}", encoding="utf-8", newline="\n") as f:
-        texts += [line.rsplit("\t", 1)[0] for line in f.read().split("\n") if "\t" in line]
+        texts += [line.rsplit("\t", 1)[0] for line in f.read().split("\n") if "\t" in line][::2]
 with open(f"{data}/reviews-zh/waimai_10k.csv", encoding="utf-8", newline="") as f:
-    texts += [row["review"] for row in csv.DictReader(f)][:1000]
+    texts += [row["review"] for row in csv.DictReader(f)][::20]
 with open(out, "w", encoding="utf-8") as f:
     f.writelines(" ".join(t.split()) + "\n" for t in texts)
 PY
