@@ -67,6 +67,14 @@ class tokenizer {
     return finish(std::move(ea), &eb, add_special_tokens);
   }
 
+  // Without these, encode("a", "b") would pick encode(string_view, bool).
+  encoding encode(std::string_view a, const char* b, bool add_special_tokens = true) const {
+    return encode(a, std::string_view(b), add_special_tokens);
+  }
+  encoding encode(std::string_view a, const std::string& b, bool add_special_tokens = true) const {
+    return encode(a, std::string_view(b), add_special_tokens);
+  }
+
   std::vector<encoding> encode_batch(std::span<const std::string> texts, bool add_special_tokens = true, int threads = 0) const {
     std::vector<encoding> out(texts.size());
     run_batch(texts.size(), threads, [&](std::size_t i) { out[i] = encode(texts[i], add_special_tokens); });

@@ -127,6 +127,7 @@ class json_reader {
     if (!entries.is_object()) fail("model.vocab is not an object");
     for (const auto& [token, id] : entries.items()) {
       if (!id.is_number_unsigned()) fail("model.vocab['" + token + "'] is not an unsigned id");
+      check_id(id.get<std::uint64_t>(), entries.size(), "model.vocab['" + token + "']");
       v.add(token, id.get<std::uint32_t>());
     }
     return v;
@@ -167,6 +168,11 @@ class json_reader {
       return std::make_shared<const tokenize::tokenizer_model>(std::in_place_type<bpe>, vocab(j), merges, c);
     }
     fail("unsupported model type '" + type + "'");
+  }
+
+  // Ids index flat tables, so they must stay near the number of tokens.
+  void check_id(std::uint64_t id, std::size_t tokens, const std::string& what) const {
+    if (id > 4 * tokens + (1u << 20)) fail(what + " has id " + std::to_string(id) + ", far beyond the " + std::to_string(tokens) + " tokens");
   }
 
   static std::pair<std::string, std::uint32_t> token_and_id(const json& j) {
@@ -264,6 +270,7 @@ class json_reader {
     padding_params p;
     const json& strategy = require(j, "strategy", "padding");
     if (strategy.is_object() && strategy.contains("Fixed")) p.fixed_length = strategy["Fixed"].get<std::size_t>();
+    if (p.fixed_length && *p.fixed_length > (1u << 24)) fail("padding length " + std::to_string(*p.fixed_length) + " is not plausible");
     else if (!(strategy.is_string() && strategy.get<std::string>() == "BatchLongest")) fail("unknown padding strategy " + strategy.dump());
     p.direction = get<std::string>(j, "direction", "Right") == "Left" ? padding_direction::left : padding_direction::right;
     if (j.contains("pad_to_multiple_of") && !j["pad_to_multiple_of"].is_null()) p.pad_to_multiple_of = j["pad_to_multiple_of"].get<std::size_t>();
@@ -293,6 +300,7 @@ class json_reader {
       added_token a;
       a.id = t.at("id").get<std::uint32_t>();
       a.content = t.at("content").get<std::string>();
+      check_id(a.id, root["model"].value("vocab", json::object()).size(), "added token '" + a.content + "'");
       a.single_word = get(t, "single_word", false);
       a.lstrip = get(t, "lstrip", false);
       a.rstrip = get(t, "rstrip", false);

@@ -28,7 +28,8 @@ class wordpiece {
     const std::string& prefix = config_.continuing_subword_prefix;
     for (const auto& [token, id] : vocab_.entries()) {
       word_start_.insert(token, id);
-      if (!prefix.empty() && token.size() > prefix.size() && token.compare(0, prefix.size(), prefix) == 0)
+      // With an empty prefix every token may continue a word (as in HF).
+      if (token.size() > prefix.size() && token.compare(0, prefix.size(), prefix) == 0)
         continuation_.insert(std::string_view(token).substr(prefix.size()), id);
     }
     word_start_.finish();
