@@ -120,7 +120,7 @@ int main(int argc, char** argv) try {
   }
 
   for (const std::size_t q : queries) {
-    const auto hits = index.search(index.row(q), top + 1);
+    const auto hits = index.search(index.vector(q), top + 1);
     const auto& p = products[q];
     std::cout << "\nproduct " << p.id << " (" << p.department << " / " << p.class_name << ", " << p.reviews << " reviews): \""
               << p.text.substr(0, 80) << "...\"\n";

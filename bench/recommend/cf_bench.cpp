@@ -137,7 +137,7 @@ int main(int argc, char** argv) {
   if (knn_rows == 0) return 0;
   const std::size_t matrix_bytes = knn_rows * dim * sizeof(float);
   recommend::embedding_index<> index(random_matrix(knn_rows, dim, 1, threads), dim, embedding_metric::inner_product, threads);
-  const double mem_gbps = streaming_read_gbps(std::span<const float>(index.row(0).data(), knn_rows * dim), threads, 3);
+  const double mem_gbps = streaming_read_gbps(index.storage(), threads, 3);
   const auto q = random_matrix(queries, dim, 2, threads);
   std::vector<double> batch_times, single_times;
   for (int r = 0; r < std::min(runs, 3); ++r) {

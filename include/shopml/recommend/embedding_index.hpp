@@ -5,12 +5,14 @@
 //   recommend::embedding_index<> index(vectors, /*dim=*/384, embedding_metric::cosine);
 //   recommend::knn_result hits = index.search(queries, /*k=*/10);   // hits.ids_of(q), hits.scores_of(q)
 //
-// The database is cut into blocks of rows; each thread takes a contiguous share of blocks
-// and, for every block, scores all queries against it (one gemm with transposed B through
-// kernels<Backend>, so the block is read from memory once per batch, not once per query),
-// keeps each query's k best of the block with kernels<Backend>::topk and merges them into its
-// running k best. One or two queries are scored with dot products instead of a gemm: that
-// case is a pure memory stream. Results: per query, descending score, ties by lower row.
+// The database is stored in blocks of `block_rows` rows, each block transposed (dim ×
+// rows: a "panel"), so that scoring a batch of queries against a block is a plain gemm
+// (queries × dim) · (dim × rows) through kernels<Backend> with nothing to repack, and the
+// block is read from memory once per batch, not once per query. Each thread takes a
+// contiguous share of blocks, keeps each query's k best of a block with
+// kernels<Backend>::topk and merges them into its running k best. One or two queries are
+// scored with axpy over the panel's dim rows instead: a pure memory stream.
+// Results: per query, descending score, ties by lower row.
 //
 // Bad input: a dimension of 0, a vector count not a multiple of dim, non-finite values
 // (value_error naming the row), k = 0; k larger than the index returns every row.
@@ -116,18 +118,33 @@ class embedding_index {
     if (rows_ > static_cast<std::size_t>(INT32_MAX)) throw value_error("embedding_index: more than 2^31-1 rows");
     check_finite(data_, "embedding_index: row ");
     if (metric_ == embedding_metric::cosine) K::l2_normalize(data_.data(), rows_, dim_, threads_);
+    // Transpose each block in place: block b's rows and its panel occupy the same floats.
+    const std::size_t blocks = (rows_ + block_rows - 1) / block_rows;
+    parallel_for(0, static_cast<std::ptrdiff_t>(blocks), threads_, [&](std::ptrdiff_t b) {
+      const std::size_t row0 = static_cast<std::size_t>(b) * block_rows, n = std::min(block_rows, rows_ - row0);
+      float* block = data_.data() + row0 * dim_;
+      const std::vector<float> rows(block, block + n * dim_);
+      for (std::size_t r = 0; r < n; ++r)
+        for (std::size_t d = 0; d < dim_; ++d) block[d * n + r] = rows[r * dim_ + d];
+    });
   }
 
   std::size_t size() const { return rows_; }
   std::size_t dim() const { return dim_; }
   embedding_metric metric() const { return metric_; }
-  // Row i as stored (unit length for cosine).
-  std::span<const float> row(std::size_t i) const {
+  // Row i as stored (unit length for cosine), gathered from its panel.
+  std::vector<float> vector(std::size_t i) const {
     if (i >= rows_) throw value_error("embedding_index: row " + std::to_string(i) + " is outside 0.." + std::to_string(rows_));
-    return std::span<const float>(data_).subspan(i * dim_, dim_);
+    const std::size_t row0 = i / block_rows * block_rows, n = std::min(block_rows, rows_ - row0);
+    const float* panel = data_.data() + row0 * dim_;
+    std::vector<float> v(dim_);
+    for (std::size_t d = 0; d < dim_; ++d) v[d] = panel[d * n + (i - row0)];
+    return v;
   }
   // Similarity of two stored rows.
-  float score(std::size_t i, std::size_t j) const { return K::dot(row(i).data(), row(j).data(), dim_); }
+  float score(std::size_t i, std::size_t j) const { return K::dot(vector(i).data(), vector(j).data(), dim_); }
+  // Every stored value (in panel order): what a scan reads.
+  std::span<const float> storage() const { return data_; }
 
   // The k best rows for each query (row-major queries × dim).
   knn_result search(std::span<const float> queries, std::size_t k, int threads = 0) const {
@@ -182,14 +199,15 @@ class embedding_index {
     for (std::size_t b = first; b < last; ++b) {
       const std::size_t row0 = b * block_rows;
       const std::size_t n = std::min(block_rows, rows_ - row0);
-      const float* block = data_.data() + row0 * dim_;
+      const float* panel = data_.data() + row0 * dim_;
       for (std::size_t q0 = 0; q0 < n_queries; q0 += tile_queries) {
         const std::size_t m = std::min(tile_queries, n_queries - q0);
-        if (m <= 2) {  // a memory stream: a gemm would spend more packing the block than scoring it
+        if (m <= 2) {  // a memory stream: axpy over the panel's rows, no gemm packing
+          std::fill(tile.begin(), tile.begin() + static_cast<std::ptrdiff_t>(m * n), 0.0f);
           for (std::size_t qi = 0; qi < m; ++qi)
-            for (std::size_t r = 0; r < n; ++r) tile[qi * n + r] = K::dot(q + (q0 + qi) * dim_, block + r * dim_, dim_);
+            for (std::size_t d = 0; d < dim_; ++d) K::axpy(n, q[(q0 + qi) * dim_ + d], panel + d * n, tile.data() + qi * n);
         } else {
-          K::gemm(true, m, n, dim_, 1.0f, q + q0 * dim_, dim_, block, dim_, 0.0f, tile.data(), n, nullptr, 1);
+          K::gemm(false, m, n, dim_, 1.0f, q + q0 * dim_, dim_, panel, n, 0.0f, tile.data(), n, nullptr, 1);
         }
         for (std::size_t qi = 0; qi < m; ++qi) {
           const float* scores = tile.data() + qi * n;

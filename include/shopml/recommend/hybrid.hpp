@@ -35,7 +35,7 @@ std::vector<scored> hybrid_similar_items(const item_item_recommender& cf, const 
   if (N < 1 || content_candidates < 1) throw value_error("hybrid_similar_items: N and content_candidates must be >= 1");
   std::unordered_map<std::int32_t, double> cf_score;
   for (const scored& s : cf.similar_items(item, cf.options().K)) cf_score[s.index] = s.score;
-  const knn_result near = content.search(content.row(static_cast<std::size_t>(item)), static_cast<std::size_t>(content_candidates) + 1);
+  const knn_result near = content.search(content.vector(static_cast<std::size_t>(item)), static_cast<std::size_t>(content_candidates) + 1);
 
   std::vector<std::int32_t> candidates;
   for (const auto& [j, s] : cf_score) candidates.push_back(j);
