@@ -270,8 +270,8 @@ class json_reader {
     padding_params p;
     const json& strategy = require(j, "strategy", "padding");
     if (strategy.is_object() && strategy.contains("Fixed")) p.fixed_length = strategy["Fixed"].get<std::size_t>();
-    if (p.fixed_length && *p.fixed_length > (1u << 24)) fail("padding length " + std::to_string(*p.fixed_length) + " is not plausible");
     else if (!(strategy.is_string() && strategy.get<std::string>() == "BatchLongest")) fail("unknown padding strategy " + strategy.dump());
+    if (p.fixed_length && *p.fixed_length > (1u << 24)) fail("padding length " + std::to_string(*p.fixed_length) + " is not plausible");
     p.direction = get<std::string>(j, "direction", "Right") == "Left" ? padding_direction::left : padding_direction::right;
     if (j.contains("pad_to_multiple_of") && !j["pad_to_multiple_of"].is_null()) p.pad_to_multiple_of = j["pad_to_multiple_of"].get<std::size_t>();
     p.pad_id = get<std::uint32_t>(j, "pad_id", 0);
