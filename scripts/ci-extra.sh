@@ -1,27 +1,29 @@
 #!/usr/bin/env bash
-# What CI checks beyond the test suite: ASan+UBSan, CUDA compile and link where nvcc
-# exists, `cmake --install` + a find_package consumer.
+# What CI checks beyond the test suite (scripts/test.sh): the suite again under
+# ASan+UBSan, the CUDA backend compiled and linked where nvcc exists (its tests skip
+# without a GPU), packaging (install, find_package/add_subdirectory/FetchContent
+# consumers, Conan, the vcpkg port) and a short libFuzzer run of every parser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
-echo "== asan-ubsan"
+echo "== asan-ubsan (at ${SECONDS}s)"
 cmake --preset asan-ubsan
 cmake --build --preset asan-ubsan -j "$jobs"
 ctest --preset asan-ubsan -j "$jobs"
 
-echo "== install + consumer"
-prefix=$(mktemp -d)
-cmake --install build/dev --prefix "$prefix"
-cmake -S tests/consumer -B build/consumer -G Ninja -DCMAKE_PREFIX_PATH="$prefix"
-cmake --build build/consumer
-./build/consumer/shopml_consumer
-
 if command -v nvcc >/dev/null 2>&1; then
-  echo "== cuda (compile and link)"
+  echo "== cuda: compile and link (at ${SECONDS}s)"
   cmake --preset cuda
   cmake --build --preset cuda -j "$jobs"
   ctest --preset cuda
 else
   echo "== cuda skipped: nvcc not found"
 fi
+
+echo "== packaging (at ${SECONDS}s)"
+bash scripts/check-packaging.sh
+
+echo "== fuzz, ${SHOPML_FUZZ_SECONDS:-60}s per target (at ${SECONDS}s)"
+bash scripts/fuzz.sh
+echo "== done (at ${SECONDS}s)"
