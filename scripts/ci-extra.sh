@@ -15,8 +15,8 @@ ctest --preset asan-ubsan -j "$jobs"
 if command -v nvcc >/dev/null 2>&1; then
   echo "== cuda: compile and link (at ${SECONDS}s)"
   cmake --preset cuda
-  cmake --build --preset cuda -j "$jobs"
-  ctest --preset cuda
+  cmake --build --preset cuda -j "$jobs" --target test_cuda
+  ctest --preset cuda -L cuda
 else
   echo "== cuda skipped: nvcc not found"
 fi
