@@ -27,7 +27,7 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHOPML_BUILD_TESTS=
   -DSHOPML_BUILD_EXAMPLES=OFF -DSHOPML_PEER_OPENBLAS=ON >/dev/null
 cmake --build "$build" --target gemm_vs_openblas -j "$(nproc)" >/dev/null
 
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; $(date -u +%F)"
+echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs; $(date -u +%F); load average $(cut -d' ' -f1-3 /proc/loadavg)"
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 echo "OMP_WAIT_POLICY=$OMP_WAIT_POLICY"
 "$build/bench/kernels/gemm_vs_openblas" "${REPS:-5}" "${MIN_SECONDS:-0.05}"

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -21,6 +22,11 @@ inline std::vector<float> random_floats(std::size_t n, std::uint32_t seed, float
   std::vector<float> v(n);
   for (auto& x : v) x = dist(gen);
   return v;
+}
+
+// Bit-for-bit equality (memcmp, which must not see the null data() of an empty vector).
+inline bool same_bits(const std::vector<float>& x, const std::vector<float>& y) {
+  return x.size() == y.size() && (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0);
 }
 
 // Whether the running CPU can execute code for Arch.

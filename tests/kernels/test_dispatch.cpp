@@ -31,6 +31,6 @@ TEST_CASE_TEMPLATE("kernels<cpu> equals the explicit functor of the active ISA",
   std::vector<float> c1(m * n), c2(m * n);
   K::gemm(true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c1.data(), n, nullptr, 2);
   shopml::simd::gemm_kernel{}(Arch{}, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c2.data(), n, nullptr, 1);
-  REQUIRE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+  REQUIRE(shopml::test::same_bits(c1, c2));
   REQUIRE(K::dot(a.data(), b.data(), k) == shopml::simd::dot_kernel{}(Arch{}, a.data(), b.data(), k));
 }

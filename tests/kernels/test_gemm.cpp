@@ -127,7 +127,7 @@ TEST_CASE_TEMPLATE("gemm: 1 and 2 threads give bitwise identical results", Arch,
       for (auto [c, threads] : {std::pair{&c1, 1}, std::pair{&c2, 2}})
         shopml::simd::gemm_kernel{}(Arch{}, trans_b, m, n, k, 0.7f, a.data(), k, b.data(), trans_b ? k : n, 0.3f,
                                     c->data(), n, bias.data(), threads);
-      REQUIRE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+      REQUIRE(shopml::test::same_bits(c1, c2));
     }
 }
 
@@ -185,7 +185,7 @@ TEST_CASE_TEMPLATE("gemm_packed equals gemm bit for bit", Arch, SHOPML_TEST_ARCH
         for (std::size_t j = 0; j < t.n; ++j) REQUIRE(c2[j] == doctest::Approx(c1[j]).epsilon(1e-4));
         c2 = c1;
       } else {
-        REQUIRE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+        REQUIRE(shopml::test::same_bits(c1, c2));
       }
     }
   }
@@ -201,7 +201,7 @@ TEST_CASE("kernels<cpu>::pack_b and gemm_packed") {
   std::vector<float> c1(m * n), c2(m * n);
   K::gemm(true, m, n, k, 1.0f, a.data(), k, w.data(), k, 0.0f, c1.data(), n, nullptr, 2);
   K::gemm_packed(m, 1.0f, a.data(), k, packed, 0.0f, c2.data(), n, nullptr, 2);
-  REQUIRE(std::memcmp(c1.data(), c2.data(), c1.size() * sizeof(float)) == 0);
+  REQUIRE(shopml::test::same_bits(c1, c2));
   const K::packed_matrix empty = K::pack_b(false, 0, 0, nullptr, 0);
   K::gemm_packed(0, 1.0f, nullptr, 0, empty, 0.0f, nullptr, 0, nullptr, 1);
 }
