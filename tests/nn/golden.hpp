@@ -71,11 +71,12 @@ inline std::vector<float> read_golden_embeddings() {
   return v;
 }
 
-// The indices of `count` golden texts spread evenly over all `total` (all when count is 0
-// or too large), so a subset still mixes languages and lengths. The count comes from the
-// environment variable SHOPML_ENCODER_PARITY_TEXTS (CI's sanitizer pass uses a subset).
-inline std::vector<std::size_t> parity_subset(std::size_t total) {
-  std::size_t count = total;
+// The indices of `count` golden texts spread evenly over all `total`, so a subset still
+// mixes languages and lengths. The count is the environment variable
+// SHOPML_ENCODER_PARITY_TEXTS when set (CI's sanitizer pass uses a subset), else `fallback`
+// (0: all).
+inline std::vector<std::size_t> parity_subset(std::size_t total, std::size_t fallback = 0) {
+  std::size_t count = fallback == 0 ? total : std::min(total, fallback);
   if (const char* env = std::getenv("SHOPML_ENCODER_PARITY_TEXTS"); env && std::atol(env) > 0)
     count = std::min<std::size_t>(total, static_cast<std::size_t>(std::atol(env)));
   std::vector<std::size_t> picked;

@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -112,6 +113,15 @@ TEST_CASE("bert: tiny BF16 model with bert. prefix and gelu_new matches transfor
       const auto unit = embedder.encode_tokens(std::span<const enc>(encodings), batch, true);
       CHECK(unit.row(1).norm() == doctest::Approx(1.0f));
     }
+    // const and thread-safe: concurrent calls on one object give the same rows.
+    const auto reference = embedder.encode_tokens(std::span<const enc>(encodings), 2, false, 1);
+    std::vector<nn::embedding_matrix> results(4);
+    std::vector<std::thread> workers;
+    for (std::size_t w = 0; w < results.size(); ++w)
+      workers.emplace_back([&, w] { results[w] = embedder.encode_tokens(std::span<const enc>(encodings), 2, false, 1); });
+    for (auto& w : workers) w.join();
+    for (const auto& r : results) CHECK(r == reference);
+
     encodings[0].ids.resize(41, 1);
     encodings[0].type_ids.clear();
     CHECK_THROWS_WITH_AS(embedder.encode_tokens(std::span<const enc>(encodings)), doctest::Contains("sequence 0 has 41 tokens"),

@@ -6,8 +6,12 @@
 #include <Eigen/Core>
 
 #include <algorithm>
+#include <atomic>
+#include <concepts>
 #include <cstddef>
+#include <exception>
 #include <filesystem>
+#include <mutex>
 #include <numeric>
 #include <span>
 #include <string>
@@ -20,6 +24,7 @@
 #include "shopml/nn/encoder.hpp"
 #include "shopml/nn/pooling.hpp"
 #include "shopml/nn/token_batch.hpp"
+#include "shopml/parallel.hpp"
 
 namespace shopml::nn {
 
@@ -53,7 +58,8 @@ class sentence_embedder {
   // Embeds tokenised sequences (anything with ids, type_ids and attention_mask ranges, e.g.
   // tokenize::encoding) in batches of `batch_size` sequences of similar length; rows come
   // back in input order. `normalize` L2-normalises on top of the model's own Normalize
-  // module. value_error for a sequence longer than max_seq_length.
+  // module. value_error for a sequence longer than max_seq_length. Memory: the weights
+  // plus one batch of activations per thread.
   template <class Encoding>
   embedding_matrix encode_tokens(std::span<const Encoding> sequences, std::size_t batch_size = 32,
                                  bool normalize = false, int threads = 0) const {
@@ -72,20 +78,42 @@ class sentence_embedder {
     });
 
     embedding_matrix out(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(dimension()));
-    std::vector<float> pooled;
-    for (std::size_t first = 0; first < n; first += batch_size) {
-      const std::size_t count = std::min(batch_size, n - first);
+    const std::size_t batches = (n + batch_size - 1) / batch_size;
+    const auto run_batch = [&](std::size_t b, int batch_threads) {
+      const std::size_t first = b * batch_size, count = std::min(batch_size, n - first);
       token_batch batch;
       for (std::size_t k = 0; k < count; ++k) {
         const auto& e = sequences[order[first + k]];
         batch.add(e.ids, e.type_ids, e.attention_mask);
       }
-      const auto hidden = bert_.forward(batch, threads);
+      const auto hidden = bert_.forward(batch, batch_threads);
       const auto host = hidden.to_host(batch.tokens() * width);
-      pooled.resize(count * dimension());
+      std::vector<float> pooled(count * dimension());
       pool(config_.pooling, batch, std::span<const float>(host), width, pooled.data());
       for (std::size_t k = 0; k < count; ++k)
         std::copy_n(pooled.data() + k * dimension(), dimension(), out.row(static_cast<Eigen::Index>(order[first + k])).data());
+    };
+    // On the CPU, several batches run at once, one per thread with serial kernels: one
+    // parallel region per call instead of dozens per layer, which scales better on short
+    // texts and on busy machines. A single batch parallelises inside the kernels instead.
+    const int workers = std::same_as<Backend, cpu> ? static_cast<int>(std::min<std::size_t>(num_threads(threads), batches)) : 1;
+    if (workers > 1) {
+      std::atomic<std::size_t> next{0};
+      std::exception_ptr failure;
+      std::mutex failure_lock;
+      parallel_for(0, workers, workers, [&](std::ptrdiff_t) {
+        for (std::size_t b; (b = next.fetch_add(1)) < batches;) {  // longest batches first, taken as threads free up
+          try {
+            run_batch(b, 1);
+          } catch (...) {
+            const std::lock_guard<std::mutex> hold(failure_lock);
+            if (!failure) failure = std::current_exception();
+          }
+        }
+      });
+      if (failure) std::rethrow_exception(failure);
+    } else {
+      for (std::size_t b = 0; b < batches; ++b) run_batch(b, threads);
     }
     if (config_.normalize || normalize)
       kernels<cpu>::l2_normalize(out.data(), n, dimension(), threads);
