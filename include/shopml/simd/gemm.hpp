@@ -75,6 +75,8 @@ struct shape {
   static constexpr std::size_t kc = 1536;  // depth of a packed block
   static constexpr std::size_t mc = mr * 4;  // rows of A per packed block (L2)
   static constexpr std::size_t nc = nr * 16;  // columns of op(B) per packed block (L3)
+  static constexpr std::size_t direct_b_rows = 64;   // up to this M, a row-major B is not packed,
+  static constexpr std::size_t direct_b_ld = 512;    // if its rows are at most this long
 };
 
 // Below this many multiply-adds a second thread costs more than it saves.
@@ -125,17 +127,18 @@ void store_tile(const batch<Arch> (&acc)[Rows][2], float* c, std::size_t ldc, st
 }
 
 // Rows×NR tile of C from a packed A panel (kc × mr, row index fastest) and a
-// packed B panel (kc × nr).
+// B panel of kc rows of nr floats, b_stride apart (nr when packed, ldb when read
+// in place from a row-major B).
 template <class Arch, std::size_t Rows>
-void micro_kernel(std::size_t kc, const float* ap, const float* bp, float* c, std::size_t ldc,
-                  std::size_t cols, float alpha, float c_scale, const float* bias) {
+void micro_kernel(std::size_t kc, const float* ap, const float* bp, std::size_t b_stride, float* c,
+                  std::size_t ldc, std::size_t cols, float alpha, float c_scale, const float* bias) {
   using b = batch<Arch>;
   using s = shape<Arch>;
   b acc[Rows][2];
 #pragma GCC unroll 16
   for (std::size_t r = 0; r < Rows; ++r) acc[r][0] = acc[r][1] = b(0.0f);
   for (std::size_t p = 0; p < kc; ++p) {
-    const b b0 = b::load_aligned(bp), b1 = b::load_aligned(bp + s::w);
+    const b b0 = b::load_unaligned(bp), b1 = b::load_unaligned(bp + s::w);
 #pragma GCC unroll 16
     for (std::size_t r = 0; r < Rows; ++r) {
       const b ar(ap[r]);
@@ -143,20 +146,20 @@ void micro_kernel(std::size_t kc, const float* ap, const float* bp, float* c, st
       acc[r][1] = xsimd::fma(ar, b1, acc[r][1]);
     }
     ap += s::mr;
-    bp += s::nr;
+    bp += b_stride;
   }
   store_tile<Arch, Rows>(acc, c, ldc, cols, alpha, c_scale, bias);
 }
 
 // Calls micro_kernel<Rows> with Rows = rows (1..mr) chosen at run time.
 template <class Arch, std::size_t Rows = shape<Arch>::mr>
-void micro_kernel_rows(std::size_t rows, std::size_t kc, const float* ap, const float* bp, float* c,
-                       std::size_t ldc, std::size_t cols, float alpha, float c_scale, const float* bias) {
+void micro_kernel_rows(std::size_t rows, std::size_t kc, const float* ap, const float* bp, std::size_t b_stride,
+                       float* c, std::size_t ldc, std::size_t cols, float alpha, float c_scale, const float* bias) {
   if constexpr (Rows > 1) {
     if (rows < Rows)
-      return micro_kernel_rows<Arch, Rows - 1>(rows, kc, ap, bp, c, ldc, cols, alpha, c_scale, bias);
+      return micro_kernel_rows<Arch, Rows - 1>(rows, kc, ap, bp, b_stride, c, ldc, cols, alpha, c_scale, bias);
   }
-  micro_kernel<Arch, Rows>(kc, ap, bp, c, ldc, cols, alpha, c_scale, bias);
+  micro_kernel<Arch, Rows>(kc, ap, bp, b_stride, c, ldc, cols, alpha, c_scale, bias);
 }
 
 // Packs rows [0, rows) × depth [0, kc) of A into one panel: ap[p * mr + r].
@@ -382,6 +385,10 @@ void blocked(bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j
   scratch<Arch> a_packed((rows < s::mc ? rows : s::mc) * depth);
   scratch<Arch> b_packed(prepacked ? 0 : (cols < s::nc ? cols : s::nc) * depth);
   float* const ap = a_packed.get();
+  // For few rows of A, packing a row-major B costs more than it saves: the
+  // micro-kernel then reads its full panels in place (edge panels are still
+  // packed), as long as its rows are short enough to share TLB pages.
+  const bool direct = !prepacked && !trans_b && i_end - i_begin <= s::direct_b_rows && ldb <= s::direct_b_ld;
   for (std::size_t jc = j_begin; jc < j_end; jc += s::nc) {
     const std::size_t nc = j_end - jc < s::nc ? j_end - jc : s::nc;
     for (std::size_t pc = 0; pc < k; pc += s::kc) {
@@ -394,6 +401,7 @@ void blocked(bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j
       if (!prepacked)
         for (std::size_t j = 0; j < nc; j += s::nr) {
           const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
+          if (direct && cols == s::nr) continue;
           pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc, b_packed.get() + j * kc);
         }
       for (std::size_t ic = i_begin; ic < i_end; ic += s::mc) {
@@ -402,8 +410,10 @@ void blocked(bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j
           pack_a<Arch>(a + (ic + i) * lda + pc, lda, mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc);
         for (std::size_t j = 0; j < nc; j += s::nr) {
           const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
+          const bool in_place = direct && cols == s::nr;
+          const float* panel = in_place ? b + pc * ldb + col : bp + j * kc;
           for (std::size_t i = 0; i < mc; i += s::mr)
-            micro_kernel_rows<Arch>(mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc, bp + j * kc,
+            micro_kernel_rows<Arch>(mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc, panel, in_place ? ldb : s::nr,
                                     c + (ic + i) * ldc + col, ldc, cols, alpha, c_scale,
                                     block_bias ? block_bias + col : nullptr);
         }
