@@ -8,10 +8,8 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
-#include <mutex>
 #include <optional>
 #include <queue>
-#include <shared_mutex>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -34,42 +32,41 @@ struct bpe_config {
   bool byte_level = false;
 };
 
-// Words already split, by content; thread-safe, bounded, never evicts (like HF's cache).
+// Words already split, by content. Each thread keeps its own direct-mapped table (no
+// locks; a colliding word replaces the older one), shared by all bpe objects and told
+// apart by their unique ids. The cache only saves work: results never depend on it.
 class bpe_cache {
  public:
   struct piece {
     std::uint32_t id, length;
   };
-  static constexpr std::size_t max_word_bytes = 256;
+  static constexpr std::size_t max_word_bytes = 64;
 
-  explicit bpe_cache(std::size_t capacity = 10000) : per_shard_(capacity / shard_count + 1) {}
-  bpe_cache(const bpe_cache& other) : per_shard_(other.per_shard_) {}
-
-  bool find(std::string_view word, std::vector<piece>& out) const {
-    const shard& s = shards_[std::hash<std::string_view>{}(word) % shard_count];
-    std::shared_lock lock(s.mutex);
-    const auto it = s.map.find(word);
-    if (it == s.map.end()) return false;
-    out = it->second;
+  bool find(std::uint64_t owner, std::string_view word, std::vector<piece>& out) const {
+    const slot& s = table()[index(word)];
+    if (s.owner != owner || s.word != word) return false;
+    out = s.pieces;
     return true;
   }
-  void insert(std::string_view word, const std::vector<piece>& pieces) const {
-    shard& s = shards_[std::hash<std::string_view>{}(word) % shard_count];
-    if (s.full.load(std::memory_order_relaxed)) return;
-    std::unique_lock lock(s.mutex);
-    if (s.map.size() < per_shard_) s.map.emplace(std::string(word), pieces);
-    if (s.map.size() >= per_shard_) s.full.store(true, std::memory_order_relaxed);
+  void insert(std::uint64_t owner, std::string_view word, const std::vector<piece>& pieces) const {
+    slot& s = table()[index(word)];
+    s.owner = owner;
+    s.word.assign(word);
+    s.pieces = pieces;
   }
 
  private:
-  static constexpr std::size_t shard_count = 64;
-  struct shard {
-    mutable std::shared_mutex mutex;
-    std::atomic<bool> full{false};
-    std::unordered_map<std::string, std::vector<piece>, string_hash, std::equal_to<>> map;
+  static constexpr std::size_t slots = 1 << 14;
+  struct slot {
+    std::uint64_t owner = 0;
+    std::string word;
+    std::vector<piece> pieces;
   };
-  std::size_t per_shard_;
-  mutable std::array<shard, shard_count> shards_;
+  static std::size_t index(std::string_view word) { return std::hash<std::string_view>{}(word) & (slots - 1); }
+  static std::vector<slot>& table() {
+    thread_local std::vector<slot> t(slots);
+    return t;
+  }
 };
 
 namespace detail {
@@ -133,7 +130,7 @@ class merge_table {
 class bpe {
  public:
   bpe(vocabulary vocab, const std::vector<std::pair<std::string, std::string>>& merges, bpe_config config)
-      : vocab_(std::move(vocab)), config_(std::move(config)) {
+      : vocab_(std::move(vocab)), config_(std::move(config)), cache_owner_(next_owner_id()) {
     if (config_.unk_token) unk_id_ = vocab_.require(*config_.unk_token, "BPE unk_token");
     const std::size_t prefix_len = config_.continuing_subword_prefix.size();
     for (std::size_t rank = 0; rank < merges.size(); ++rank) {
@@ -159,10 +156,10 @@ class bpe {
     const std::string_view word = text.substr(from, to - from);
     if (word.empty()) return;
     thread_local std::vector<bpe_cache::piece> pieces;
-    const bool cacheable = word.size() < bpe_cache::max_word_bytes;
-    if (!(cacheable && cache_.find(word, pieces))) {
+    const bool cacheable = word.size() <= bpe_cache::max_word_bytes;
+    if (!(cacheable && cache_.find(cache_owner_, word, pieces))) {
       split_word(word, pieces);
-      if (cacheable) cache_.insert(word, pieces);
+      if (cacheable) cache_.insert(cache_owner_, word, pieces);
     }
     std::uint32_t at = from;
     for (const auto& p : pieces) {
@@ -256,6 +253,38 @@ class bpe {
   const merge_info* find_merge(std::uint32_t a, std::uint32_t b) const { return merges_.find(a, b); }
 
   void merge_all(std::vector<symbol>& syms) const {
+    if (syms.size() <= 24) return merge_short(syms);
+    merge_long(syms);
+  }
+
+  // Few symbols: repeatedly merge the lowest-ranked pair (leftmost on ties) found by a
+  // scan, which is the order HF's heap pops them in.
+  void merge_short(std::vector<symbol>& syms) const {
+    std::size_t n = syms.size();
+    thread_local std::vector<std::uint32_t> ranks;  // rank of the pair (i, i+1), or none
+    ranks.resize(n);
+    constexpr std::uint32_t none = 0xFFFFFFFFu;
+    auto rank_at = [&](std::size_t i) {
+      const merge_info* m = i + 1 < n ? find_merge(syms[i].id, syms[i + 1].id) : nullptr;
+      return m ? m->rank : none;
+    };
+    for (std::size_t i = 0; i < n; ++i) ranks[i] = rank_at(i);
+    while (n > 1) {
+      std::size_t best = 0;
+      for (std::size_t i = 1; i + 1 < n; ++i)
+        if (ranks[i] < ranks[best]) best = i;
+      if (ranks[best] == none) break;
+      syms[best].id = find_merge(syms[best].id, syms[best + 1].id)->id;
+      syms[best].length += syms[best + 1].length;
+      syms.erase(syms.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+      ranks.erase(ranks.begin() + static_cast<std::ptrdiff_t>(best) + 1);
+      --n;
+      ranks[best] = rank_at(best);
+      if (best > 0) ranks[best - 1] = rank_at(best - 1);
+    }
+  }
+
+  void merge_long(std::vector<symbol>& syms) const {
     struct candidate {
       std::uint32_t rank;
       std::int32_t pos;
@@ -299,8 +328,14 @@ class bpe {
     return access::of(q);
   }
 
+  static std::uint64_t next_owner_id() {
+    static std::atomic<std::uint64_t> next{1};
+    return next.fetch_add(1);
+  }
+
   vocabulary vocab_;
   bpe_config config_;
+  std::uint64_t cache_owner_;
   std::uint32_t unk_id_ = 0;
   detail::merge_table merges_;
   std::array<std::uint32_t, 256> byte_ids_{};

@@ -52,6 +52,15 @@ struct encoding {
     return out;
   }
 
+  // As merge_with(const&), taking over `pair`'s buffers when this one is still empty.
+  void merge_with(encoding&& pair) {
+    if (empty() && overflowing.empty()) {
+      *this = std::move(pair);
+      return;
+    }
+    merge_with(static_cast<const encoding&>(pair));
+  }
+
   // HF Encoding::merge_with: appends `pair`, and combines the overflowing parts of both.
   void merge_with(const encoding& pair) {
     std::vector<encoding> combined;

@@ -92,7 +92,10 @@ class post_processor {
       if (p.is_sequence) {
         encoding& part = (p.sequence == 0 || !b) ? a : *b;
         part.type_ids.assign(part.size(), p.type_id);
-        result.merge_with(part);
+        if (result.empty() && result.overflowing.empty() && used_once(p, b != nullptr))
+          result.merge_with(std::move(part));
+        else
+          result.merge_with(part);
       } else if (add_special_tokens) {
         result.merge_with(special_encoding(specials_.at(p.special), p.type_id));
       }
@@ -101,6 +104,13 @@ class post_processor {
   }
 
  private:
+  // Whether the template names this sequence only once (so it may be moved from).
+  bool used_once(const template_piece& piece, bool is_pair) const {
+    std::size_t n = 0;
+    for (const auto& p : is_pair ? pair_ : single_) n += p.is_sequence && p.sequence == piece.sequence;
+    return n == 1;
+  }
+
   static encoding special_encoding(const template_special_token& s, std::uint32_t type_id) {
     encoding e;
     const std::size_t n = s.ids.size();
