@@ -200,6 +200,7 @@ TEST_CASE("item_item_recommender: recommend filters, bad input and documented ed
   REQUIRE(restricted.size() == 2);
   CHECK(restricted.back().index == 4);
   CHECK(restricted.back().score == missing_score);
+  CHECK_THROWS_AS(model.recommend(0, m, {.N = 10, .filter_items = banned, .items = only}), value_error);
 
   // a user with no interactions: empty list; batch rows padded as implicit pads them
   const csr_matrix with_empty = to_csr({{0, 0, 1, 0}}, 2, 5);

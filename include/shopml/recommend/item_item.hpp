@@ -44,7 +44,9 @@ struct recommend_options {
   std::int32_t N = 10;
   bool filter_already_liked_items = true;
   std::span<const std::int32_t> filter_items{};  // never recommended
-  std::span<const std::int32_t> items{};         // when non-empty: the only candidates
+  // When non-empty: the only candidates (not with filter_items); those no neighbour reaches
+  // come last with missing_score, as implicit appends them. At most N are returned.
+  std::span<const std::int32_t> items{};
 };
 
 // Many users' recommendations, row r for the r-th requested user, N columns, padded with
@@ -94,6 +96,8 @@ inline std::vector<scored> score_neighbours(const csr_matrix& rows, std::span<co
                                             const recommend_options& options, sparse_accumulator<>& acc) {
   const std::int32_t n = static_cast<std::int32_t>(rows.cols());
   if (options.N < 1) throw value_error("recommend: N must be >= 1, got " + std::to_string(options.N));
+  if (!options.filter_items.empty() && !options.items.empty())
+    throw value_error("recommend: give filter_items or items, not both");
   for (std::int32_t i : options.filter_items) check_row(i, n, "recommend: filter_items entry");
   for (std::int32_t i : options.items) check_row(i, n, "recommend: items entry");
 

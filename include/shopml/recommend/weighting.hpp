@@ -10,7 +10,9 @@
 //                     length_norm = (1 - B) + B * item_sum / mean(item_sum) (BM25Recommender).
 //
 // Sums run in the order numpy/scipy run them (per item over users ascending; the mean with
-// numpy's pairwise summation) so the weights are bit-identical and ties break as in implicit.
+// numpy's pairwise summation), so cosine weights are bit-identical to implicit's; TF-IDF and
+// BM25 call std::log, which may differ from numpy's log in the last bit (scores then agree to
+// ~1e-15 relative, and exact ties, made of identical terms, stay exact).
 // Deviation: an item with zero norm stays zero where implicit divides 0 by 0 (NaN); with
 // interactions<> no stored item is all zero, so this only concerns hand-made matrices.
 
