@@ -4,11 +4,14 @@
 // The classic blocked design (Goto/BLIS): for each block of KC rows of op(B),
 // op(B) is packed into panels of NR columns and A into panels of MR rows, both
 // laid out in the order the micro-kernel reads them; the micro-kernel keeps an
-// MR×NR tile of C in registers (AVX-512: 8 rows × 32 columns = 16 zmm
+// MR×NR tile of C in registers (AVX-512: 12 rows × 32 columns = 24 zmm
 // accumulators; AVX2: 6 × 16 = 12 ymm) and does one broadcast of A and one FMA
-// per register per step of k. Threads split the (row block, column chunk) tiles
-// of C, each packing what it needs. Every element of C is accumulated in the
-// same order whatever the thread count, so results do not depend on it.
+// per register per step of k. Each thread owns a rectangle of C (row blocks or
+// column panels) and packs what it needs. Every element of C is accumulated in
+// the same order whatever the thread count, so results do not depend on it.
+// For few rows and a short-row B (no transpose), B is read in place; callers
+// that multiply by the same matrix again and again pack it once
+// (pack_b_kernel + gemm_packed_kernel).
 //
 // M = 1 is a matrix-vector product (memory bound): no packing, each thread
 // streams its share of B once.
@@ -82,6 +85,7 @@ struct shape {
 // Below this many multiply-adds a second thread costs more than it saves.
 inline constexpr std::size_t parallel_min_work = std::size_t{1} << 20;
 
+// (A template on Arch like everything the ISA objects compile, simd/arch.hpp.)
 template <class Arch>
 int threads_for(std::size_t work, int requested) {
   return work < parallel_min_work ? 1 : num_threads(requested);
