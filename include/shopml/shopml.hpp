@@ -7,6 +7,7 @@
 #include "shopml/backend/tags.hpp"
 #include "shopml/backend/kernels.hpp"
 #include "shopml/backend/cpu.hpp"
+#include "shopml/tokenize/tokenizer.hpp"
 #include "shopml/linear_model/logistic_regression.hpp"
 #include "shopml/linear_model/saved_head.hpp"
 #include "shopml/metrics/classification.hpp"
