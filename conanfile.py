@@ -15,6 +15,7 @@ class ShopmlConan(ConanFile):
     description = ("Header-only C++20 building blocks for e-commerce ML: HuggingFace-exact tokenization, "
                    "BERT sentence encoders from safetensors, logistic-regression heads and collaborative-"
                    "filtering recommenders on xsimd/OpenMP kernels, with an optional CUDA backend")
+    license = "MIT"
     topics = ("machine-learning", "tokenizer", "bert", "recommender", "simd", "header-only")
     package_type = "header-library"
     settings = "os", "arch", "compiler", "build_type"
