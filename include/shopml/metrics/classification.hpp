@@ -54,14 +54,19 @@ struct label_sums {
   std::vector<double> tp, pred, truth;
 };
 
+// Counted over every label seen, so that scoring a subset (a binary pos_label) still
+// sees the false positives and negatives involving the others.
 template <label Label>
 label_sums sums(const char* metric, std::span<const Label> y_true, std::span<const Label> y_pred,
                 const std::vector<Label>& labels, std::span<const double> sample_weight) {
   detail::check_lengths(metric, y_true.size(), y_pred.size(), "y_pred");
   detail::check_sample_weight(metric, y_true.size(), sample_weight);
-  const auto C = confusion_matrix<double, Label>(y_true, y_pred, std::span<const Label>(labels), sample_weight);
+  std::vector<Label> all = unique_labels(y_true, y_pred);
+  all = unique_labels(std::span<const Label>(all), std::span<const Label>(labels));
+  const auto C = confusion_matrix<double, Label>(y_true, y_pred, std::span<const Label>(all), sample_weight);
   label_sums s;
-  for (Eigen::Index i = 0; i < C.rows(); ++i) {
+  for (const auto& l : labels) {
+    const auto i = static_cast<Eigen::Index>(*find_label(all, l));
     s.tp.push_back(C(i, i));
     s.pred.push_back(C.col(i).sum());
     s.truth.push_back(C.row(i).sum());
