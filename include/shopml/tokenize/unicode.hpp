@@ -64,11 +64,17 @@ inline std::vector<std::uint16_t> build_properties() {
   return t;
 }
 
+// Writes the mapping of c in `table` (or c itself) to `out`; returns the count.
 template <class Table>
-const auto* find_entry(const Table& table, char32_t c) {
+std::size_t map_through(const Table& table, char32_t c, char32_t* out) {
   const auto* it = std::lower_bound(std::begin(table), std::end(table), c,
                                     [](const auto& e, char32_t key) { return e.from < key; });
-  return (it != std::end(table) && it->from == c) ? it : nullptr;
+  if (it == std::end(table) || it->from != c) {
+    out[0] = c;
+    return 1;
+  }
+  std::copy_n(it->to.begin(), it->length, out);
+  return it->length;
 }
 
 }  // namespace detail
@@ -86,12 +92,7 @@ inline std::size_t to_lowercase(char32_t c, char32_t* out) {
     out[0] = (c >= 'A' && c <= 'Z') ? c + 32 : c;
     return 1;
   }
-  if (const auto* e = detail::find_entry(unicode_data::lowercase, c)) {
-    std::copy_n(e->to.begin(), e->length, out);
-    return e->length;
-  }
-  out[0] = c;
-  return 1;
+  return detail::map_through(unicode_data::lowercase, c, out);
 }
 
 inline constexpr char32_t hangul_base = 0xAC00, hangul_l = 0x1100, hangul_v = 0x1161, hangul_t = 0x11A7;
@@ -107,12 +108,7 @@ inline std::size_t decompose(char32_t c, char32_t* out) {
     out[2] = hangul_t + s % hangul_t_count;
     return 3;
   }
-  if (const auto* e = detail::find_entry(unicode_data::canonical_decomposition, c)) {
-    std::copy_n(e->to.begin(), e->length, out);
-    return e->length;
-  }
-  out[0] = c;
-  return 1;
+  return detail::map_through(unicode_data::canonical_decomposition, c, out);
 }
 
 inline std::uint8_t combining_class(char32_t c) {
