@@ -75,6 +75,7 @@ void check_case(const std::string& name, double coef_tol = 1e-3, double intercep
   const double agreement = static_cast<double>(same) / static_cast<double>(pred.size());
   CAPTURE(agreement);
   CHECK(agreement >= 0.999);
+  MESSAGE(name << ": coef rel. diff " << coef_rel << ", identical predictions " << agreement);
 
   // Metrics of our own held-out predictions vs sklearn's, to 4 decimals.
   const auto& m = c["metrics"];
