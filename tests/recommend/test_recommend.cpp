@@ -311,3 +311,83 @@ TEST_CASE("user_user_recommender: neighbours by shared items, recommendations fr
   CHECK_THROWS_AS(model.recommend(4), value_error);
   CHECK_THROWS_AS(model.similar_users(-1), value_error);
 }
+
+TEST_CASE("user_user_recommender: save and load round trip, corrupt and mismatched files rejected") {
+  const csr_matrix m = to_csr(test::movielens_records(), test::movielens_users, test::movielens_items);
+  user_user_recommender model({.measure = similarity_measure::bm25, .K = 25, .K1 = 1.1, .B = 0.6}, 2);
+  model.fit(m);
+  const auto path = temp_path("user_user_bm25.safetensors");
+  model.save(path);
+  const auto loaded = user_user_recommender::load(path);
+  CHECK(loaded.options().measure == similarity_measure::bm25);
+  CHECK(loaded.options().K == 25);
+  CHECK(loaded.options().K1 == 1.1);
+  CHECK(loaded.options().B == 0.6);
+  REQUIRE(loaded.n_users() == model.n_users());
+  REQUIRE(loaded.n_items() == model.n_items());
+  CHECK(csr_matrix(loaded.similarity() - model.similarity()).norm() == 0.0);
+  CHECK(csr_matrix(loaded.user_items() - m).norm() == 0.0);
+  std::vector<std::int32_t> users(static_cast<std::size_t>(model.n_users()));
+  std::iota(users.begin(), users.end(), 0);
+  const auto expected = model.recommend(users, {.N = 10}, 2);
+  const auto got = loaded.recommend(users, {.N = 10}, 2);
+  CHECK(got.ids == expected.ids);
+  CHECK(got.scores == expected.scores);
+  for (std::int32_t u : {0, 7, 100, model.n_users() - 1}) {
+    CHECK(loaded.similar_users(u, 30) == model.similar_users(u, 30));
+    CHECK(loaded.recommend(u, {.N = 20}) == model.recommend(u, {.N = 20}));
+  }
+
+  const auto bytes = model.to_bytes();
+  const auto from_bytes = user_user_recommender::load_bytes(bytes);
+  CHECK(from_bytes.similar_users(3) == model.similar_users(3));
+  CHECK(from_bytes.to_bytes() == bytes);  // the saved form is canonical
+
+  // hand-made files: each part valid on its own, the combination not
+  user_user_recommender small({.measure = similarity_measure::cosine, .K = 4}, 1);
+  small.fit(tiny());
+  const auto md = options_metadata(small.options());
+  const auto kind = user_user_recommender::kind;
+  const auto rejects = [](const std::vector<std::byte>& file, const char* why) {
+    CHECK_THROWS_WITH_AS(user_user_recommender::load_bytes(file), doctest::Contains(why), parse_error);
+  };
+  CHECK(user_user_recommender::load_bytes(similarity_bytes(kind, {{"similarity", small.similarity()}, {"user_items", tiny()}}, md))
+            .recommend(0, {.N = 5}) == small.recommend(0, {.N = 5}));
+  const csr_matrix three_users = to_csr({{0, 0, 1, 0}, {1, 1, 1, 0}, {2, 2, 1, 0}}, 3, 5);
+  rejects(similarity_bytes(kind, {{"similarity", small.similarity()}, {"user_items", three_users}}, md), "expected 3 × 3");
+  const csr_matrix wide = to_csr({{0, 0, 1, 0}}, 4, 5);
+  rejects(similarity_bytes(kind, {{"similarity", wide}, {"user_items", tiny()}}, md), "user similarity is 4 × 5");
+  auto k1 = md;
+  k1["K"] = "1";
+  rejects(similarity_bytes(kind, {{"similarity", small.similarity()}, {"user_items", tiny()}}, k1), "keeps more than K = 1");
+  csr_matrix negative = tiny();
+  negative.valuePtr()[3] = -2.0;
+  rejects(similarity_bytes(kind, {{"similarity", small.similarity()}, {"user_items", negative}}, md), "is negative");
+  csr_matrix not_finite = tiny();
+  not_finite.valuePtr()[0] = std::nan("");
+  rejects(similarity_bytes(kind, {{"similarity", small.similarity()}, {"user_items", not_finite}}, md), "not finite");
+  rejects(similarity_bytes(kind, {{"similarity", small.similarity()}}, md), "'user_items.shape'");
+  rejects(similarity_bytes(kind, small.similarity(), md), "'similarity.shape'");
+  auto bad_measure = md;
+  bad_measure["measure"] = "euclid";
+  rejects(similarity_bytes(kind, {{"similarity", small.similarity()}, {"user_items", tiny()}}, bad_measure), "euclid");
+  // an item-item file is not a user-user one, nor the other way round
+  rejects(cosine_recommender(4).fit(tiny()).to_bytes(), "format");
+  CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(small.to_bytes()), doctest::Contains("format"), parse_error);
+
+  // tampered data section: a user_items column index out of range
+  auto tampered = bytes;
+  const auto header = *reinterpret_cast<const std::uint64_t*>(tampered.data());
+  const auto file = io::safetensors_file::from_bytes(bytes);
+  const std::int32_t bad = 1 << 30;
+  std::memcpy(tampered.data() + 8 + header + file.info("user_items.indices").begin, &bad, sizeof bad);
+  rejects(tampered, "'user_items' row 0: column 1073741824 is out of range");
+  auto truncated = bytes;
+  truncated.resize(truncated.size() / 2);
+  CHECK_THROWS_AS(user_user_recommender::load_bytes(truncated), parse_error);
+  // errors from a file name it
+  io::save_safetensors(path, std::span<const io::tensor_view>(), {{"format", "shopml.user_user_recommender"}, {"format_version", "1"}});
+  CHECK_THROWS_WITH_AS(user_user_recommender::load(path), doctest::Contains(path.filename().string().c_str()), parse_error);
+  std::filesystem::remove(path);
+  CHECK_THROWS_AS(user_user_recommender::load(path), io_error);
+}

@@ -242,7 +242,7 @@ class item_item_recommender {
                             });
   }
 
-  void save(const std::filesystem::path& path) const { save_similarity(path, kind, similarity_, metadata()); }
+  void save(const std::filesystem::path& path) const { save_similarity(path, kind, {{"", similarity_}}, options_metadata(options_)); }
 
   static item_item_recommender load(const std::filesystem::path& path) {
     return from_saved(read_similarity(io::safetensors_file::open(path), kind));
@@ -250,35 +250,16 @@ class item_item_recommender {
   static item_item_recommender load_bytes(std::span<const std::byte> bytes) {
     return from_saved(read_similarity(io::safetensors_file::from_bytes(bytes, "<item_item_recommender bytes>"), kind));
   }
-  std::vector<std::byte> to_bytes() const { return similarity_bytes(kind, similarity_, metadata()); }
+  std::vector<std::byte> to_bytes() const { return similarity_bytes(kind, similarity_, options_metadata(options_)); }
 
   static constexpr const char* kind = "shopml.item_item_recommender";
 
  private:
-  std::map<std::string, std::string> metadata() const {
-    return {{"measure", std::string(to_string(options_.measure))}, {"K", std::to_string(options_.K)},
-            {"K1", to_exact_text(options_.K1)}, {"B", to_exact_text(options_.B)},
-            {"shrinkage", to_exact_text(options_.shrinkage)}};
-  }
-
   static item_item_recommender from_saved(saved_similarity saved) {
-    similarity_options options;
-    options.measure = similarity_measure_from_string(saved.text("measure"));
-    options.K = static_cast<std::int32_t>(saved.integer("K", 1, std::numeric_limits<std::int32_t>::max()));
-    options.K1 = saved.number("K1");
-    options.B = saved.number("B");
-    options.shrinkage = saved.number("shrinkage");
-    try {
-      options.validate();
-    } catch (const value_error& e) {
-      throw parse_error(saved.source + ": " + e.what());
-    }
-    if (saved.matrix.rows() != saved.matrix.cols())
-      throw parse_error(saved.source + ": item similarity is " + std::to_string(saved.matrix.rows()) + " × " +
-                        std::to_string(saved.matrix.cols()) + ", not square");
-    saved.check_row_lengths(options.K);
-    item_item_recommender model(options);
-    model.similarity_ = std::move(saved.matrix);
+    item_item_recommender model(saved.options());
+    csr_matrix& similarity = saved.matrices.front();
+    saved.check_similarity(similarity, similarity.rows(), model.options_.K, "item similarity");
+    model.similarity_ = std::move(similarity);
     return model;
   }
 

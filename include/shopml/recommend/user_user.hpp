@@ -9,14 +9,20 @@
 // filtering, ordering, padding and bad-input behaviour as item_item_recommender. The model
 // keeps the training interactions it scores from, so it recommends to the users it was
 // fitted on (rows of that matrix); recommend and similar_users are const and thread-safe.
+// save/load/to_bytes/load_bytes write one safetensors file (saved_similarity.hpp) holding
+// both matrices, "similarity.*" (users × users) and "user_items.*" (users × items), and the
+// options; loading checks they agree (square over the same users, rows within K, finite
+// non-negative interaction values) and throws parse_error naming the file otherwise.
 
 #include <cstdint>
+#include <filesystem>
 #include <span>
 #include <vector>
 
 #include "shopml/error.hpp"
 #include "shopml/recommend/interactions.hpp"
 #include "shopml/recommend/item_item.hpp"
+#include "shopml/recommend/saved_similarity.hpp"
 #include "shopml/recommend/similarity.hpp"
 
 namespace shopml::recommend {
@@ -35,8 +41,11 @@ class user_user_recommender {
     return *this;
   }
 
+  const similarity_options& options() const { return options_; }
   std::int32_t n_users() const { return static_cast<std::int32_t>(user_items_.rows()); }
   std::int32_t n_items() const { return static_cast<std::int32_t>(user_items_.cols()); }
+  // users × items, the training interactions recommendations are scored from.
+  const csr_matrix& user_items() const { return user_items_; }
   // users × users, row u = u's kept neighbours (u itself included when kept).
   const csr_matrix& similarity() const { return similarity_; }
 
@@ -66,7 +75,38 @@ class user_user_recommender {
                             [&](std::size_t r, detail::sparse_accumulator<>& acc) { return score(users[r], options, acc); });
   }
 
+  void save(const std::filesystem::path& path) const {
+    save_similarity(path, kind, {{"similarity", similarity_}, {"user_items", user_items_}}, options_metadata(options_));
+  }
+  static user_user_recommender load(const std::filesystem::path& path) {
+    return from_saved(read_similarity(io::safetensors_file::open(path), kind, {"similarity", "user_items"}));
+  }
+  static user_user_recommender load_bytes(std::span<const std::byte> bytes) {
+    return from_saved(read_similarity(io::safetensors_file::from_bytes(bytes, "<user_user_recommender bytes>"), kind,
+                                      {"similarity", "user_items"}));
+  }
+  std::vector<std::byte> to_bytes() const {
+    return similarity_bytes(kind, {{"similarity", similarity_}, {"user_items", user_items_}}, options_metadata(options_));
+  }
+
+  static constexpr const char* kind = "shopml.user_user_recommender";
+
  private:
+  static user_user_recommender from_saved(saved_similarity saved) {
+    user_user_recommender model(saved.options());
+    csr_matrix& similarity = saved.matrices[0];
+    csr_matrix& user_items = saved.matrices[1];
+    saved.check_similarity(similarity, user_items.rows(), model.options_.K, "user similarity");
+    for (std::int32_t u = 0; u < user_items.rows(); ++u)
+      for (csr_matrix::InnerIterator it(user_items, u); it; ++it)
+        if (it.value() < 0.0)  // finite already checked
+          throw parse_error(saved.source + ": 'user_items' row " + std::to_string(u) + ", item " +
+                            std::to_string(it.index()) + ": value " + to_exact_text(it.value()) + " is negative");
+    model.similarity_ = std::move(similarity);
+    model.user_items_ = std::move(user_items);
+    return model;
+  }
+
   std::vector<scored> neighbours_of(std::int32_t user) const {
     std::vector<scored> out;
     for (csr_matrix::InnerIterator it(similarity_, user); it; ++it)
