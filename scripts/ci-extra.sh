@@ -7,6 +7,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
 
+# Runs before scripts/test.sh in CI, so it sets up the same way (both steps are idempotent).
+bash scripts/install-deps.sh
+bash scripts/fetch-model.sh
+
 echo "== asan-ubsan (at ${SECONDS}s)"
 cmake --preset asan-ubsan
 cmake --build --preset asan-ubsan -j "$jobs"
