@@ -1,173 +1,176 @@
 #!/usr/bin/env python3
-"""Generates include/shopml/tokenize/unicode_data.hpp: the Unicode character
-properties HF tokenizers' components use, as compact sorted range lists.
+"""Generates include/shopml/tokenize/unicode_data.hpp: the Unicode character properties HF
+tokenizers' components use, as compact sorted range lists and mappings, computed from the
+Unicode Character Database.
 
-Why probe the reference instead of reading one UCD version: HF tokenizers 0.23.3
-mixes several Unicode versions (see scripts/unicode/README.md):
-  * Rust std `char::is_whitespace` / `char::to_lowercase` (Unicode of the rustc
-    that built the wheel, 15.x/16.x),
-  * crate `unicode_categories` 0.1.1 (Unicode 9-era tables: `is_other` treats every
-    later-assigned code point as Cn, so BertNormalizer(clean_text) drops e.g. U+1F970),
-  * crate `unicode-normalization-alignments` 0.1.12 (Unicode 9-era NFD/NFC),
-  * oniguruma 6.9 (`\\p{L}`, `\\p{N}`, `\\s` in the ByteLevel/GPT-2 regex).
-Asking the reference itself for every code point gives tables that match all of them
-exactly; Python's `unicodedata` (UCD 14.0 here) is used for the canonical combining
-classes and to report how far the reference departs from it.
+HF tokenizers takes each property from a different dependency, each built from its own Unicode
+version, so each table is made from the UCD of that version (scripts/unicode/README.md; the
+sources are pinned in scripts/unicode/requirements.txt and fetched into .cache/unicode/):
+  * crate unicode_categories 0.1.1 ............ Unicode 8.0  (Cc/Cf/Co, Mn, P*)
+  * crate unicode-normalization-alignments .... Unicode 9.0  (NFD, NFC, combining classes, M*)
+  * oniguruma 6.9, Rust regex crate ........... Unicode 16.0 (\\p{L}, \\p{N}, \\s, \\w)
+  * Rust std of the rustc that built the wheel  Unicode 17.0 (White_Space, to_lowercase)
 
-Run: "$(scripts/golden/make-venv.sh)" scripts/unicode/gen_tables.py
+Run:   "$(scripts/golden/make-venv.sh)" scripts/unicode/gen_tables.py
+Check: "$(scripts/golden/make-venv.sh)" scripts/unicode/gen_tables.py --check
+       (also asks HF tokenizers for every code point and prints, per table, how many code points
+       the UCD-derived table and HF disagree on; exits 1 unless every count is 0)
 """
 import pathlib
 import sys
-import unicodedata
 
-import tokenizers
-from tokenizers import Regex
-from tokenizers import normalizers as N
-from tokenizers import pre_tokenizers as P
+import ucd
+from ucd import CODE_POINTS
 
 OUT = pathlib.Path(__file__).resolve().parents[2] / "include/shopml/tokenize/unicode_data.hpp"
-CODE_POINTS = [c for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+REFERENCE = "0.23.3"  # the HF tokenizers release the tables follow
+HANGUL = range(0xAC00, 0xD7A4)
+ASCII_PUNCTUATION = {ord(ch) for ch in "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~"}
+
+# The UCD of each dependency, as pinned in requirements.txt.
+CATEGORIES = "unicodedata2==8.0.0"  # crate unicode_categories 0.1.1
+NORMALIZATION = "unicodedata2==9.0.0.post4"  # crate unicode-normalization-alignments 0.1.12
+RUST_STD = "unicodedata2==17.0.1"  # Rust std: char::to_lowercase
+RUST_STD_PROPERTIES = "regex==2025.11.3"  # Rust std: char::is_whitespace
+REGEX = "regex==2024.11.6"  # oniguruma 6.9 (onig crate) and the Rust regex crate
 
 
-def ranges(members):
-    out, start, prev = [], None, None
-    for c in sorted(members):
-        if start is None:
-            start = prev = c
-        elif c == prev + 1:
-            prev = c
-        else:
-            out.append((start, prev))
-            start = prev = c
-    if start is not None:
-        out.append((start, prev))
-    return out
+def ucd_tables():
+    """{table: (data, Unicode version, what it is)}; data is a set of code points or a mapping."""
+    v = ucd.unicode_versions()
+    categories, normalization, rust_std = (ucd.compiled_ucd(pin) for pin in (CATEGORIES, NORMALIZATION, RUST_STD))
+    rust_white_space = ucd.property_sets(RUST_STD_PROPERTIES, {"white_space": r"\p{White_Space}"})["white_space"]
+    regex = ucd.property_sets(REGEX, {
+        "letter": r"\p{L}", "number": r"\p{N}", "space": r"\p{White_Space}",
+        # \w as UTS #18 defines it, which both engines follow.
+        "word": r"[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]"})
 
+    def category(u, prefixes):
+        return {c for c in CODE_POINTS if u.category(c).startswith(prefixes)}
 
-def per_char(fn):
-    return {c: fn(chr(c)) for c in CODE_POINTS}
-
-
-def regex_class(pattern):
-    """Code points a oniguruma class matches, probed in one call on a long string."""
-    split = P.Split(Regex(pattern), "isolated")
-    text = "".join(chr(c) for c in CODE_POINTS)
-    members = set()
-    for piece, (start, end) in split.pre_tokenize_str(text):
-        if end - start == 1 and piece.__len__() == 1:
-            if P.Split(Regex(f"^{pattern}$"), "removed").pre_tokenize_str(piece) == []:
-                members.add(ord(piece))
-    return members
-
-
-def main():
-    clean = N.BertNormalizer(clean_text=True, handle_chinese_chars=False, strip_accents=False, lowercase=False)
-    cleaned = per_char(clean.normalize_str)
-    dropped = {c for c, s in cleaned.items() if s == ""}
-    clean_space = {c for c, s in cleaned.items() if s == " " and c != 0x20}
-
-    bert = P.BertPreTokenizer()
-    whitespace, punctuation = set(), set()
-    for c in CODE_POINTS:
-        pieces = [p for p, _ in bert.pre_tokenize_str("x" + chr(c) + "x")]
-        if pieces == ["x", "x"]:
-            whitespace.add(c)
-        elif pieces == ["x", chr(c), "x"]:
-            punctuation.add(c)
-
-    # The StripAccents normalizer drops every combining mark (Mn, Mc, Me); BertNormalizer's
-    # accent stripping only drops Mn (after NFD, so only chars without a decomposition matter).
-    strip = N.StripAccents()
-    combining = {c for c in CODE_POINTS if strip.normalize_str(chr(c)) == ""}
-    bert_strip = N.BertNormalizer(clean_text=False, handle_chinese_chars=False, strip_accents=True, lowercase=False)
-    nonspacing = {c for c in CODE_POINTS if bert_strip.normalize_str(chr(c)) == ""}
-
-    lower = N.Lowercase()
-    lowercase = {c: s for c, s in per_char(lower.normalize_str).items() if s != chr(c)}
-
-    nfd = N.NFD()
-    decomp = {c: s for c, s in per_char(nfd.normalize_str).items() if s != chr(c)}
-    hangul = {c: s for c, s in decomp.items() if 0xAC00 <= c <= 0xD7A3}
-    assert all(unicodedata.normalize("NFD", chr(c)) == s for c, s in hangul.items()), "Hangul is algorithmic"
-    decomp = {c: s for c, s in decomp.items() if c not in hangul}
-    nfc = N.NFC()
-    # Primary composites: NFC of their decomposition gives them back (so they are
-    # not composition exclusions); Hangul is algorithmic and handled in code.
-    compositions = {}
-    for c, d in decomp.items():
-        if 0xAC00 <= c <= 0xD7A3:
-            continue
-        if nfc.normalize_str(d) == chr(c):
-            # Canonical composition pairs: first char of the one-level decomposition + last char.
-            one = unicodedata.decomposition(chr(c)).split()
-            if one and not one[0].startswith("<") and len(one) == 2:
-                compositions[(int(one[0], 16), int(one[1], 16))] = c
-    ccc = {c: unicodedata.combining(chr(c)) for c in CODE_POINTS if unicodedata.combining(chr(c))}
-
-    letters = regex_class(r"\p{L}")
-    numbers = regex_class(r"\p{N}")
-    spaces = regex_class(r"\s")
-    # \w as the Whitespace pre-tokenizer (\w+|[^\w\s]+) sees it: a lone \w between two
-    # punctuation chars is its own piece. (Probing \w alone differs for U+200C/U+200D.)
-    ws = P.Whitespace()
-    words = {c for c in CODE_POINTS if len(ws.pre_tokenize_str("!" + chr(c) + "!")) == 3}
-
-    ucd_ws = {c for c in CODE_POINTS if chr(c).isspace()}
-    report = {
-        "dropped by clean_text but assigned in UCD " + unicodedata.unidata_version:
-            sum(1 for c in dropped if unicodedata.category(chr(c)) not in ("Cc", "Cf", "Cn", "Co") and c not in (0, 0xFFFD)),
-        "NFD mappings differing from unicodedata": sum(1 for c in CODE_POINTS if unicodedata.normalize("NFD", chr(c)) != decomp.get(c, hangul.get(c, chr(c)))),
-        "Mn differing from unicodedata (decomposing chars aside)": len(nonspacing ^ {c for c in CODE_POINTS if unicodedata.category(chr(c)) == "Mn" and unicodedata.normalize("NFD", chr(c)) == chr(c)}),
-        "combining marks differing from unicodedata M*": len(combining ^ {c for c in CODE_POINTS if unicodedata.category(chr(c)).startswith("M")}),
-        "whitespace differing from str.isspace": len(whitespace ^ ucd_ws),
+    dropped = (category(categories, ("Cc", "Cf", "Co")) - {0x9, 0xA, 0xD}) | {0x0, 0xFFFD}
+    nonspacing = category(categories, "Mn")
+    decomposition = {c: d for c in CODE_POINTS if c not in HANGUL and (d := normalization.canonical_decomposition(c)) != [c]}
+    lowercase = {c: m for c in CODE_POINTS if (m := rust_std.lowercase(c)) != [c]}
+    return {
+        "clean_text_dropped": (dropped, v[CATEGORIES],
+                               "BertNormalizer clean_text removes these: NUL, U+FFFD and unicode_categories is_other (Cc, Cf, Co) minus \\t\\n\\r."),
+        "clean_text_space": ((rust_white_space | {0x9, 0xA, 0xD}) - dropped - {0x20}, v[RUST_STD_PROPERTIES],
+                             "BertNormalizer clean_text turns these into ' ': Rust char::is_whitespace (White_Space) and \\t\\n\\r, less what it removes."),
+        "whitespace": (rust_white_space, v[RUST_STD_PROPERTIES], "Rust char::is_whitespace (White_Space), as BertPreTokenizer and Whitespace split on it."),
+        "bert_punctuation": (ASCII_PUNCTUATION | category(categories, "P"), v[CATEGORIES],
+                             "BertPreTokenizer punctuation: ASCII punctuation or unicode_categories P*."),
+        "nonspacing_mark": ({c for c in CODE_POINTS if all(x in nonspacing for x in decomposition.get(c, [c]))},
+                            f"{v[CATEGORIES]} (Mn), {v[NORMALIZATION]} (NFD)",
+                            "BertNormalizer strip_accents removes these: Mn after NFD, so chars whose whole NFD is Mn."),
+        "combining_mark": (category(normalization, "M"), v[NORMALIZATION],
+                           "Mn, Mc and Me: what the StripAccents normalizer removes."),
+        "regex_letter": (regex["letter"], v[REGEX], "oniguruma \\p{L} (GPT-2 pre-tokenizer)."),
+        "regex_number": (regex["number"], v[REGEX], "oniguruma \\p{N} (GPT-2 pre-tokenizer)."),
+        "regex_space": (regex["space"], v[REGEX], "oniguruma \\s = White_Space (GPT-2 and Whitespace pre-tokenizers)."),
+        "regex_word": (regex["word"], v[REGEX],
+                       "\\w = Alphabetic, M, Nd, Pc, Join_Control: oniguruma's (Whitespace pre-tokenizer) and the Rust regex crate's (added tokens' single_word)."),
+        "lowercase": (lowercase, v[RUST_STD],
+                      "Rust char::to_lowercase where it changes the char (UnicodeData + unconditional SpecialCasing)."),
+        "canonical_decomposition": (decomposition, v[NORMALIZATION],
+                                    "Full canonical decomposition (NFD) of single code points; Hangul syllables are algorithmic."),
+        "combining_classes": ({c: k for c in CODE_POINTS if (k := normalization.combining(c))}, v[NORMALIZATION],
+                              "Canonical combining classes (non-zero only)."),
+        "compositions": (normalization.compositions(), v[NORMALIZATION],
+                         "Canonical compositions (primary composites, exclusions removed), sorted by (first, second)."),
     }
-    for k, v in report.items():
-        print(f"{k}: {v}", file=sys.stderr)
 
-    def emit_ranges(name, members, why):
-        rs = ranges(members)
-        body = ",".join(f"{{0x{a:X},0x{b:X}}}" for a, b in rs)
-        return f"// {why}\ninline constexpr code_point_range {name}[] = {{{body}}};\n"
+
+def emit(tables):
+    def ranges(members):
+        out = []
+        for c in sorted(members):
+            if out and out[-1][1] == c - 1:
+                out[-1][1] = c
+            else:
+                out.append([c, c])
+        return out
 
     def seq(s):
-        return "{" + ",".join(f"0x{ord(ch):X}" for ch in s) + "}"
+        return "{" + ",".join(f"0x{x:X}" for x in s) + "}"
 
-    def emit_map(name, mapping, why, width):
+    def comment(name):
+        _, version, why = tables[name]
+        return f"// Unicode {version}. {why}\n"
+
+    def emit_ranges(name):
+        body = ",".join(f"{{0x{a:X},0x{b:X}}}" for a, b in ranges(tables[name][0]))
+        return comment(name) + f"inline constexpr code_point_range {name}[] = {{{body}}};\n"
+
+    def emit_map(name):
+        mapping = tables[name][0]
+        width = max(len(s) for s in mapping.values())
         items = ",".join(f"{{0x{c:X},{len(s)},{seq(s)}}}" for c, s in sorted(mapping.items()))
-        return (f"// {why}\ninline constexpr code_point_mapping<{width}> {name}[] = {{{items}}};\n")
+        return comment(name) + f"inline constexpr code_point_mapping<{width}> {name}[] = {{{items}}};\n"
 
-    max_decomp = max(len(s) for s in decomp.values())
-    max_lower = max(len(s) for s in lowercase.values())
-    parts = [
+    versions = sorted(set(ucd.unicode_versions().values()), key=lambda v: tuple(map(int, v.split("."))))
+    versions = ", ".join(versions[:-1]) + " and " + versions[-1]
+    return "".join([
         "#pragma once\n",
-        "// GENERATED by scripts/unicode/gen_tables.py from HF tokenizers "
-        f"{tokenizers.__version__} (probed per code point) and Python unicodedata "
-        f"{unicodedata.unidata_version} (combining classes). Do not edit.\n\n",
+        "// GENERATED by scripts/unicode/gen_tables.py from the Unicode Character Database "
+        f"{versions}: each table in the Unicode version of the HF tokenizers {REFERENCE} "
+        "dependency that uses it (scripts/unicode/README.md). Do not edit.\n\n",
         "#include <array>\n#include <cstdint>\n\nnamespace shopml::tokenize::unicode_data {\n\n",
         "struct code_point_range { char32_t first, last; };\n",
         "template <std::size_t N> struct code_point_mapping { char32_t from; std::uint8_t length; std::array<char32_t, N> to; };\n",
         "struct combining_class { char32_t cp; std::uint8_t ccc; };\n",
         "struct composition { char32_t first, second, composite; };\n\n",
-        emit_ranges("clean_text_dropped", dropped, "BertNormalizer clean_text removes these (NUL, U+FFFD, unicode_categories is_other minus \\t\\n\\r)."),
-        emit_ranges("clean_text_space", clean_space, "BertNormalizer clean_text turns these into ' ' (Rust char::is_whitespace)."),
-        emit_ranges("whitespace", whitespace, "Rust char::is_whitespace, as BertPreTokenizer and Whitespace split on it."),
-        emit_ranges("bert_punctuation", punctuation, "BertPreTokenizer punctuation: ASCII punctuation or unicode_categories P*."),
-        emit_ranges("nonspacing_mark", nonspacing, "Mn as BertNormalizer strips it (probed after NFD: chars that decompose are not listed)."),
-        emit_ranges("combining_mark", combining, "Mn, Mc and Me: what the StripAccents normalizer removes."),
-        emit_ranges("regex_letter", letters, "oniguruma \\p{L} (GPT-2 pre-tokenizer)."),
-        emit_ranges("regex_number", numbers, "oniguruma \\p{N} (GPT-2 pre-tokenizer)."),
-        emit_ranges("regex_space", spaces, "oniguruma \\s (GPT-2 and Whitespace pre-tokenizers)."),
-        emit_ranges("regex_word", words, "oniguruma \\w as the Whitespace pre-tokenizer matches it."),
-        emit_map("lowercase", lowercase, "Rust char::to_lowercase where it changes the char.", max_lower),
-        emit_map("canonical_decomposition", decomp, "Full canonical decomposition (NFD) of single code points; Hangul syllables are algorithmic.", max_decomp),
-        "// Canonical combining classes (non-zero only).\ninline constexpr combining_class combining_classes[] = {"
-        + ",".join(f"{{0x{c:X},{v}}}" for c, v in sorted(ccc.items())) + "};\n",
-        "// Canonical compositions (primary composites, exclusions removed), sorted by (first, second).\n"
-        "inline constexpr composition compositions[] = {"
-        + ",".join(f"{{0x{a:X},0x{b:X},0x{c:X}}}" for (a, b), c in sorted(compositions.items())) + "};\n",
+        *(emit_ranges(name) for name in ("clean_text_dropped", "clean_text_space", "whitespace", "bert_punctuation",
+                                         "nonspacing_mark", "combining_mark", "regex_letter", "regex_number",
+                                         "regex_space", "regex_word")),
+        emit_map("lowercase"),
+        emit_map("canonical_decomposition"),
+        comment("combining_classes") + "inline constexpr combining_class combining_classes[] = {"
+        + ",".join(f"{{0x{c:X},{v}}}" for c, v in sorted(tables["combining_classes"][0].items())) + "};\n",
+        comment("compositions") + "inline constexpr composition compositions[] = {"
+        + ",".join(f"{{0x{a:X},0x{b:X},0x{c:X}}}" for (a, b), c in sorted(tables["compositions"][0].items())) + "};\n",
         "\n}  // namespace shopml::tokenize::unicode_data\n",
-    ]
-    OUT.write_text("".join(parts))
+    ])
+
+
+def check(tables):
+    """Prints, per table, the code points on which the UCD-derived table and HF disagree."""
+    import tokenizers
+
+    import probe_hf
+
+    assert tokenizers.__version__ == REFERENCE, tokenizers.__version__
+    ccc = tables["combining_classes"][0]
+    ladder = {}
+    for c, v in sorted(ccc.items()):
+        if c not in tables["canonical_decomposition"][0]:
+            ladder.setdefault(v, c)
+    probed = probe_hf.probe(dict(sorted(ladder.items())))
+    # HF can only show the classes of chars NFD leaves alone: those are the ones compared.
+    stable = {c: v for c, v in ccc.items() if c not in tables["canonical_decomposition"][0]}
+    derived = {name: data for name, (data, _, _) in tables.items()}
+    derived["combining_classes"] = stable
+    derived["regex_word (single_word)"] = derived["regex_word"]
+    derived["regex_space (lstrip)"] = derived["regex_space"]
+    failed = False
+    for name, hf in probed.items():
+        mine = derived[name]
+        if isinstance(mine, dict):
+            mine = {k: tuple(v) if isinstance(v, list) else v for k, v in mine.items()}
+            differ = sorted(k for k in mine.keys() | hf.keys() if mine.get(k) != hf.get(k))
+        else:
+            differ = sorted(mine ^ hf)
+        failed |= bool(differ)
+        shown = " ".join(f"U+{k:04X}" if isinstance(k, int) else str(k) for k in differ[:8])
+        print(f"{name:28} {len(differ):6} code points differ {shown}")
+    return not failed
+
+
+def main():
+    tables = ucd_tables()
+    if "--check" in sys.argv[1:]:
+        sys.exit(0 if check(tables) else 1)
+    OUT.write_text(emit(tables))
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes)", file=sys.stderr)
 
 
