@@ -192,4 +192,8 @@ TEST_CASE("added tokens: lstrip, rstrip and single_word") {
   CHECK(e.offsets[3] == std::pair<std::size_t, std::size_t>{13, 15});
   CHECK(e.special_tokens_mask == std::vector<std::uint32_t>(8, 0));
   CHECK(t.decode(e.ids) == "a b xx a ##x ##x xx");
+  // single_word boundaries are HF's regex \w (Alphabetic, marks, Nd, Pc, Join_Control), not
+  // letters and numbers: '_' and U+200D are word chars, U+00B2 (No) is not.
+  CHECK(t.encode("_xx \xC2\xB2xx").ids == std::vector<std::uint32_t>{0, 0, 6});
+  CHECK(t.encode("xx_ xx\xC2\xB2 xx\xE2\x80\x8D").ids == std::vector<std::uint32_t>{0, 6, 0, 0});
 }

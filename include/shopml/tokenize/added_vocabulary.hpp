@@ -75,20 +75,20 @@ class added_token_matcher {
   }
 
  private:
-  // Rust char::is_alphanumeric, approximated by the letter and number classes.
-  static bool is_alphanumeric(char32_t c) {
-    return (unicode::properties(c) & (unicode::regex_letter | unicode::regex_number)) != 0;
-  }
+  // HF finds word boundaries and the spans lstrip/rstrip take with the Rust regex crate's
+  // \w and \s (UTS #18 classes, Unicode 16.0: the tables of oniguruma's \w and \s).
+  static bool is_word_char(char32_t c) { return (unicode::properties(c) & unicode::regex_word) != 0; }
+  static bool is_space(char32_t c) { return (unicode::properties(c) & unicode::regex_space) != 0; }
   static char32_t last_char(std::string_view s) {
     std::size_t i = s.size() - 1;
     while (i > 0 && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) --i;
     return utf8::decode(s, i);
   }
-  static bool is_word_boundary_before(std::string_view s, std::size_t at) { return at == 0 || !is_alphanumeric(last_char(s.substr(0, at))); }
+  static bool is_word_boundary_before(std::string_view s, std::size_t at) { return at == 0 || !is_word_char(last_char(s.substr(0, at))); }
   static bool is_word_boundary_after(std::string_view s, std::size_t at) {
     if (at == s.size()) return true;
     std::size_t i = at;
-    return !is_alphanumeric(utf8::decode(s, i));
+    return !is_word_char(utf8::decode(s, i));
   }
   static std::size_t trailing_whitespace(std::string_view s) {
     std::size_t n = 0;
@@ -96,7 +96,7 @@ class added_token_matcher {
       std::size_t i = s.size() - n - 1;
       while (i > 0 && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) --i;
       std::size_t k = i;
-      if (!(unicode::properties(utf8::decode(s, k)) & unicode::whitespace)) break;
+      if (!is_space(utf8::decode(s, k))) break;
       n = s.size() - i;
     }
     return n;
@@ -105,7 +105,7 @@ class added_token_matcher {
     std::size_t i = 0;
     while (i < s.size()) {
       std::size_t k = i;
-      if (!(unicode::properties(utf8::decode(s, k)) & unicode::whitespace)) break;
+      if (!is_space(utf8::decode(s, k))) break;
       i = k;
     }
     return i;
