@@ -32,12 +32,7 @@ const std::vector<std::string>& chinese() {
 }
 
 const tk::tokenizer& bert() {
-  static const tk::tokenizer t = [] {
-    auto t = tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json");
-    t.no_truncation();
-    t.no_padding();
-    return t;
-  }();
+  static const tk::tokenizer t = tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding();
   return t;
 }
 const tk::tokenizer& gpt2() {

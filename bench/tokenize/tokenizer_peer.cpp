@@ -19,18 +19,11 @@ namespace tk = shopml::tokenize;
 namespace fs = std::filesystem;
 
 static tk::tokenizer load(const std::string& model, const fs::path& repo) {
-  if (model == "bert-base-uncased") {
-    auto t = tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json");
-    t.no_truncation();
-    t.no_padding();
-    return t;
-  }
+  if (model == "bert-base-uncased")
+    return tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding();
   if (model == "bert-base-chinese") return tk::tokenizer::from_bert_vocab(fs::path(SHOPML_DATA_DIR) / "vocab/bert-base-chinese-vocab.txt");
   if (model == "gpt2") return tk::tokenizer::from_gpt2_files(repo / "tests/golden/tokenize/gpt2/vocab.json", repo / "tests/golden/tokenize/gpt2/merges.txt");
-  auto t = tk::tokenizer::from_file(fs::path(model) / "tokenizer.json");
-  t.no_truncation();
-  t.no_padding();
-  return t;
+  return tk::tokenizer::from_file(fs::path(model) / "tokenizer.json").no_truncation().no_padding();
 }
 
 int main(int argc, char** argv) try {

@@ -26,12 +26,8 @@ const std::vector<std::string>& inputs() {
 }
 
 tk::tokenizer make(const std::string& config) {
-  if (config == "bert-base-uncased") {
-    auto t = tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json");
-    t.no_truncation();
-    t.no_padding();
-    return t;
-  }
+  if (config == "bert-base-uncased")
+    return tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding();
   if (config == "bert-base-chinese")
     return tk::tokenizer::from_bert_vocab(fs::path(SHOPML_DATA_DIR) / "vocab/bert-base-chinese-vocab.txt");
   if (config == "gpt2") return tk::tokenizer::from_gpt2_files(golden_dir / "gpt2/vocab.json", golden_dir / "gpt2/merges.txt");

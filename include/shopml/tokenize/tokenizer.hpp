@@ -10,6 +10,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "shopml/error.hpp"
@@ -99,7 +100,12 @@ class tokenizer {
                         std::to_string(max_length) + " minus the " + std::to_string(added) + " special tokens");
     c_.truncation = truncation_params{max_length, stride, strategy, direction};
   }
-  void no_truncation() { c_.truncation.reset(); }
+  // Chainable, also on a temporary: tokenizer::from_file(p).no_truncation().no_padding().
+  tokenizer& no_truncation() & {
+    c_.truncation.reset();
+    return *this;
+  }
+  tokenizer&& no_truncation() && { return std::move(no_truncation()); }
   const std::optional<truncation_params>& truncation() const noexcept { return c_.truncation; }
 
   // length unset: pad to the longest of each batch.
@@ -108,7 +114,11 @@ class tokenizer {
                       std::uint32_t pad_type_id = 0, std::string pad_token = "[PAD]") {
     c_.padding = padding_params{length, direction, pad_to_multiple_of, pad_id, pad_type_id, std::move(pad_token)};
   }
-  void no_padding() { c_.padding.reset(); }
+  tokenizer& no_padding() & {
+    c_.padding.reset();
+    return *this;
+  }
+  tokenizer&& no_padding() && { return std::move(no_padding()); }
   const std::optional<padding_params>& padding() const noexcept { return c_.padding; }
 
   std::string decode(std::span<const std::uint32_t> ids, bool skip_special_tokens = true) const {
