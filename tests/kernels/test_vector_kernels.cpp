@@ -45,6 +45,57 @@ TEST_CASE_TEMPLATE("dot and axpy", Arch, SHOPML_TEST_ARCHS) {
   }
 }
 
+TEST_CASE_TEMPLATE("gemv_t", Arch, SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  for (std::size_t n : sizes) {
+    for (std::size_t m : {std::size_t{0}, std::size_t{1}, std::size_t{5}, std::size_t{128}}) {
+      CAPTURE(n);
+      CAPTURE(m);
+      const std::size_t lda = n + 3;  // padded rows, unaligned starts
+      const auto a = random_floats(m * lda + 1, 5), x = random_floats(m + 1, 6), y0 = random_floats(n + 2, 7);
+      auto y = y0;
+      shopml::simd::gemv_t_kernel{}(Arch{}, m, n, a.data() + 1, lda, x.data() + 1, y.data() + 1);
+      REQUIRE(y[0] == y0[0]);
+      REQUIRE(y[n + 1] == y0[n + 1]);
+      for (std::size_t j = 0; j < n; ++j) {
+        double want = y0[j + 1], mag = std::abs(y0[j + 1]);
+        for (std::size_t i = 0; i < m; ++i) {
+          want += double(x[i + 1]) * a[1 + i * lda + j];
+          mag += std::abs(double(x[i + 1]) * a[1 + i * lda + j]);
+        }
+        REQUIRE(std::abs(y[j + 1] - want) <= 1e-6 * (mag + 1));
+      }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("binary_logistic", Arch, SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  for (std::size_t n : sizes) {
+    CAPTURE(n);
+    auto score = random_floats(n + 1, 8, -30.0f, 30.0f);
+    if (n > 3) score[1] = 800.0f, score[2] = -800.0f, score[3] = 0.0f;  // saturated sigmoid, exp(-|r|) underflows
+    const auto w = random_floats(n + 1, 9, 0.0f, 2.0f);
+    std::vector<int> target(n + 1);
+    std::vector<double> weight(n + 1);
+    for (std::size_t i = 0; i <= n; ++i) target[i] = static_cast<int>(i % 3 == 0), weight[i] = w[i];
+    const double intercept = -0.25, scale = 0.5;
+    std::vector<float> residual(n + 2, 7.0f);
+    const double got = shopml::simd::binary_logistic_kernel{}(Arch{}, n, score.data() + 1, intercept, target.data() + 1,
+                                                              weight.data() + 1, scale, residual.data() + 1);
+    double want = 0.0;
+    for (std::size_t i = 1; i <= n; ++i) {
+      const double r = double(score[i]) + intercept, s = weight[i] * scale, y = target[i];
+      want += s * (std::max(r, 0.0) + std::log1p(std::exp(-std::abs(r))) - y * r);
+      const double p = 1.0 / (1.0 + std::exp(-r));
+      REQUIRE(std::abs(residual[i] - s * (p - y)) <= 1e-6 * (s + 1e-30));
+    }
+    REQUIRE(residual[0] == 7.0f);
+    REQUIRE(residual[n + 1] == 7.0f);
+    REQUIRE(std::abs(got - want) <= 1e-12 * (std::abs(want) + 1));
+  }
+}
+
 TEST_CASE_TEMPLATE("softmax_rows", Arch, SHOPML_TEST_ARCHS) {
   SHOPML_REQUIRE_CPU(Arch);
   shopml::simd::softmax_rows_kernel softmax;

@@ -67,6 +67,18 @@ struct kernels<cpu> {
     simd::run(simd::axpy_kernel{}, n, a, x, y);
   }
 
+  // Two kernels outside kernel_set, for the CPU logistic loss only:
+  // y += Aᵀ · x for A m × n (rows lda apart) ...
+  static void gemv_t(std::size_t m, std::size_t n, const float* a, std::size_t lda, const float* x, float* y) {
+    simd::run(simd::gemv_t_kernel{}, m, n, a, lda, x, y);
+  }
+
+  // ... and the binary logistic loss and residuals of n rows (simd/binary_logistic.hpp).
+  static double binary_logistic(std::size_t n, const float* score, double intercept, const int* target,
+                                const double* weight, double weight_scale, float* residual) {
+    return simd::run(simd::binary_logistic_kernel{}, n, score, intercept, target, weight, weight_scale, residual);
+  }
+
   static void gemm(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
                    const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,
                    float* c, std::size_t ldc, const float* bias, int threads) {

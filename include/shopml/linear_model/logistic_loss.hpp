@@ -16,10 +16,12 @@
 // while it sits in cache, turned into residuals, and multiplied back into the gradient,
 // instead of the two passes (X w, then X^T g) of a BLAS formulation. The pass is split
 // over OpenMP threads with private gradient accumulators. float features go through the
-// library kernels (kernels<cpu>: dot/axpy for one output, gemm for several); double
-// through Eigen.
+// library kernels (kernels<cpu>: dot, binary_logistic and gemv_t for one output, gemm for
+// several); double through Eigen. A pass streams X from memory once, so on a large X its
+// time is mostly memory bandwidth; scikit-learn's X @ w and X.T @ g stream it twice.
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <span>
@@ -70,19 +72,18 @@ class logistic_loss {
     const int nt = static_cast<int>(std::min<Eigen::Index>(num_threads(threads_), useful));
     std::vector<partial> parts(static_cast<std::size_t>(nt), partial(k, d));
 
+    // Every other pass walks the blocks backwards, so that it starts on the rows the pass
+    // before ended on, still in the last-level cache when X is larger than that cache.
+    const bool backwards = passes_.fetch_add(1, std::memory_order_relaxed) % 2 == 1;
     auto run = [&](int t) {
       partial& acc = parts[static_cast<std::size_t>(t)];
       block_buffers buf(k, d);
-      for (Eigen::Index blk = t; blk < n_blocks; blk += nt) {
+      for (Eigen::Index step = t; step < n_blocks; step += nt) {
+        const Eigen::Index blk = backwards ? n_blocks - 1 - step : step;
         const Eigen::Index begin = blk * block_rows, rows = std::min(block_rows, n - begin);
         const auto Xb = X_.middleRows(begin, rows);
         scores(Xb, Ws, buf.R);
-        for (Eigen::Index i = 0; i < rows; ++i) {
-          const auto row = static_cast<std::size_t>(begin + i);
-          const double s = weight_[row] * inv_weight_sum_;
-          acc.loss += s * (k == 1 ? binary_residual(buf.R, buf.G, i, b, target_[row], s)
-                                  : softmax_residual(buf.R, buf.G, i, b, target_[row], s, buf.e));
-        }
+        acc.loss += residuals(buf, begin, rows, b);
         residual_times_rows(buf.G, Xb, rows, buf.block_grad);
         acc.grad += buf.block_grad.template cast<double>();
         acc.intercept += buf.G.leftCols(rows).template cast<double>().rowwise().sum();
@@ -164,7 +165,8 @@ class logistic_loss {
       using K = kernels<cpu>;
       if (k == 1) {
         out.setZero();
-        for (Eigen::Index i = 0; i < rows; ++i) K::axpy(static_cast<std::size_t>(d), G(0, i), Xb.data() + i * Xb.outerStride(), out.data());
+        K::gemv_t(static_cast<std::size_t>(rows), static_cast<std::size_t>(d), Xb.data(),
+                  static_cast<std::size_t>(Xb.outerStride()), G.data(), out.data());
       } else {
         K::gemm(false, static_cast<std::size_t>(k), static_cast<std::size_t>(d), static_cast<std::size_t>(rows), 1.0f, G.data(),
                 static_cast<std::size_t>(G.cols()), Xb.data(), static_cast<std::size_t>(Xb.outerStride()), 0.0f, out.data(),
@@ -173,6 +175,26 @@ class logistic_loss {
     } else {
       out.noalias() = G.leftCols(rows) * Xb;
     }
+  }
+
+  // The weighted loss of rows [begin, begin + rows) from their scores in buf.R; their
+  // residuals go to buf.G.
+  double residuals(block_buffers& buf, Eigen::Index begin, Eigen::Index rows, const Eigen::VectorXd& b) const {
+    const auto first = static_cast<std::size_t>(begin);
+    if constexpr (std::is_same_v<Scalar, float>) {
+      // float and two classes: the vectorised kernel (exp and log1p dominate a scalar loop).
+      if (n_outputs_ == 1)
+        return kernels<cpu>::binary_logistic(static_cast<std::size_t>(rows), buf.R.data(), b[0], target_.data() + first,
+                                             weight_.data() + first, inv_weight_sum_, buf.G.data());
+    }
+    double loss = 0.0;
+    for (Eigen::Index i = 0; i < rows; ++i) {
+      const std::size_t row = first + static_cast<std::size_t>(i);
+      const double s = weight_[row] * inv_weight_sum_;
+      loss += s * (n_outputs_ == 1 ? binary_residual(buf.R, buf.G, i, b, target_[row], s)
+                                   : softmax_residual(buf.R, buf.G, i, b, target_[row], s, buf.e));
+    }
+    return loss;
   }
 
   // Half binomial loss log(1 + e^r) - y r and its residual s (sigmoid(r) - y), from one exp.
@@ -209,6 +231,7 @@ class logistic_loss {
   int threads_;
   double inv_weight_sum_ = 0.0;
   double l2_ = 0.0;
+  mutable std::atomic<std::uint64_t> passes_{0};
 };
 
 }  // namespace shopml::linear_model

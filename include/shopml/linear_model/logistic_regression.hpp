@@ -13,10 +13,12 @@
 // numpy.unique. predict, predict_proba and decision_function are const and thread-safe.
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <iostream>
+#include <limits>
 #include <map>
 #include <span>
 #include <sstream>
@@ -50,10 +52,24 @@ std::string label_text(const Label& label) {
   else return std::to_string(label);
 }
 
-// value_error naming the first non-finite entry of X.
-template <class Derived>
-void require_finite(const Eigen::MatrixBase<Derived>& X, const char* where) {
-  if (X.allFinite()) return;
+// Whether x[0..n) holds no NaN or ±inf (their exponent bits are all ones): integer code
+// that compilers vectorise, several times faster than Eigen's allFinite().
+template <std::floating_point T>
+bool all_finite(const T* x, Eigen::Index n) {
+  using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+  constexpr bits exponent = std::bit_cast<bits>(std::numeric_limits<T>::infinity());
+  bool bad = false;
+  for (Eigen::Index i = 0; i < n; ++i) bad |= (std::bit_cast<bits>(x[i]) & exponent) == exponent;
+  return !bad;
+}
+
+// value_error naming the first non-finite entry of X (row-major, possibly strided rows).
+template <class Scalar>
+void require_finite(const Eigen::Ref<const Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>>& X,
+                    const char* where) {
+  bool finite = true;
+  for (Eigen::Index i = 0; i < X.rows() && finite; ++i) finite = all_finite(X.data() + i * X.outerStride(), X.cols());
+  if (finite) return;
   for (Eigen::Index i = 0; i < X.rows(); ++i)
     for (Eigen::Index j = 0; j < X.cols(); ++j)
       if (!std::isfinite(static_cast<double>(X(i, j)))) {
@@ -131,7 +147,7 @@ class logistic_regression {
       if (!std::isfinite(sample_weight[i]) || sample_weight[i] < 0.0)
         throw value_error("fit: sample_weight[" + std::to_string(i) + "] = " + std::to_string(sample_weight[i]) +
                           "; weights must be finite and >= 0");
-    detail::require_finite(X, "fit");
+    detail::require_finite<Scalar>(X, "fit");
 
     fitted_state state;
     state.classes.assign(y.begin(), y.end());
@@ -268,7 +284,7 @@ class logistic_regression {
     if (X.cols() != state_.coef.cols())
       throw shape_error(std::string(where) + ": X has " + std::to_string(X.cols()) + " features, but the model was fitted with " +
                         std::to_string(state_.coef.cols()));
-    detail::require_finite(X, where);
+    detail::require_finite<Scalar>(X, where);
   }
 
   static int class_index(const std::vector<Label>& classes, const Label& label) {

@@ -7,9 +7,11 @@
 #include <cstdint>
 
 #include "shopml/backend/kernels.hpp"
+#include "shopml/simd/binary_logistic.hpp"
 #include "shopml/simd/dot.hpp"
 #include "shopml/simd/gelu.hpp"
 #include "shopml/simd/gemm.hpp"
+#include "shopml/simd/gemv.hpp"
 #include "shopml/simd/l2_normalize.hpp"
 #include "shopml/simd/layer_norm.hpp"
 #include "shopml/simd/softmax.hpp"
@@ -19,6 +21,9 @@
 #define SHOPML_SIMD_KERNEL_LIST(X, A)                                                                  \
   X(A, dot_kernel, float, (const float*, const float*, std::size_t))                                  \
   X(A, axpy_kernel, void, (std::size_t, float, const float*, float*))                                 \
+  X(A, binary_logistic_kernel, double,                                                                \
+    (std::size_t, const float*, double, const int*, const double*, double, float*))                   \
+  X(A, gemv_t_kernel, void, (std::size_t, std::size_t, const float*, std::size_t, const float*, float*)) \
   X(A, gemm_kernel, void,                                                                             \
     (bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t, const float*,    \
      std::size_t, float, float*, std::size_t, const float*, int))                                     \
