@@ -1,8 +1,11 @@
-"""Embeds the shared reviews with sentence-transformers all-MiniLM-L6-v2 and caches them.
+"""Embeds the shared reviews with all-MiniLM-L6-v2 and caches them.
 
-The logistic-regression peer benchmark (bench/peers/logreg.sh) and the golden script
-(scripts/golden/linear_model.py) fit on these vectors. Computing ~63k embeddings on a
-couple of CPU cores takes a while, so the result is cached (never committed):
+The logistic-regression peer benchmark (bench/peers/logreg.sh) fits on these vectors; the
+golden script (scripts/golden/linear_model.py) uses this module's loaders and
+`encode_reference` (sentence-transformers). The cached matrix of a whole dataset is computed
+by shopml's own encoder (`encode`, the encoder_throughput program: its embeddings equal
+sentence-transformers' to 2.5e-7, tests/nn) because it is several times faster than PyTorch
+on a small CPU and needs no torch. The result is cached (never committed):
 
   ~/.cache/shopml/embeddings/<dataset>.minilm.npy   float32 [rows, 384], row i = input row i
   ~/.cache/shopml/embeddings/<dataset>.<task>.txt   one label per line, same order
@@ -10,14 +13,15 @@ couple of CPU cores takes a while, so the result is cached (never committed):
 Datasets: shopping (reviews-zh/online_shopping_10_cats.csv; tasks: sentiment, category),
 english (reviews-en amazon + yelp + imdb labelled sentences, in that order; task: sentiment).
 
-Usage: python bench/peers/logreg_embed.py [shopping|english ...]
-       python bench/peers/logreg_embed.py --partial shopping
-  (--partial: while an embedding run is under way, writes the rows finished so far as
-   <dataset>_partial.minilm.npy with the matching <dataset>_partial.<task>.txt)
+Usage: python bench/peers/logreg_embed.py ENCODER_BINARY [shopping|english ...]
+  ENCODER_BINARY: bench/nn/encoder_throughput of a Release build (logreg.sh builds it).
+  SHOPML_EMBED_THREADS: encoder threads (default: all cores).
 """
 import os
 import pathlib
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pandas as pd
@@ -54,8 +58,8 @@ def load_dataset(name):
 _MODEL = None
 
 
-def encode(texts):
-    """float32 [len(texts), 384] sentence embeddings (mean pooling, L2-normalised)."""
+def encode_reference(texts):
+    """float32 [len(texts), 384] from sentence-transformers (mean pooling, L2-normalised)."""
     global _MODEL
     if _MODEL is None:
         import torch
@@ -66,7 +70,22 @@ def encode(texts):
     return np.ascontiguousarray(vectors, dtype=np.float32)
 
 
-def embed(name):
+def encode(binary, texts):
+    """The same embeddings from shopml's encoder_throughput program (one text a line, so
+    line breaks inside a review become spaces: BERT's clean_text does the same)."""
+    threads = os.environ.get("SHOPML_EMBED_THREADS", str(os.cpu_count()))
+    with tempfile.TemporaryDirectory() as tmp:
+        texts_path, out_path = os.path.join(tmp, "texts.txt"), os.path.join(tmp, "out.f32")
+        with open(texts_path, "w", encoding="utf-8") as f:
+            for text in texts:
+                f.write(text.replace("\r", " ").replace("\n", " ") + "\n")
+        subprocess.run([binary, "--model", str(MODEL), "--texts", texts_path, "--threads", threads,
+                        "--runs", "1", "--out", out_path], check=True, stdout=subprocess.DEVNULL)
+        vectors = np.fromfile(out_path, dtype=np.float32)
+    return vectors.reshape(len(texts), -1)
+
+
+def embed(binary, name):
     """Writes the cached embeddings + labels of one dataset; returns the .npy path."""
     out = CACHE / f"{name}.minilm.npy"
     texts, tasks = load_dataset(name)
@@ -79,7 +98,7 @@ def embed(name):
     for start in range(0, len(texts), CHUNK):
         part = CACHE / f"{name}.minilm.part{start // CHUNK:04d}.npy"
         if not part.exists():
-            np.save(part, encode(texts[start:start + CHUNK]))
+            np.save(part, encode(binary, texts[start:start + CHUNK]))
             print(f"{name}: {min(start + CHUNK, len(texts))}/{len(texts)}", flush=True)
         parts.append(part)
     matrix = np.concatenate([np.load(p) for p in parts])
@@ -89,24 +108,8 @@ def embed(name):
     return out
 
 
-def assemble_partial(name):
-    """The first rows already embedded (the saved parts), with their labels."""
-    parts = sorted(CACHE.glob(f"{name}.minilm.part*.npy"))
-    if not parts:
-        raise SystemExit(f"no finished parts of {name} in {CACHE}")
-    matrix = np.concatenate([np.load(p) for p in parts])
-    out = CACHE / f"{name}_partial.minilm.npy"
-    np.save(out, matrix)
-    _, tasks = load_dataset(name)
-    for task, labels in tasks.items():
-        (CACHE / f"{name}_partial.{task}.txt").write_text("\n".join(labels[:len(matrix)]) + "\n", encoding="utf-8")
-    return out
-
-
 if __name__ == "__main__":
-    if sys.argv[1:2] == ["--partial"]:
-        for dataset in sys.argv[2:]:
-            print(assemble_partial(dataset))
-    else:
-        for dataset in sys.argv[1:] or ["english", "shopping"]:
-            print(embed(dataset))
+    if len(sys.argv) < 2:
+        raise SystemExit(__doc__)
+    for dataset in sys.argv[2:] or ["english", "shopping"]:
+        print(embed(sys.argv[1], dataset))

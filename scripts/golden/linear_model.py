@@ -42,10 +42,10 @@ def datasets():
     shop_texts, shop_tasks = logreg_embed.load_dataset("shopping")
     rows = np.sort(np.random.default_rng(5).choice(len(shop_texts), size=2000, replace=False))
     return {
-        "en_X": logreg_embed.encode(en_texts),
+        "en_X": logreg_embed.encode_reference(en_texts),
         "en_sentiment": np.array([int(v) for v in en_tasks["sentiment"]], dtype=np.int64),
         "shop_rows": rows.astype(np.int64),
-        "shop_X": logreg_embed.encode([shop_texts[i] for i in rows]),
+        "shop_X": logreg_embed.encode_reference([shop_texts[i] for i in rows]),
         "shop_category": np.array([shop_tasks["category"][i] for i in rows]),
         "shop_sentiment": np.array([int(shop_tasks["sentiment"][i]) for i in rows], dtype=np.int64),
     }

@@ -240,6 +240,18 @@ TEST_CASE("bad input raises value_error / shape_error naming the problem") {
   const std::vector<double> zero_w{0, 0, 0, 0};
   CHECK_THROWS_AS(model.fit(X, std::span<const std::int64_t>(y), zero_w), shopml::value_error);
 
+  // float features, every position of a row wider than one SIMD register, -inf and NaN.
+  Eigen::MatrixXf wide = Eigen::MatrixXf::Random(4, 37);
+  lm::logistic_regression<float> float_model;
+  for (const float bad : {-INFINITY, NAN})
+    for (Eigen::Index j : {Eigen::Index{0}, Eigen::Index{16}, Eigen::Index{36}}) {
+      Eigen::MatrixXf bad_X = wide;
+      bad_X(3, j) = bad;
+      const std::string where = "X[3, " + std::to_string(j) + "]";
+      CHECK_THROWS_WITH_AS(float_model.fit(bad_X, std::span<const std::int64_t>(y)), doctest::Contains(where.c_str()),
+                           shopml::value_error);
+    }
+
   model.fit(X, std::span<const std::int64_t>(y));
   CHECK_THROWS_WITH_AS(model.predict(Eigen::MatrixXd(2, 3)), doctest::Contains("3 features"), shopml::shape_error);
   CHECK_THROWS_AS(model.predict_proba(nan_X), shopml::value_error);
