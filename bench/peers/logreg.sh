@@ -12,7 +12,8 @@
 # TOL is 1e-5 rather than sklearn's default 1e-4 because at 1e-4 L-BFGS stops ~40 iterations
 # in, far from the optimum of this ill-conditioned matrix: scikit-learn alone, on the float32
 # and the float64 copy of the same rows, then ends 6.8 % apart in coefficients and 0.0014 in
-# accuracy (float rounding steers the path). At 1e-5 both dtypes agree on accuracy.
+# accuracy (float rounding steers the path). At 1e-5 both dtypes agree on accuracy
+# (bench/peers/logreg_tolerance.py shows it).
 # Ends with: RESULT rows=<n> accuracy=<x> sklearn_accuracy=<x> coef_rel_diff=<x> speedup_fit=<x>
 set -euo pipefail
 cd "$(dirname "$0")/../.."
