@@ -96,6 +96,68 @@ TEST_CASE_TEMPLATE("binary_logistic", Arch, SHOPML_TEST_ARCHS) {
   }
 }
 
+TEST_CASE_TEMPLATE("dot_rows", Arch, SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  for (std::size_t n : sizes) {
+    for (std::size_t k : {std::size_t{1}, std::size_t{3}, std::size_t{8}, std::size_t{10}, std::size_t{17}}) {
+      CAPTURE(n);
+      CAPTURE(k);
+      const std::size_t m = 7, lda = n + 1, ldw = n + 2, lds = m + 3;
+      const auto a = random_floats(m * lda + 1, 10), w = random_floats(k * ldw + 1, 11);
+      std::vector<float> s(k * lds + 1, 5.0f);
+      shopml::simd::dot_rows_kernel{}(Arch{}, m, n, a.data() + 1, lda, k, w.data() + 1, ldw, s.data() + 1, lds);
+      for (std::size_t c = 0; c < k; ++c)
+        for (std::size_t i = 0; i < lds; ++i) {
+          if (i >= m) {
+            REQUIRE(s[1 + c * lds + i] == 5.0f);  // the gap between output rows is left alone
+            continue;
+          }
+          double want = 0, mag = 0;
+          for (std::size_t j = 0; j < n; ++j) {
+            want += double(a[1 + i * lda + j]) * w[1 + c * ldw + j];
+            mag += std::abs(double(a[1 + i * lda + j]) * w[1 + c * ldw + j]);
+          }
+          REQUIRE(std::abs(s[1 + c * lds + i] - want) <= 1e-6 * (mag + 1));
+        }
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("multinomial_logistic", Arch, SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  for (std::size_t n : sizes) {
+    CAPTURE(n);
+    const std::size_t k = 5, lds = n + 2;
+    auto score = random_floats(k * lds, 12, -40.0f, 40.0f);
+    if (n > 1) score[0] = 700.0f, score[lds] = -700.0f;  // exp would overflow without the max shift
+    const auto w = random_floats(n + 1, 13, 0.0f, 2.0f);
+    const std::vector<double> intercept{0.5, -0.25, 0.0, 1.0, -2.0};
+    std::vector<int> target(n + 1);
+    std::vector<double> weight(n + 1);
+    for (std::size_t i = 0; i <= n; ++i) target[i] = static_cast<int>(i % k), weight[i] = w[i];
+    const double scale = 0.75;
+    std::vector<float> residual(k * lds, 9.0f);
+    const double got = shopml::simd::multinomial_logistic_kernel{}(Arch{}, n, k, score.data(), lds, intercept.data(), target.data(),
+                                                                   weight.data(), scale, residual.data());
+    double want = 0.0;
+    for (std::size_t i = 0; i < n; ++i) {
+      double top = -INFINITY, sum = 0.0;
+      for (std::size_t c = 0; c < k; ++c) top = std::max(top, double(score[c * lds + i]) + intercept[c]);
+      for (std::size_t c = 0; c < k; ++c) sum += std::exp(double(score[c * lds + i]) + intercept[c] - top);
+      const double s = weight[i] * scale;
+      const auto y = static_cast<std::size_t>(target[i]);
+      want += s * (top + std::log(sum) - (double(score[y * lds + i]) + intercept[y]));
+      for (std::size_t c = 0; c < k; ++c) {
+        const double p = std::exp(double(score[c * lds + i]) + intercept[c] - top) / sum;
+        REQUIRE(std::abs(residual[c * lds + i] - s * (p - (c == y ? 1.0 : 0.0))) <= 1e-6 * (s + 1e-30));
+      }
+    }
+    for (std::size_t c = 0; c < k; ++c)
+      for (std::size_t i = n; i < lds; ++i) REQUIRE(residual[c * lds + i] == 9.0f);
+    REQUIRE(std::abs(got - want) <= 1e-12 * (std::abs(want) + 1));
+  }
+}
+
 TEST_CASE_TEMPLATE("softmax_rows", Arch, SHOPML_TEST_ARCHS) {
   SHOPML_REQUIRE_CPU(Arch);
   shopml::simd::softmax_rows_kernel softmax;

@@ -67,16 +67,29 @@ struct kernels<cpu> {
     simd::run(simd::axpy_kernel{}, n, a, x, y);
   }
 
-  // Two kernels outside kernel_set, for the CPU logistic loss only:
-  // y += Aᵀ · x for A m × n (rows lda apart) ...
+  // Kernels outside kernel_set, for the CPU logistic loss only (simd/gemv.hpp,
+  // simd/binary_logistic.hpp): y += Aᵀ · x for A m × n (rows lda apart) ...
   static void gemv_t(std::size_t m, std::size_t n, const float* a, std::size_t lda, const float* x, float* y) {
     simd::run(simd::gemv_t_kernel{}, m, n, a, lda, x, y);
   }
 
-  // ... and the binary logistic loss and residuals of n rows (simd/binary_logistic.hpp).
+  // ... S = W · Aᵀ for the m rows of A and the k rows of W (S is k × m, rows lds apart) ...
+  static void dot_rows(std::size_t m, std::size_t n, const float* a, std::size_t lda, std::size_t k, const float* w,
+                       std::size_t ldw, float* s, std::size_t lds) {
+    simd::run(simd::dot_rows_kernel{}, m, n, a, lda, k, w, ldw, s, lds);
+  }
+
+  // ... and the binary and multinomial logistic losses and residuals of n rows.
   static double binary_logistic(std::size_t n, const float* score, double intercept, const int* target,
                                 const double* weight, double weight_scale, float* residual) {
     return simd::run(simd::binary_logistic_kernel{}, n, score, intercept, target, weight, weight_scale, residual);
+  }
+
+  static double multinomial_logistic(std::size_t n, std::size_t k, const float* score, std::size_t lds,
+                                     const double* intercept, const int* target, const double* weight,
+                                     double weight_scale, float* residual) {
+    return simd::run(simd::multinomial_logistic_kernel{}, n, k, score, lds, intercept, target, weight, weight_scale,
+                     residual);
   }
 
   static void gemm(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,

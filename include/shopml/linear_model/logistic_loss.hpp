@@ -16,8 +16,8 @@
 // while it sits in cache, turned into residuals, and multiplied back into the gradient,
 // instead of the two passes (X w, then X^T g) of a BLAS formulation. The pass is split
 // over OpenMP threads with private gradient accumulators. float features go through the
-// library kernels (kernels<cpu>: dot, binary_logistic and gemv_t for one output, gemm for
-// several); double through Eigen. A pass streams X from memory once, so on a large X its
+// library kernels (kernels<cpu>: dot, binary_logistic and gemv_t for one output, dot_rows and
+// gemm for several); double through Eigen. A pass streams X from memory once, so on a large X its
 // time is mostly memory bandwidth; scikit-learn's X @ w and X.T @ g stream it twice.
 
 #include <algorithm>
@@ -130,15 +130,15 @@ class logistic_loss {
 
   using scratch = Eigen::Matrix<Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-  // Per-thread work space: R = scores (rows × k), G = residuals transposed (k × rows, so
+  // Per-thread work space: R = scores and G = residuals, both transposed (k × rows, so
   // that G · X_block is a plain product), e = softmax scratch.
   struct block_buffers {
-    block_buffers(Eigen::Index k, Eigen::Index d) : R(block_rows, k), G(k, block_rows), block_grad(k, d), e(k) {}
+    block_buffers(Eigen::Index k, Eigen::Index d) : R(k, block_rows), G(k, block_rows), block_grad(k, d), e(k) {}
     scratch R, G, block_grad;
     Eigen::VectorXd e;
   };
 
-  // R = X_block · Wᵀ.
+  // R = W · X_blockᵀ.
   template <class Block>
   static void scores(const Block& Xb, const row_matrix& W, scratch& R) {
     const Eigen::Index rows = Xb.rows(), d = Xb.cols(), k = W.rows();
@@ -147,13 +147,13 @@ class logistic_loss {
       using K = kernels<cpu>;
       const auto ld = static_cast<std::size_t>(Xb.outerStride());
       if (k == 1) {
-        for (Eigen::Index i = 0; i < rows; ++i) R(i, 0) = K::dot(Xb.data() + i * Xb.outerStride(), W.data(), static_cast<std::size_t>(d));
+        for (Eigen::Index i = 0; i < rows; ++i) R(0, i) = K::dot(Xb.data() + i * Xb.outerStride(), W.data(), static_cast<std::size_t>(d));
       } else {
-        K::gemm(true, static_cast<std::size_t>(rows), static_cast<std::size_t>(k), static_cast<std::size_t>(d), 1.0f, Xb.data(), ld,
-                W.data(), static_cast<std::size_t>(d), 0.0f, R.data(), static_cast<std::size_t>(k), nullptr, 1);
+        K::dot_rows(static_cast<std::size_t>(rows), static_cast<std::size_t>(d), Xb.data(), ld, static_cast<std::size_t>(k), W.data(),
+                    static_cast<std::size_t>(d), R.data(), static_cast<std::size_t>(R.cols()));
       }
     } else {
-      R.topRows(rows).noalias() = Xb * W.transpose();
+      R.leftCols(rows).noalias() = W * Xb.transpose();
     }
   }
 
@@ -182,10 +182,14 @@ class logistic_loss {
   double residuals(block_buffers& buf, Eigen::Index begin, Eigen::Index rows, const Eigen::VectorXd& b) const {
     const auto first = static_cast<std::size_t>(begin);
     if constexpr (std::is_same_v<Scalar, float>) {
-      // float and two classes: the vectorised kernel (exp and log1p dominate a scalar loop).
+      // float: the vectorised kernels (exp and log dominate a scalar loop).
+      const auto n = static_cast<std::size_t>(rows);
       if (n_outputs_ == 1)
-        return kernels<cpu>::binary_logistic(static_cast<std::size_t>(rows), buf.R.data(), b[0], target_.data() + first,
-                                             weight_.data() + first, inv_weight_sum_, buf.G.data());
+        return kernels<cpu>::binary_logistic(n, buf.R.data(), b[0], target_.data() + first, weight_.data() + first,
+                                             inv_weight_sum_, buf.G.data());
+      return kernels<cpu>::multinomial_logistic(n, static_cast<std::size_t>(n_outputs_), buf.R.data(),
+                                                static_cast<std::size_t>(buf.R.cols()), b.data(), target_.data() + first,
+                                                weight_.data() + first, inv_weight_sum_, buf.G.data());
     }
     double loss = 0.0;
     for (Eigen::Index i = 0; i < rows; ++i) {
@@ -199,7 +203,7 @@ class logistic_loss {
 
   // Half binomial loss log(1 + e^r) - y r and its residual s (sigmoid(r) - y), from one exp.
   static double binary_residual(const scratch& R, scratch& G, Eigen::Index i, const Eigen::VectorXd& b, int y, double s) {
-    const double r = static_cast<double>(R(i, 0)) + b[0];
+    const double r = static_cast<double>(R(0, i)) + b[0];
     const double e = std::exp(-std::abs(r));
     const double p = r >= 0.0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
     G(0, i) = static_cast<Scalar>(s * (p - y));
@@ -210,8 +214,8 @@ class logistic_loss {
   // `e` is scratch of k doubles.
   static double softmax_residual(const scratch& R, scratch& G, Eigen::Index i, const Eigen::VectorXd& b, int y, double s,
                                  Eigen::VectorXd& e) {
-    const Eigen::Index k = R.cols();
-    for (Eigen::Index c = 0; c < k; ++c) e[c] = static_cast<double>(R(i, c)) + b[c];
+    const Eigen::Index k = R.rows();
+    for (Eigen::Index c = 0; c < k; ++c) e[c] = static_cast<double>(R(c, i)) + b[c];
     const double raw_y = e[y];
     const double top = e.maxCoeff();
     double sum = 0.0;

@@ -1,7 +1,8 @@
 #pragma once
-// gemv_t: y += Aᵀ·x over the rows of a row-major block, the gradient contribution Xᵀ·g
-// the logistic-regression loss takes from each block of X right after its scores
-// (dot per row, one sequential stream: what the hardware prefetcher likes best).
+// Matrix-vector products over the rows of a row-major block, for the logistic-regression
+// loss: gemv_t is the gradient contribution Xᵀ·g of a block of X right after its scores;
+// dot_rows its scores against a few coefficient rows at once (softmax with k classes),
+// where a GEMM would pack the block or waste most of its register tile on k columns.
 
 #include <cstddef>
 
@@ -43,6 +44,41 @@ void gemv_t_kernel::operator()(Arch, std::size_t m, std::size_t n, const float* 
     b acc = load_partial<Arch>(y + j, n - j, 0.0f);
     for (std::size_t i = 0; i < m; ++i) acc = xsimd::fma(b(x[i]), load_partial<Arch>(a + i * lda + j, n - j, 0.0f), acc);
     store_partial<Arch>(y + j, n - j, acc);
+  }
+}
+
+// S[c * lds + i] = sum_j A[i, j] * W[c, j] for i < m rows of A (lda apart) and c < k rows
+// of W (ldw apart). Each row of A is read once per group of eight classes, which sums it
+// into eight independent accumulators.
+struct dot_rows_kernel {
+  template <class Arch>
+  void operator()(Arch, std::size_t m, std::size_t n, const float* a, std::size_t lda, std::size_t k, const float* w,
+                  std::size_t ldw, float* s, std::size_t lds) const;
+};
+
+template <class Arch>
+void dot_rows_kernel::operator()(Arch, std::size_t m, std::size_t n, const float* a, std::size_t lda, std::size_t k,
+                                 const float* w, std::size_t ldw, float* s, std::size_t lds) const {
+  using b = batch<Arch>;
+  constexpr std::size_t width_ = width<Arch>, group = 8;
+  for (std::size_t i = 0; i < m; ++i) {
+    const float* row = a + i * lda;
+    for (std::size_t c0 = 0; c0 < k; c0 += group) {
+      const std::size_t classes = k - c0 < group ? k - c0 : group;
+      b acc[group];
+      for (std::size_t c = 0; c < group; ++c) acc[c] = b(0.0f);
+      std::size_t j = 0;
+      for (; j + width_ <= n; j += width_) {
+        const b x = b::load_unaligned(row + j);
+        for (std::size_t c = 0; c < classes; ++c) acc[c] = xsimd::fma(x, b::load_unaligned(w + (c0 + c) * ldw + j), acc[c]);
+      }
+      if (j < n) {
+        const b x = load_partial<Arch>(row + j, n - j, 0.0f);
+        for (std::size_t c = 0; c < classes; ++c)
+          acc[c] = xsimd::fma(x, load_partial<Arch>(w + (c0 + c) * ldw + j, n - j, 0.0f), acc[c]);
+      }
+      for (std::size_t c = 0; c < classes; ++c) s[(c0 + c) * lds + i] = xsimd::hadd(acc[c]);
+    }
   }
 }
 

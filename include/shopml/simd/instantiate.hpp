@@ -23,6 +23,12 @@
   X(A, axpy_kernel, void, (std::size_t, float, const float*, float*))                                 \
   X(A, binary_logistic_kernel, double,                                                                \
     (std::size_t, const float*, double, const int*, const double*, double, float*))                   \
+  X(A, multinomial_logistic_kernel, double,                                                           \
+    (std::size_t, std::size_t, const float*, std::size_t, const double*, const int*, const double*,    \
+     double, float*))                                                                                 \
+  X(A, dot_rows_kernel, void,                                                                         \
+    (std::size_t, std::size_t, const float*, std::size_t, std::size_t, const float*, std::size_t, float*, \
+     std::size_t))                                                                                    \
   X(A, gemv_t_kernel, void, (std::size_t, std::size_t, const float*, std::size_t, const float*, float*)) \
   X(A, gemm_kernel, void,                                                                             \
     (bool, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t, const float*,    \
