@@ -166,6 +166,10 @@ TEST_CASE("loading errors name the file and the component") {
         std::string::npos);
   CHECK(error_of([] { (void)tk::tokenizer::from_json(R"({"model":{"type":"BPE","vocab":{"a":0},"merges":["a b"]}})"); }).find("BPE merge #0 'a b'") !=
         std::string::npos);
+  CHECK(error_of([] {
+          (void)tk::tokenizer::from_json(
+              R"({"model":{"type":"BPE","vocab":{"a":0,"<0x61>":1},"merges":[],"byte_fallback":true,"continuing_subword_prefix":"##"}})");
+        }).find("byte_fallback together with continuing_subword_prefix") != std::string::npos);
   CHECK(error_of([] { (void)tk::tokenizer::from_json(R"({"model":{"type":"WordPiece","vocab":{"a":0}}})"); }).find("unk_token '[UNK]'") !=
         std::string::npos);
   CHECK_THROWS_AS((void)tk::tokenizer::from_bert_vocab("/nonexistent/vocab.txt"), shopml::io_error);

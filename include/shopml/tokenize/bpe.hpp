@@ -132,6 +132,10 @@ class bpe {
   bpe(vocabulary vocab, const std::vector<std::pair<std::string, std::string>>& merges, bpe_config config)
       : vocab_(std::move(vocab)), config_(std::move(config)), cache_owner_(next_owner_id()) {
     if (config_.unk_token) unk_id_ = vocab_.require(*config_.unk_token, "BPE unk_token");
+    // HF then gives each fallback byte of the prefix or suffix a byte of the word too, so its
+    // offsets run past the word; refused rather than imitated (no published model does this).
+    if (config_.byte_fallback && !(config_.continuing_subword_prefix.empty() && config_.end_of_word_suffix.empty()))
+      throw parse_error("BPE: byte_fallback together with continuing_subword_prefix or end_of_word_suffix is not supported");
     const std::size_t prefix_len = config_.continuing_subword_prefix.size();
     for (std::size_t rank = 0; rank < merges.size(); ++rank) {
       const auto& [a, b] = merges[rank];
