@@ -5,6 +5,7 @@
 // where a GEMM would pack the block or waste most of its register tile on k columns.
 
 #include <cstddef>
+#include <utility>
 
 #include "shopml/simd/arch.hpp"
 
@@ -48,38 +49,52 @@ void gemv_t_kernel::operator()(Arch, std::size_t m, std::size_t n, const float* 
 }
 
 // S[c * lds + i] = sum_j A[i, j] * W[c, j] for i < m rows of A (lda apart) and c < k rows
-// of W (ldw apart). Each row of A is read once per group of eight classes, which sums it
-// into eight independent accumulators.
+// of W (ldw apart). Each row of A is read once per group of up to twelve classes, summed
+// into that many independent accumulators.
 struct dot_rows_kernel {
   template <class Arch>
   void operator()(Arch, std::size_t m, std::size_t n, const float* a, std::size_t lda, std::size_t k, const float* w,
                   std::size_t ldw, float* s, std::size_t lds) const;
 };
 
+namespace gemv_detail {
+
+// One row of A against C rows of W. C is a compile-time count so that the accumulators
+// stay in registers (a run-time count leaves them in memory).
+template <class Arch, std::size_t C>
+void dot_row_group(const float* row, std::size_t n, const float* w, std::size_t ldw, float* s, std::size_t lds) {
+  using b = batch<Arch>;
+  constexpr std::size_t lanes = width<Arch>;
+  b acc[C];
+  for (std::size_t c = 0; c < C; ++c) acc[c] = b(0.0f);
+  std::size_t j = 0;
+  for (; j + lanes <= n; j += lanes) {
+    const b x = b::load_unaligned(row + j);
+    for (std::size_t c = 0; c < C; ++c) acc[c] = xsimd::fma(x, b::load_unaligned(w + c * ldw + j), acc[c]);
+  }
+  if (j < n) {
+    const b x = load_partial<Arch>(row + j, n - j, 0.0f);
+    for (std::size_t c = 0; c < C; ++c) acc[c] = xsimd::fma(x, load_partial<Arch>(w + c * ldw + j, n - j, 0.0f), acc[c]);
+  }
+  for (std::size_t c = 0; c < C; ++c) s[c * lds] = xsimd::hadd(acc[c]);
+}
+
+template <class Arch, std::size_t... C>
+void dot_row_groups(std::size_t classes, const float* row, std::size_t n, const float* w, std::size_t ldw, float* s,
+                    std::size_t lds, std::index_sequence<C...>) {
+  ((classes == C + 1 ? dot_row_group<Arch, C + 1>(row, n, w, ldw, s, lds) : void()), ...);
+}
+
+}  // namespace gemv_detail
+
 template <class Arch>
 void dot_rows_kernel::operator()(Arch, std::size_t m, std::size_t n, const float* a, std::size_t lda, std::size_t k,
                                  const float* w, std::size_t ldw, float* s, std::size_t lds) const {
-  using b = batch<Arch>;
-  constexpr std::size_t width_ = width<Arch>, group = 8;
-  for (std::size_t i = 0; i < m; ++i) {
-    const float* row = a + i * lda;
-    for (std::size_t c0 = 0; c0 < k; c0 += group) {
-      const std::size_t classes = k - c0 < group ? k - c0 : group;
-      b acc[group];
-      for (std::size_t c = 0; c < group; ++c) acc[c] = b(0.0f);
-      std::size_t j = 0;
-      for (; j + width_ <= n; j += width_) {
-        const b x = b::load_unaligned(row + j);
-        for (std::size_t c = 0; c < classes; ++c) acc[c] = xsimd::fma(x, b::load_unaligned(w + (c0 + c) * ldw + j), acc[c]);
-      }
-      if (j < n) {
-        const b x = load_partial<Arch>(row + j, n - j, 0.0f);
-        for (std::size_t c = 0; c < classes; ++c)
-          acc[c] = xsimd::fma(x, load_partial<Arch>(w + (c0 + c) * ldw + j, n - j, 0.0f), acc[c]);
-      }
-      for (std::size_t c = 0; c < classes; ++c) s[(c0 + c) * lds + i] = xsimd::hadd(acc[c]);
-    }
-  }
+  constexpr std::size_t group = 12;  // 12 accumulators and a row vector fit in AVX2's 16 registers
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t c0 = 0; c0 < k; c0 += group)
+      gemv_detail::dot_row_groups<Arch>(k - c0 < group ? k - c0 : group, a + i * lda, n, w + c0 * ldw, ldw, s + c0 * lds + i,
+                                        lds, std::make_index_sequence<group>{});
 }
 
 }  // namespace shopml::simd
