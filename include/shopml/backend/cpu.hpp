@@ -68,7 +68,7 @@ struct kernels<cpu> {
   }
 
   // Kernels outside kernel_set, for the CPU logistic loss only (simd/gemv.hpp,
-  // simd/binary_logistic.hpp): y += Aᵀ · x for A m × n (rows lda apart) ...
+  // simd/logistic.hpp): y += Aᵀ · x for A m × n (rows lda apart) ...
   static void gemv_t(std::size_t m, std::size_t n, const float* a, std::size_t lda, const float* x, float* y) {
     simd::run(simd::gemv_t_kernel{}, m, n, a, lda, x, y);
   }

@@ -7,13 +7,13 @@
 #include <cstdint>
 
 #include "shopml/backend/kernels.hpp"
-#include "shopml/simd/binary_logistic.hpp"
 #include "shopml/simd/dot.hpp"
 #include "shopml/simd/gelu.hpp"
 #include "shopml/simd/gemm.hpp"
 #include "shopml/simd/gemv.hpp"
 #include "shopml/simd/l2_normalize.hpp"
 #include "shopml/simd/layer_norm.hpp"
+#include "shopml/simd/logistic.hpp"
 #include "shopml/simd/softmax.hpp"
 #include "shopml/simd/topk.hpp"
 
