@@ -6,7 +6,7 @@
 //   returns sum_i s * (log(1 + e^r) - y r),   residual[i] = s * (sigmoid(r) - y)
 //
 // in double precision from one exp and one log1p a row (xsimd's, within a few ulp of
-// libm's; a scalar loop spends most of its time in those two calls). The stable form
+// libm's). The stable form
 // log(1 + e^r) = max(r, 0) + log1p(e^-|r|) never overflows.
 
 #include <cstddef>
