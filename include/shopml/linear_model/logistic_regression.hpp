@@ -17,9 +17,11 @@
 #include <cmath>
 #include <concepts>
 #include <cstdint>
+#include <initializer_list>
 #include <iostream>
 #include <limits>
 #include <map>
+#include <ranges>
 #include <span>
 #include <sstream>
 #include <string>
@@ -29,6 +31,7 @@
 
 #include <Eigen/Core>
 
+#include "shopml/detail/label_range.hpp"
 #include "shopml/error.hpp"
 #include "shopml/linear_model/lbfgs.hpp"
 #include "shopml/linear_model/logistic_loss.hpp"
@@ -131,6 +134,21 @@ class logistic_regression {
   }
 
   const params& get_params() const { return params_; }
+
+  // fit for labels in any other contiguous range whose elements convert to Label (a
+  // std::vector of std::string_view or C strings for string labels, of another integer
+  // type, ...) or in a braced list: copied into Label values first.
+  template <::shopml::detail::contiguous_sized_range R>
+    requires(!std::convertible_to<const R&, std::span<const Label>> &&
+             std::constructible_from<Label, std::ranges::range_reference_t<const R&>>)
+  logistic_regression& fit(const Eigen::Ref<const row_matrix>& X, const R& y, std::span<const double> sample_weight = {}) {
+    const std::vector<Label> labels(std::ranges::begin(y), std::ranges::end(y));
+    return fit(X, std::span<const Label>(labels), sample_weight);
+  }
+  logistic_regression& fit(const Eigen::Ref<const row_matrix>& X, std::initializer_list<Label> y,
+                           std::span<const double> sample_weight = {}) {
+    return fit(X, std::span<const Label>(y.begin(), y.size()), sample_weight);
+  }
 
   // Fits on X (n × d), labels y (n) and optional sample weights (n, >= 0).
   logistic_regression& fit(const Eigen::Ref<const row_matrix>& X, std::span<const Label> y,

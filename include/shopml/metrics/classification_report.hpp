@@ -11,7 +11,9 @@
 #include <string_view>
 #include <vector>
 
+#include "shopml/detail/label_range.hpp"
 #include "shopml/metrics/classification.hpp"
+#include "shopml/texts.hpp"
 
 namespace shopml::metrics {
 
@@ -39,7 +41,7 @@ inline std::string count(double v) { return pad_left(std::to_string(static_cast<
 
 template <label Label>
 std::string label_name(const Label& l) {
-  if constexpr (std::is_convertible_v<Label, std::string>) return std::string(l);
+  if constexpr (std::is_constructible_v<std::string, const Label&>) return std::string(l);
   else return std::to_string(l);
 }
 
@@ -48,7 +50,7 @@ std::string label_name(const Label& l) {
 // Labels are the sorted labels of y_true ∪ y_pred; target_names (same count) replace them.
 template <label Label>
 std::string classification_report(std::span<const Label> y_true, std::span<const Label> y_pred,
-                                  std::span<const std::string> target_names = {}, int digits = 2,
+                                  texts_view target_names = {}, int digits = 2,
                                   double zero_division = 0.0) {
   if (y_true.empty()) throw value_error("classification_report: no samples");
   if (digits < 0 || digits > 17) throw value_error("classification_report: digits must be in [0, 17]");
@@ -60,7 +62,7 @@ std::string classification_report(std::span<const Label> y_true, std::span<const
     if (target_names.size() != labels.size())
       throw value_error("classification_report: number of classes, " + std::to_string(labels.size()) +
                         ", does not match size of target_names, " + std::to_string(target_names.size()));
-    names.assign(target_names.begin(), target_names.end());
+    for (std::string_view n : target_names) names.emplace_back(n);
   }
   const auto per = precision_recall_fscore_support(y_true, y_pred, std::span<const Label>(labels), zero_division);
 
@@ -86,6 +88,20 @@ std::string classification_report(std::span<const Label> y_true, std::span<const
            " " + detail::fixed(a.f1, digits) + " " + detail::count(total) + "\n";
   }
   return out;
+}
+
+// The same for any contiguous ranges of labels (std::vector, std::array, of integers,
+// std::string, std::string_view or C strings), y_true and y_pred of one label type.
+template <::shopml::detail::contiguous_sized_range R1, ::shopml::detail::contiguous_sized_range R2>
+  requires(!(::shopml::detail::is_span<R1> && ::shopml::detail::is_span<R2>))
+std::string classification_report(const R1& y_true, const R2& y_pred, texts_view target_names = {}, int digits = 2,
+                                  double zero_division = 0.0) {
+  using Label = ::shopml::detail::label_of<R1>;
+  static_assert(std::is_same_v<Label, ::shopml::detail::label_of<R2>>,
+                "shopml::metrics::classification_report: y_true and y_pred must hold the same label type");
+  const auto t = ::shopml::detail::label_storage(y_true);
+  const auto p = ::shopml::detail::label_storage(y_pred);
+  return classification_report(std::span<const Label>(t), std::span<const Label>(p), target_names, digits, zero_division);
 }
 
 }  // namespace shopml::metrics

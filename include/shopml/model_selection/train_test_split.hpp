@@ -7,20 +7,23 @@
 // cut. The random stream is std::mt19937_64(seed), not numpy's: the same seed gives the
 // same split on every platform, but not sklearn's split.
 //
-//   auto split = model_selection::train_test_split(std::span<const std::string>(labels), 0.25, 42);
+//   auto split = model_selection::train_test_split(labels, 0.25, 42);   // any contiguous range of labels
 //   auto X_train = model_selection::take_rows(X, split.train);
+//   auto y_train = model_selection::take(labels, split.train);
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
 #include <random>
+#include <ranges>
 #include <span>
 #include <string>
 #include <vector>
 
 #include <Eigen/Core>
 
+#include "shopml/detail/label_range.hpp"
 #include "shopml/error.hpp"
 
 namespace shopml::model_selection {
@@ -119,6 +122,15 @@ split_indices train_test_split(std::span<const Label> labels, double test_size =
   return out;
 }
 
+// The same for any contiguous range of labels: std::vector, std::array, std::span, of
+// integers, std::string, std::string_view or C strings.
+template <::shopml::detail::contiguous_sized_range R>
+  requires(!::shopml::detail::is_span<R>)
+split_indices train_test_split(const R& labels, double test_size = 0.25, std::uint64_t seed = 0) {
+  const auto values = ::shopml::detail::label_storage(labels);
+  return train_test_split(std::span<const ::shopml::detail::label_of<R>>(values), test_size, seed);
+}
+
 // The rows `index` of X, in that order, as a row-major matrix.
 template <class Derived>
 Eigen::Matrix<typename Derived::Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> take_rows(
@@ -132,15 +144,16 @@ Eigen::Matrix<typename Derived::Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::R
   return out;
 }
 
-// values[index[0]], values[index[1]], ...
-template <class T>
-std::vector<T> take(std::span<const T> values, std::span<const std::size_t> index) {
-  std::vector<T> out;
+// values[index[0]], values[index[1]], ... for any contiguous range of values.
+template <::shopml::detail::contiguous_sized_range R>
+std::vector<std::ranges::range_value_t<R>> take(const R& values, std::span<const std::size_t> index) {
+  std::vector<std::ranges::range_value_t<R>> out;
   out.reserve(index.size());
   for (std::size_t i : index) {
-    if (i >= values.size())
-      throw shape_error("take: index " + std::to_string(i) + " is past the " + std::to_string(values.size()) + " values");
-    out.push_back(values[i]);
+    if (i >= std::ranges::size(values))
+      throw shape_error("take: index " + std::to_string(i) + " is past the " + std::to_string(std::ranges::size(values)) +
+                        " values");
+    out.push_back(std::ranges::data(values)[i]);
   }
   return out;
 }

@@ -21,6 +21,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -36,6 +37,34 @@ using csr_matrix = Eigen::SparseMatrix<double, Eigen::RowMajor, std::int32_t>;
 using csc_matrix = Eigen::SparseMatrix<double, Eigen::ColMajor, std::int32_t>;
 
 enum class duplicate_policy { sum, reject };
+
+namespace detail {
+
+template <class M>
+inline constexpr bool dependent_false = false;
+
+// A users × items matrix of another type, as the recommenders take it: another sparse
+// storage order or index type is converted; float values, dense matrices and anything
+// else are refused here, at the shopml call, rather than by a static assertion deep
+// inside Eigen.
+template <class M>
+csr_matrix as_user_items(const M& m) {
+  if constexpr (std::is_base_of_v<Eigen::SparseMatrixBase<M>, M>) {
+    static_assert(std::is_same_v<typename M::Scalar, double>,
+                  "shopml::recommend: user_items must hold double values: pass a shopml::recommend::csr_matrix "
+                  "(Eigen::SparseMatrix<double, Eigen::RowMajor, std::int32_t>), e.g. from "
+                  "recommend::interactions::user_items(), or convert yours with .cast<double>()");
+    return csr_matrix(m);
+  } else {
+    static_assert(dependent_false<M>,
+                  "shopml::recommend: user_items must be a sparse users x items matrix, a shopml::recommend::csr_matrix "
+                  "(Eigen::SparseMatrix<double, Eigen::RowMajor, std::int32_t>): build it with "
+                  "recommend::interactions::user_items() or recommend::to_csr(), or convert a dense one with .sparseView()");
+    return {};
+  }
+}
+
+}  // namespace detail
 
 // Dense indices 0..size()-1 for external ids, in order of first appearance.
 template <class Id>

@@ -23,6 +23,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <limits>
@@ -47,6 +48,11 @@ struct recommend_options {
   // When non-empty: the only candidates (not with filter_items); those no neighbour reaches
   // come last with missing_score, as implicit appends them. At most N are returned.
   std::span<const std::int32_t> items{};
+};
+
+struct similar_items_options {
+  std::int32_t N = 10;
+  bool include_self = true;  // implicit's behaviour: the item is its own best neighbour
 };
 
 // Many users' recommendations, row r for the r-th requested user, N columns, padded with
@@ -191,6 +197,13 @@ class item_item_recommender {
     similarity_ = item_similarity(user_items, options_, threads_);
     return *this;
   }
+  // Another matrix type: converted when it is a sparse matrix of doubles, refused at
+  // compile time with a message saying what to pass otherwise.
+  template <class M>
+    requires(!std::same_as<M, csr_matrix>)
+  item_item_recommender& fit(const M& user_items) {
+    return fit(detail::as_user_items(user_items));
+  }
 
   const similarity_options& options() const { return options_; }
   // items × items, row i = i's kept neighbours (implicit's model.similarity).
@@ -202,14 +215,20 @@ class item_item_recommender {
   // The item's kept neighbours (itself included when kept), best first: descending score,
   // ties by descending index. Fewer than N when fewer were kept.
   std::vector<scored> similar_items(std::int32_t item, std::int32_t N = 10) const {
+    return similar_items(item, similar_items_options{.N = N});
+  }
+  // The same by named options: similar_items(item, {.N = 10, .include_self = false}) leaves
+  // the item itself out and returns up to N others.
+  std::vector<scored> similar_items(std::int32_t item, const similar_items_options& options) const {
     detail::check_row(item, n_items(), "similar_items: item");
-    if (N < 1) throw value_error("similar_items: N must be >= 1, got " + std::to_string(N));
+    if (options.N < 1) throw value_error("similar_items: N must be >= 1, got " + std::to_string(options.N));
     std::vector<scored> out;
-    for (csr_matrix::InnerIterator it(similarity_, item); it; ++it) out.push_back({static_cast<std::int32_t>(it.index()), it.value()});
+    for (csr_matrix::InnerIterator it(similarity_, item); it; ++it)
+      if (options.include_self || it.index() != item) out.push_back({static_cast<std::int32_t>(it.index()), it.value()});
     std::sort(out.begin(), out.end(), [](const scored& a, const scored& b) {
       return a.score != b.score ? a.score > b.score : a.index > b.index;
     });
-    if (out.size() > static_cast<std::size_t>(N)) out.resize(static_cast<std::size_t>(N));
+    if (out.size() > static_cast<std::size_t>(options.N)) out.resize(static_cast<std::size_t>(options.N));
     return out;
   }
 
@@ -227,6 +246,12 @@ class item_item_recommender {
     detail::check_row(user, static_cast<std::int32_t>(user_items.rows()), "recommend: user");
     const auto [liked, values] = detail::row_of(user_items, user);
     return recommend(liked, values, options);
+  }
+
+  template <class M>
+    requires(!std::same_as<M, csr_matrix>)
+  std::vector<scored> recommend(std::int32_t user, const M& user_items, const recommend_options& options = {}) const {
+    return recommend(user, detail::as_user_items(user_items), options);
   }
 
   // Recommendations for many rows of user_items, in parallel (threads: 0 = the object's setting).

@@ -14,6 +14,7 @@
 // options; loading checks they agree (square over the same users, rows within K, finite
 // non-negative interaction values) and throws parse_error naming the file otherwise.
 
+#include <concepts>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -39,6 +40,13 @@ class user_user_recommender {
     const csr_matrix items_users = user_items_.transpose();
     similarity_ = item_similarity(items_users, options_, threads_);
     return *this;
+  }
+  // Another matrix type: converted when it is a sparse matrix of doubles, refused at
+  // compile time with a message saying what to pass otherwise.
+  template <class M>
+    requires(!std::same_as<M, csr_matrix>)
+  user_user_recommender& fit(const M& user_items) {
+    return fit(detail::as_user_items(user_items));
   }
 
   const similarity_options& options() const { return options_; }

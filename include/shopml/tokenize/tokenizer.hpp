@@ -15,6 +15,7 @@
 
 #include "shopml/error.hpp"
 #include "shopml/parallel.hpp"
+#include "shopml/texts.hpp"
 #include "shopml/tokenize/tokenizer_config.hpp"
 #include "shopml/tokenize/tokenizer_json.hpp"
 #include "shopml/tokenize/utf8.hpp"
@@ -76,7 +77,9 @@ class tokenizer {
     return encode(a, std::string_view(b), add_special_tokens);
   }
 
-  std::vector<encoding> encode_batch(std::span<const std::string> texts, bool add_special_tokens = true, int threads = 0) const {
+  // Any contiguous range of strings (std::vector<std::string>, std::span, std::string_view
+  // elements, a braced list; shopml/texts.hpp).
+  std::vector<encoding> encode_batch(texts_view texts, bool add_special_tokens = true, int threads = 0) const {
     std::vector<encoding> out(texts.size());
     run_batch(texts.size(), threads, [&](std::size_t i) { out[i] = encode(texts[i], add_special_tokens); });
     if (c_.padding) pad_encodings(out, *c_.padding);
