@@ -70,16 +70,16 @@ int main(int argc, char** argv) try {
   const auto data = read_labelled_sentences(std::filesystem::path(SHOPML_DATA_DIR) / "reviews-en");
   const auto encoder = shopml::nn::sentence_encoder<>::from_directory(model_dir);
   std::cout << "embedding " << data.text.size() << " reviews with " << model_dir.filename().string() << " ...\n";
-  const auto X = encoder.encode(data.text, 32, true, threads);
+  const auto X = encoder.encode(data.text, {.batch_size = 32, .normalize = true, .threads = threads});
 
   namespace ms = shopml::model_selection;
-  const auto split = ms::train_test_split(std::span<const std::string>(data.label), 0.25, 42);
+  const auto split = ms::train_test_split(data.label, 0.25, 42);
   const auto X_train = ms::take_rows(X, split.train), X_test = ms::take_rows(X, split.test);
-  const auto y_train = ms::take(std::span<const std::string>(data.label), split.train);
-  const auto y_test = ms::take(std::span<const std::string>(data.label), split.test);
+  const auto y_train = ms::take(data.label, split.train);
+  const auto y_test = ms::take(data.label, split.test);
 
   shopml::linear_model::logistic_regression<float, std::string> head({.C = C, .max_iter = 1000, .threads = threads});
-  head.fit(X_train, std::span<const std::string>(y_train));
+  head.fit(X_train, y_train);
   std::cout << "fitted on " << split.train.size() << " reviews: " << head.n_iter() << " L-BFGS iterations, "
             << (head.converged() ? "converged" : "NOT converged") << "\n\n";
 
@@ -89,7 +89,7 @@ int main(int argc, char** argv) try {
   for (Eigen::Index i = 0; i < proba.rows(); ++i) p_positive[static_cast<std::size_t>(i)] = proba(i, 1);
   const std::span<const std::string> truth(y_test);
   std::cout << "held-out part (" << split.test.size() << " reviews):\n"
-            << shopml::metrics::classification_report(truth, std::span<const std::string>(predicted), {}, 3) << "\n"
+            << shopml::metrics::classification_report(y_test, predicted, {}, 3) << "\n"
             << "ROC-AUC  " << shopml::metrics::roc_auc_score(truth, std::span<const double>(p_positive)) << "\n"
             << "log-loss " << shopml::metrics::log_loss(truth, proba) << "\n\n";
 

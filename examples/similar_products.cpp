@@ -102,7 +102,7 @@ int main(int argc, char** argv) try {
 
   std::cout << products.size() << " products from " << rows.size() - 1 << " reviews; embedding their review text...\n";
   const auto model = shopml::nn::sentence_encoder<>::from_directory(model_dir);
-  const auto embeddings = model.encode(texts, 16);
+  const auto embeddings = model.encode(texts, {.batch_size = 16});
   const shopml::recommend::embedding_index<> index(std::span<const float>(embeddings.data(), static_cast<std::size_t>(embeddings.size())),
                                                    model.dimension(), shopml::recommend::embedding_metric::cosine);
 

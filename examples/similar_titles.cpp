@@ -75,8 +75,8 @@ int main(int argc, char** argv) try {
     for (std::size_t i : {0, 49, 55, 120, 171}) queries.push_back(catalogue[i % catalogue.size()]);
 
   const auto model = shopml::nn::sentence_encoder<>::from_directory(model_dir);
-  const auto items = model.encode(catalogue, 32, true);
-  const auto asked = model.encode(queries, 32, true);
+  const auto items = model.encode(catalogue, {.normalize = true});
+  const auto asked = model.encode(queries, {.normalize = true});
   const Eigen::MatrixXf scores = asked * items.transpose();  // cosines: rows are unit length
 
   std::cout << "catalogue: " << catalogue.size() << " titles, " << model.dimension() << "-d embeddings\n";

@@ -41,7 +41,7 @@ int main(int argc, char** argv) try {
   shopml::nn::embedding_matrix embeddings;
   for (int r = 0; r < runs; ++r) {
     const auto start = std::chrono::steady_clock::now();
-    embeddings = model.encode(texts, batch, false, threads);
+    embeddings = model.encode(texts, {.batch_size = batch, .threads = threads});
     seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::vector<double> sorted = seconds;

@@ -77,13 +77,13 @@ TEST_CASE("all-MiniLM-L6-v2 from texts (tokenizer.json) matches sentence-transfo
     CAPTURE(picked[k]);
     REQUIRE(std::vector<std::int64_t>(enc.ids.begin(), enc.ids.end()) == tokens[picked[k]]);
   }
-  const auto got = model.encode(texts, 32);
+  const auto got = model.encode(texts);
   check_parity(got, picked, "MiniLM from texts");
 
   SUBCASE("batch size, thread count and input order do not change the result") {
     const std::vector<std::string> few(texts.begin(), texts.begin() + std::min<std::size_t>(texts.size(), 40));
-    const auto one = model.encode(few, 1, false, 1);
-    const auto many = model.encode(few, 7, true, 2);
+    const auto one = model.encode(few, {.batch_size = 1, .threads = 1});
+    const auto many = model.encode(few, {.batch_size = 7, .normalize = true, .threads = 2});
     CHECK((one - many).cwiseAbs().maxCoeff() < 1e-5f);
     CHECK((one - got.topRows(static_cast<Eigen::Index>(few.size()))).cwiseAbs().maxCoeff() < 1e-5f);
   }

@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <mutex>
 #include <numeric>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -20,16 +21,32 @@
 
 #include "shopml/backend/cpu.hpp"
 #include "shopml/error.hpp"
+#include "shopml/isa.hpp"
 #include "shopml/io/sentence_transformers_config.hpp"
 #include "shopml/nn/encoder.hpp"
 #include "shopml/nn/pooling.hpp"
 #include "shopml/nn/token_batch.hpp"
 #include "shopml/parallel.hpp"
+#include "shopml/progress.hpp"
 
 namespace shopml::nn {
 
 // Row-major [texts × dimension]: row i is the embedding of input i.
 using embedding_matrix = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// How encode / encode_tokens run, by name:
+//   model.encode(texts, {.batch_size = 64, .normalize = true, .threads = 4});
+struct encode_options {
+  std::size_t batch_size = 32;  // sequences per forward pass (> 0)
+  bool normalize = false;       // L2-normalise rows, on top of the model's own Normalize module
+  int threads = 0;              // tokenizing and the encoder; 0 = shopml::num_threads() default
+  // Called with (texts done, total) after each batch; serialised, possibly on a worker
+  // thread; an exception it throws stops encode and propagates from it.
+  progress_callback progress{};
+  // A progress bar on stderr: nullopt = when stderr is a terminal and the call takes
+  // more than a second; true = always; false = never.
+  std::optional<bool> show_progress{};
+};
 
 template <class Backend = cpu>
 class sentence_embedder {
@@ -56,13 +73,16 @@ class sentence_embedder {
   }
 
   // Embeds tokenised sequences (anything with ids, type_ids and attention_mask ranges, e.g.
-  // tokenize::encoding) in batches of `batch_size` sequences of similar length; rows come
-  // back in input order. `normalize` L2-normalises on top of the model's own Normalize
-  // module. value_error for a sequence longer than max_seq_length. Memory: the weights
-  // plus one batch of activations per thread.
+  // tokenize::encoding) in batches of `options.batch_size` sequences of similar length; rows
+  // come back in input order. `options.normalize` L2-normalises on top of the model's own
+  // Normalize module. value_error for a sequence longer than max_seq_length. Memory: the
+  // weights plus one batch of activations per thread.
   template <class Encoding>
-  embedding_matrix encode_tokens(std::span<const Encoding> sequences, std::size_t batch_size = 32,
-                                 bool normalize = false, int threads = 0) const {
+  embedding_matrix encode_tokens(std::span<const Encoding> sequences, const encode_options& options) const {
+    note_isa_once();
+    const std::size_t batch_size = options.batch_size;
+    const bool normalize = options.normalize;
+    const int threads = options.threads;
     if (batch_size == 0) throw value_error("sentence_embedder: batch_size must be positive");
     const std::size_t n = sequences.size(), width = bert_.hidden_size();
     for (std::size_t i = 0; i < n; ++i)
@@ -79,6 +99,7 @@ class sentence_embedder {
 
     embedding_matrix out(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(dimension()));
     const std::size_t batches = (n + batch_size - 1) / batch_size;
+    progress_bar progress("encode", n, options.show_progress, options.progress);
     const auto run_batch = [&](std::size_t b, int batch_threads) {
       const std::size_t first = b * batch_size, count = std::min(batch_size, n - first);
       token_batch batch;
@@ -92,6 +113,7 @@ class sentence_embedder {
       pool(config_.pooling, batch, std::span<const float>(host), width, pooled.data());
       for (std::size_t k = 0; k < count; ++k)
         std::copy_n(pooled.data() + k * dimension(), dimension(), out.row(static_cast<Eigen::Index>(order[first + k])).data());
+      progress.advance(count);
     };
     // On the CPU, several batches run at once, one per thread with serial kernels: one
     // parallel region per call instead of dozens per layer, which scales better on short
@@ -118,6 +140,13 @@ class sentence_embedder {
     if (config_.normalize || normalize)
       kernels<cpu>::l2_normalize(out.data(), n, dimension(), threads);
     return out;
+  }
+
+  // The same with the options as positions (batch_size, normalize, threads).
+  template <class Encoding>
+  embedding_matrix encode_tokens(std::span<const Encoding> sequences, std::size_t batch_size = 32,
+                                 bool normalize = false, int threads = 0) const {
+    return encode_tokens(sequences, encode_options{.batch_size = batch_size, .normalize = normalize, .threads = threads});
   }
 
  private:

@@ -5,10 +5,11 @@
 //   auto model = shopml::nn::sentence_encoder<>::from_directory("all-MiniLM-L6-v2");
 //   std::vector<std::string> texts{"red cotton t-shirt", "blue denim jacket"};
 //   shopml::nn::embedding_matrix e = model.encode(texts);   // [2 × 384], rows unit length
+//   auto u = model.encode({"red t-shirt"}, {.batch_size = 64, .normalize = true});
 //
 // It tokenizes (tokenizer.json, truncated at max_seq_length), sorts the texts by length
 // into batches packed without padding, runs the BERT encoder, pools and (when modules.json
-// lists Normalize, or normalize = true) L2-normalises. encode is const and thread-safe:
+// lists Normalize, or options.normalize) L2-normalises. encode is const and thread-safe:
 // activations live per call, so memory is the mapped weights plus one batch.
 
 #include <cstddef>
@@ -19,6 +20,7 @@
 #include <vector>
 
 #include "shopml/nn/sentence_embedder.hpp"
+#include "shopml/texts.hpp"
 #include "shopml/tokenize/tokenizer.hpp"
 
 namespace shopml::nn {
@@ -39,11 +41,21 @@ class sentence_encoder {
                             sentence_embedder<Backend>::from_directory(dir, std::move(backend)));
   }
 
-  // Row i embeds texts[i]. `threads` (0 = library default) covers tokenizing and the encoder.
-  embedding_matrix encode(std::span<const std::string> texts, std::size_t batch_size = 32, bool normalize = false,
-                          int threads = 0) const {
-    const auto encodings = tokenizer_.encode_batch(texts, true, threads);
-    return embedder_.encode_tokens(std::span(encodings), batch_size, normalize, threads);
+  // Row i embeds texts[i]: any contiguous range of strings (std::vector<std::string>,
+  // std::span, std::string_view elements, a braced list; see shopml/texts.hpp). Options by
+  // name: model.encode(texts, {.batch_size = 64, .normalize = true, .threads = 4,
+  // .progress = [](std::size_t done, std::size_t total) { ... }}). `threads` covers
+  // tokenizing and the encoder. A long call on a terminal shows a progress bar on stderr.
+  embedding_matrix encode(texts_view texts, const encode_options& options = {}) const {
+    const auto encodings = tokenizer_.encode_batch(texts, true, options.threads);
+    return embedder_.encode_tokens(std::span(encodings), options);
+  }
+
+  // The options as positions: encode(texts, 32, true, 2) reads as encode(texts,
+  // {.batch_size = 32, .normalize = true, .threads = 2}), which says what the numbers are.
+  [[deprecated("name the options: encode(texts, {.batch_size = ..., .normalize = ..., .threads = ...})")]]
+  embedding_matrix encode(texts_view texts, std::size_t batch_size, bool normalize = false, int threads = 0) const {
+    return encode(texts, encode_options{.batch_size = batch_size, .normalize = normalize, .threads = threads});
   }
 
   std::size_t dimension() const { return embedder_.dimension(); }
