@@ -6,7 +6,7 @@ install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/" DESTINATION "${CMAKE_INSTALL_
 install(FILES "${PROJECT_SOURCE_DIR}/cmake/ShopmlDispatch.cmake" DESTINATION "${SHOPML_CONFIG_DIR}")
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/cmake/dispatch/" DESTINATION "${SHOPML_CONFIG_DIR}/dispatch" OPTIONAL)
 
-set(SHOPML_INSTALL_TARGETS shopml)
+set(SHOPML_INSTALL_TARGETS shopml_headers shopml)
 if(SHOPML_WITH_CUDA)
   list(APPEND SHOPML_INSTALL_TARGETS shopml_cuda)
 endif()

@@ -3,8 +3,10 @@
 # its own build directory under build/packaging/:
 #   install      cmake --install of a build without tests; every installed header
 #                compiles on its own against the installed tree
-#   find_package tests/consumer against the install, then against a moved copy of it
-#                (the package config must be relocatable)
+#   find_package tests/consumer against the install, built as the README says (it fails
+#                unless the kernels run the best ISA of this CPU: dispatch by default),
+#                with SHOPML_CPU_DISPATCH=OFF (must run below it), then against a moved
+#                copy of the install (the package config must be relocatable)
 #   subdirectory tests/consumer/add_subdirectory
 #   fetchcontent tests/consumer/fetch_content, offline: FETCHCONTENT_SOURCE_DIR_SHOPML at
 #                this checkout, then a git clone of the committed HEAD (catches files
@@ -51,6 +53,15 @@ step "find_package consumer"
 configure -S tests/consumer -B "$out/find_package" -DCMAKE_PREFIX_PATH="$out/prefix"
 build "$out/find_package"
 "$out/find_package/shopml_consumer"
+
+step "find_package consumer with SHOPML_CPU_DISPATCH=OFF (the opt-out: kernels follow -march)"
+configure -S tests/consumer -B "$out/find_package-no-dispatch" -DCMAKE_PREFIX_PATH="$out/prefix" -DSHOPML_CPU_DISPATCH=OFF
+build "$out/find_package-no-dispatch"
+if "$out/find_package-no-dispatch/shopml_consumer"; then
+  # Only a CPU whose best ISA is the compile-time baseline runs at its best without dispatch.
+  "$out/find_package/shopml_consumer" | grep -q "best for this CPU: sse2" ||
+    { echo "SHOPML_CPU_DISPATCH=OFF still dispatched"; exit 1; }
+fi
 
 step "find_package consumer against a moved install"
 mv "$out/prefix" "$out/moved-prefix"

@@ -33,6 +33,7 @@
 
 #include "shopml/detail/label_range.hpp"
 #include "shopml/error.hpp"
+#include "shopml/isa.hpp"
 #include "shopml/linear_model/lbfgs.hpp"
 #include "shopml/linear_model/logistic_loss.hpp"
 #include "shopml/parallel.hpp"
@@ -153,6 +154,7 @@ class logistic_regression {
   // Fits on X (n × d), labels y (n) and optional sample weights (n, >= 0).
   logistic_regression& fit(const Eigen::Ref<const row_matrix>& X, std::span<const Label> y,
                            std::span<const double> sample_weight = {}) {
+    note_isa_once();
     const Eigen::Index n = X.rows(), d = X.cols();
     if (n == 0) throw value_error("fit: X has 0 samples");
     if (d == 0) throw value_error("fit: X has 0 features");
