@@ -100,3 +100,12 @@ TEST_CASE("ISA: with run-time dispatch (the default target) the kernels run the 
   CHECK_FALSE(shopml::below_best_isa());
 #endif
 }
+
+TEST_CASE("from_directory on a missing directory names it") {
+  CHECK_THROWS_WITH_AS(shopml::nn::sentence_encoder<>::from_directory("/nonexistent/shopml-model"),
+                       "[shopml.io] sentence_encoder: model directory '/nonexistent/shopml-model' does not exist",
+                       shopml::io_error);
+  CHECK_THROWS_WITH_AS(shopml::nn::sentence_embedder<>::from_directory("/nonexistent/shopml-model"),
+                       "[shopml.io] sentence_embedder: model directory '/nonexistent/shopml-model' does not exist",
+                       shopml::io_error);
+}

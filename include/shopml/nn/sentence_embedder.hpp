@@ -58,6 +58,9 @@ class sentence_embedder {
 
   // config.json, model.safetensors and the sentence-transformers files of `dir`.
   static sentence_embedder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
+    if (!std::filesystem::is_directory(dir))
+      throw io_error("sentence_embedder: model directory '" + dir.string() + "' " +
+                     (std::filesystem::exists(dir) ? "is not a directory" : "does not exist"));
     return sentence_embedder(bert_encoder<Backend>::from_directory(dir, std::move(backend)),
                              io::sentence_transformers_config::from_directory(dir));
   }

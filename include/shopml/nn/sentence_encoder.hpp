@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "shopml/error.hpp"
 #include "shopml/nn/sentence_embedder.hpp"
 #include "shopml/texts.hpp"
 #include "shopml/tokenize/tokenizer.hpp"
@@ -37,6 +38,9 @@ class sentence_encoder {
   // A Hugging Face BERT directory: config.json, model.safetensors, tokenizer.json and,
   // where present, modules.json, 1_Pooling/config.json and sentence_bert_config.json.
   static sentence_encoder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
+    if (!std::filesystem::is_directory(dir))
+      throw io_error("sentence_encoder: model directory '" + dir.string() + "' " +
+                     (std::filesystem::exists(dir) ? "is not a directory" : "does not exist"));
     return sentence_encoder(tokenize::tokenizer::from_file(dir / "tokenizer.json"),
                             sentence_embedder<Backend>::from_directory(dir, std::move(backend)));
   }
