@@ -15,6 +15,11 @@
 //
 // M = 1 is a matrix-vector product (memory bound): no packing, each thread
 // streams its share of B once.
+//
+// gemm_at_kernel is the same product with A transposed, C = alpha * Aᵀ·B + beta *
+// C for A stored k × m (the weight gradients of training): only the packing of A
+// differs (a column of Aᵀ is then a contiguous run of a row of A), so blocked()
+// and parallel_blocked() take a trans_a flag.
 
 #include <cstddef>
 #include <type_traits>
@@ -61,6 +66,21 @@ struct gemm_batched_kernel {
                   std::size_t k, float alpha, const float* a, std::size_t lda, std::size_t stride_a,
                   const float* b, std::size_t ldb, std::size_t stride_b, float beta, float* c,
                   std::size_t ldc, std::size_t stride_c, int threads) const;
+};
+
+// C[m×n] = alpha * Aᵀ·B + beta * C, A stored k × m (rows lda apart), B k × n.
+struct gemm_at_kernel {
+  template <class Arch>
+  void operator()(Arch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+                  const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc, int threads) const;
+};
+
+// `batch` independent gemm_at, the i-th at A + i*stride_a, B + i*stride_b, C + i*stride_c.
+struct gemm_at_batched_kernel {
+  template <class Arch>
+  void operator()(Arch, std::size_t batch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                  std::size_t lda, std::size_t stride_a, const float* b, std::size_t ldb, std::size_t stride_b,
+                  float beta, float* c, std::size_t ldc, std::size_t stride_c, int threads) const;
 };
 
 namespace gemm_detail {
@@ -174,6 +194,23 @@ void pack_a(const float* a, std::size_t lda, std::size_t rows, std::size_t kc, f
     for (std::size_t p = 0; p < kc; ++p) ap[p * mr + r] = a[r * lda + p];
 }
 
+// The same for op(A) = Aᵀ, A stored k × m: rows [0, rows) of op(A) are columns
+// of A, a contiguous run of each of its rows. All the panels of a block of rows
+// (panel i at ap + i * kc, as blocked() lays them out) are packed in one sweep
+// down A, so each row of A is visited once per block rather than once per panel.
+template <class Arch>
+void pack_a_transposed(const float* a, std::size_t lda, std::size_t rows, std::size_t kc, float* ap) {
+  constexpr std::size_t mr = shape<Arch>::mr;
+  const std::size_t whole = rows / mr * mr;
+  for (std::size_t p = 0; p < kc; ++p) {
+    const float* src = a + p * lda;
+    for (std::size_t i = 0; i < whole; i += mr)
+#pragma GCC unroll 16
+      for (std::size_t r = 0; r < mr; ++r) ap[i * kc + p * mr + r] = src[i + r];
+    for (std::size_t r = whole; r < rows; ++r) ap[whole * kc + p * mr + r - whole] = src[r];
+  }
+}
+
 // dst[p * ld_dst + j] = src[j * ld_src + p] for a w × w tile. Shuffle networks
 // for AVX-512 and AVX (xsimd 8 has no transpose, and its zip_lo/zip_hi interleave
 // within 128-bit lanes on some ISAs and across the register on others); the
@@ -264,9 +301,11 @@ void pack_b(bool trans_b, const float* b, std::size_t ldb, std::size_t cols, std
   }
 }
 
-// y = alpha * a·op(B) + beta * y + bias for a single row a (M = 1).
+// y = alpha * a·op(B) + beta * y + bias for a single row a (M = 1), whose
+// elements are inc_a apart (inc_a = 1 unless trans_b is false: gemm_at's single
+// column of A).
 template <class Arch>
-void gemv(bool trans_b, std::size_t n, std::size_t k, float alpha, const float* a, const float* b,
+void gemv(bool trans_b, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t inc_a, const float* b,
           std::size_t ldb, float beta, float* y, const float* bias, int threads) {
   using v = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
@@ -321,14 +360,14 @@ void gemv(bool trans_b, std::size_t n, std::size_t k, float alpha, const float* 
     v acc[4] = {v(0.0f), v(0.0f), v(0.0f), v(0.0f)};
     if (cols == strip) {
       for (std::size_t p = 0; p < k; ++p) {
-        const v ap(a[p]);
+        const v ap(a[p * inc_a]);
         const float* row = b + p * ldb + j0;
 #pragma GCC unroll 4
         for (std::size_t q = 0; q < 4; ++q) acc[q] = xsimd::fma(ap, v::load_unaligned(row + q * w), acc[q]);
       }
     } else {
       for (std::size_t p = 0; p < k; ++p) {
-        const v ap(a[p]);
+        const v ap(a[p * inc_a]);
         const float* row = b + p * ldb + j0;
         for (std::size_t q = 0; q * w < cols; ++q) {
           const std::size_t len = cols - q * w < w ? cols - q * w : w;
@@ -377,7 +416,7 @@ void pack_whole_b(bool trans_b, std::size_t k, std::size_t n, const float* b, st
 // it, pack_whole_b's layout for padded_n columns), A mc × kc at a time, and the
 // micro-kernel sweeps the register tiles.
 template <class Arch>
-void blocked(bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j_begin, std::size_t j_end,
+void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j_begin, std::size_t j_end,
              std::size_t k, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
              const float* prepacked, std::size_t padded_n, float beta, float* c, std::size_t ldc,
              const float* bias) {
@@ -410,8 +449,11 @@ void blocked(bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j
         }
       for (std::size_t ic = i_begin; ic < i_end; ic += s::mc) {
         const std::size_t mc = i_end - ic < s::mc ? i_end - ic : s::mc;
-        for (std::size_t i = 0; i < mc; i += s::mr)
-          pack_a<Arch>(a + (ic + i) * lda + pc, lda, mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc);
+        if (trans_a)
+          pack_a_transposed<Arch>(a + pc * lda + ic, lda, mc, kc, ap);
+        else
+          for (std::size_t i = 0; i < mc; i += s::mr)
+            pack_a<Arch>(a + (ic + i) * lda + pc, lda, mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc);
         for (std::size_t j = 0; j < nc; j += s::nr) {
           const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
           const bool in_place = direct && cols == s::nr;
@@ -434,7 +476,7 @@ namespace gemm_detail {
 // rectangle of C (whole row blocks when there are enough, else column panels)
 // with its own packing buffers: no barrier inside, which matters on busy machines.
 template <class Arch>
-void parallel_blocked(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+void parallel_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
                       std::size_t lda, const float* b, std::size_t ldb, const float* prepacked, float beta,
                       float* c, std::size_t ldc, const float* bias, int threads) {
   using s = shape<Arch>;
@@ -453,9 +495,9 @@ void parallel_blocked(bool trans_b, std::size_t m, std::size_t n, std::size_t k,
     const std::size_t unit = split_rows ? s::mc : s::nr;
     const std::size_t begin = first * unit, end = last * unit;
     if (split_rows)
-      blocked<Arch>(trans_b, begin, end < m ? end : m, 0, n, k, alpha, a, lda, b, ldb, prepacked, padded_n, beta, c, ldc, bias);
+      blocked<Arch>(trans_a, trans_b, begin, end < m ? end : m, 0, n, k, alpha, a, lda, b, ldb, prepacked, padded_n, beta, c, ldc, bias);
     else
-      blocked<Arch>(trans_b, 0, m, begin, end < n ? end : n, k, alpha, a, lda, b, ldb, prepacked, padded_n, beta, c, ldc, bias);
+      blocked<Arch>(trans_a, trans_b, 0, m, begin, end < n ? end : n, k, alpha, a, lda, b, ldb, prepacked, padded_n, beta, c, ldc, bias);
   });
 }
 
@@ -468,8 +510,8 @@ void gemm_kernel::operator()(Arch, bool trans_b, std::size_t m, std::size_t n, s
                              const float* bias, int threads) const {
   if (m == 0 || n == 0) return;
   if (k == 0) return gemm_detail::scale_rows<Arch>(m, n, beta, c, ldc, bias);
-  if (m == 1) return gemm_detail::gemv<Arch>(trans_b, n, k, alpha, a, b, ldb, beta, c, bias, threads);
-  gemm_detail::parallel_blocked<Arch>(trans_b, m, n, k, alpha, a, lda, b, ldb, nullptr, beta, c, ldc, bias, threads);
+  if (m == 1) return gemm_detail::gemv<Arch>(trans_b, n, k, alpha, a, 1, b, ldb, beta, c, bias, threads);
+  gemm_detail::parallel_blocked<Arch>(false, trans_b, m, n, k, alpha, a, lda, b, ldb, nullptr, beta, c, ldc, bias, threads);
 }
 
 template <class Arch>
@@ -485,7 +527,7 @@ void gemm_packed_kernel::operator()(Arch, std::size_t m, std::size_t n, std::siz
                                     const float* bias, int threads) const {
   if (m == 0 || n == 0) return;
   if (k == 0) return gemm_detail::scale_rows<Arch>(m, n, beta, c, ldc, bias);
-  gemm_detail::parallel_blocked<Arch>(false, m, n, k, alpha, a, lda, nullptr, 0, packed, beta, c, ldc, bias, threads);
+  gemm_detail::parallel_blocked<Arch>(false, false, m, n, k, alpha, a, lda, nullptr, 0, packed, beta, c, ldc, bias, threads);
 }
 
 template <class Arch>
@@ -500,6 +542,31 @@ void gemm_batched_kernel::operator()(Arch, bool trans_b, std::size_t batch, std:
     const auto i = static_cast<std::size_t>(t);
     gemm_kernel{}(Arch{}, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
                   c + i * stride_c, ldc, nullptr, 1);
+  });
+}
+
+template <class Arch>
+void gemm_at_kernel::operator()(Arch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                                std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
+                                std::size_t ldc, int threads) const {
+  if (m == 0 || n == 0) return;
+  if (k == 0) return gemm_detail::scale_rows<Arch>(m, n, beta, c, ldc, nullptr);
+  // One column of A (k × 1): its elements are lda apart.
+  if (m == 1) return gemm_detail::gemv<Arch>(false, n, k, alpha, a, lda, b, ldb, beta, c, nullptr, threads);
+  gemm_detail::parallel_blocked<Arch>(true, false, m, n, k, alpha, a, lda, b, ldb, nullptr, beta, c, ldc, nullptr,
+                                      threads);
+}
+
+template <class Arch>
+void gemm_at_batched_kernel::operator()(Arch, std::size_t batch, std::size_t m, std::size_t n, std::size_t k,
+                                        float alpha, const float* a, std::size_t lda, std::size_t stride_a,
+                                        const float* b, std::size_t ldb, std::size_t stride_b, float beta, float* c,
+                                        std::size_t ldc, std::size_t stride_c, int threads) const {
+  if (batch == 1) return gemm_at_kernel{}(Arch{}, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+  parallel_for(0, static_cast<std::ptrdiff_t>(batch), threads, [&](std::ptrdiff_t t) {
+    const auto i = static_cast<std::size_t>(t);
+    gemm_at_kernel{}(Arch{}, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta, c + i * stride_c,
+                     ldc, 1);
   });
 }
 
