@@ -59,23 +59,23 @@ void transform_in_place(float* x, std::size_t n, F f) {
   if (i < n) store_partial<Arch>(x + i, n - i, f(load_partial<Arch>(x + i, n - i, 0.0f)));
 }
 
-// A 64-byte aligned float buffer owned by one kernel call (std::vector<float>
-// would be a template instance shared with non-SIMD code, see above).
-template <class Arch>
+// A 64-byte aligned buffer of n floats (or doubles: the partial sums of the
+// reductions) owned by one kernel call, uninitialised (std::vector would be a
+// template instance shared with non-SIMD code, see above).
+template <class Arch, class T = float>
 class scratch {
  public:
   explicit scratch(std::size_t n)
-      : data_(n ? static_cast<float*>(::operator new(n * sizeof(float), std::align_val_t{64}))
-                : nullptr) {}
+      : data_(n ? static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})) : nullptr) {}
   scratch(const scratch&) = delete;
   scratch& operator=(const scratch&) = delete;
   ~scratch() {
     if (data_) ::operator delete(data_, std::align_val_t{64});
   }
-  float* get() const { return data_; }
+  T* get() const { return data_; }
 
  private:
-  float* data_;
+  T* data_;
 };
 
 }  // namespace shopml::simd

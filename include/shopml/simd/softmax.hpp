@@ -4,6 +4,7 @@
 // formula x_j = exp(x_j - max) / sum):
 //  * all entries -inf (a fully masked row)  -> all 0;
 //  * any NaN, or any +inf                   -> all NaN.
+// And its backward pass from the output p: dp = p ⊙ (dp - Σ_j dp_j p_j) per row.
 
 #include <cstddef>
 #include <limits>
@@ -17,6 +18,13 @@ struct softmax_rows_kernel {
   template <class Arch>
   void operator()(Arch, float* x, std::size_t rows, std::size_t cols, std::size_t ld,
                   const float* mask, std::size_t rows_per_mask, int threads) const;
+};
+
+// In place on dp, per row of p and dp (both rows ld apart).
+struct softmax_backward_kernel {
+  template <class Arch>
+  void operator()(Arch, const float* p, float* dp, std::size_t rows, std::size_t cols, std::size_t ld,
+                  int threads) const;
 };
 
 template <class Arch>
@@ -71,6 +79,28 @@ void softmax_rows_kernel::operator()(Arch, float* x, std::size_t rows, std::size
     const b inv(1.0f / xsimd::hadd(sum));
     for (std::size_t j = 0; j < body; j += w) (b::load_unaligned(row + j) * inv).store_unaligned(row + j);
     if (tail) store_partial<Arch>(row + body, tail, load_partial<Arch>(row + body, tail, 0.0f) * inv);
+  });
+}
+
+template <class Arch>
+void softmax_backward_kernel::operator()(Arch, const float* p, float* dp, std::size_t rows, std::size_t cols,
+                                         std::size_t ld, int threads) const {
+  using b = batch<Arch>;
+  constexpr std::size_t w = width<Arch>;
+  if (cols == 0) return;
+  parallel_for(0, static_cast<std::ptrdiff_t>(rows), threads, [&](std::ptrdiff_t r) {
+    const float* pr = p + static_cast<std::size_t>(r) * ld;
+    float* dr = dp + static_cast<std::size_t>(r) * ld;
+    const std::size_t tail = cols % w, body = cols - tail;
+    b acc(0.0f);
+    for (std::size_t j = 0; j < body; j += w) acc = xsimd::fma(b::load_unaligned(dr + j), b::load_unaligned(pr + j), acc);
+    if (tail) acc = xsimd::fma(load_partial<Arch>(dr + body, tail, 0.0f), load_partial<Arch>(pr + body, tail, 0.0f), acc);
+    const b dot(xsimd::hadd(acc));
+    for (std::size_t j = 0; j < body; j += w)
+      (b::load_unaligned(pr + j) * (b::load_unaligned(dr + j) - dot)).store_unaligned(dr + j);
+    if (tail)
+      store_partial<Arch>(dr + body, tail,
+                          load_partial<Arch>(pr + body, tail, 0.0f) * (load_partial<Arch>(dr + body, tail, 0.0f) - dot));
   });
 }
 
