@@ -167,9 +167,82 @@ struct kernels<cpu> {
                    std::uint32_t* indices) {
     simd::run(simd::topk_kernel{}, x, n, k, values, indices);
   }
+
+  // ---- training_kernel_set (semantics in backend/kernels.hpp) ----
+
+  static void gemm_at(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+                      const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc, int threads) {
+    simd::run(simd::gemm_at_kernel{}, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
+  }
+
+  static void gemm_at_batched(std::size_t batch, std::size_t m, std::size_t n, std::size_t k, float alpha,
+                              const float* a, std::size_t lda, std::size_t stride_a, const float* b, std::size_t ldb,
+                              std::size_t stride_b, float beta, float* c, std::size_t ldc, std::size_t stride_c,
+                              int threads) {
+    simd::run(simd::gemm_at_batched_kernel{}, batch, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c,
+              ldc, stride_c, threads);
+  }
+
+  static void add_column_sums(std::size_t rows, std::size_t cols, const float* x, std::size_t ld, float* sums,
+                              int threads) {
+    simd::run(simd::add_column_sums_kernel{}, rows, cols, x, ld, sums, threads);
+  }
+
+  static void layer_norm_backward(const float* dy, const float* x, const float* gamma, std::size_t rows,
+                                  std::size_t cols, float eps, float* dx, float* dgamma, float* dbeta, int threads) {
+    simd::run(simd::layer_norm_backward_kernel{}, dy, x, gamma, rows, cols, eps, dx, dgamma, dbeta, threads);
+  }
+
+  static void gelu_backward(const float* x, float* dy, std::size_t n, gelu_form form, int threads) {
+    simd::run(simd::gelu_backward_kernel{}, x, dy, n, form, threads);
+  }
+
+  static void softmax_backward(const float* p, float* dp, std::size_t rows, std::size_t cols, std::size_t ld,
+                               int threads) {
+    simd::run(simd::softmax_backward_kernel{}, p, dp, rows, cols, ld, threads);
+  }
+
+  static void tanh(float* x, std::size_t n, int threads) { simd::run(simd::tanh_kernel{}, x, n, threads); }
+
+  static void tanh_backward(const float* y, float* dy, std::size_t n, int threads) {
+    simd::run(simd::tanh_backward_kernel{}, y, dy, n, threads);
+  }
+
+  static void dropout(float* x, std::size_t n, float p, std::uint64_t key, std::size_t first, int threads) {
+    simd::run(simd::dropout_kernel{}, x, n, p, key, first, threads);
+  }
+
+  static void scatter_add_rows(std::size_t rows, std::size_t cols, const float* x, std::size_t ld,
+                               const std::int64_t* index, float* table, std::size_t ldt, int threads) {
+    simd::run(simd::scatter_add_rows_kernel{}, rows, cols, x, ld, index, table, ldt, threads);
+  }
+
+  // dlogits' rows are ld apart like the logits', and dlogits may be logits (simd/loss.hpp).
+  static double cross_entropy(std::size_t rows, std::size_t classes, const float* logits, std::size_t ld,
+                              const std::int64_t* labels, float scale, float* dlogits, int threads) {
+    return simd::run(simd::cross_entropy_kernel{}, rows, classes, logits, ld, labels, scale, dlogits, threads);
+  }
+
+  static double mse(std::size_t n, const float* pred, const float* target, float scale, float* dpred) {
+    return simd::run(simd::mse_kernel{}, n, pred, target, scale, dpred);
+  }
+
+  static double sum_squares(const float* x, std::size_t n, int threads) {
+    return simd::run(simd::sum_squares_kernel{}, x, n, threads);
+  }
+
+  static void scale(float* x, std::size_t n, float a, int threads) { simd::run(simd::scale_kernel{}, x, n, a, threads); }
+
+  static void adamw(std::size_t n, float* param, const float* grad, float* m, float* v, const adamw_step& step,
+                    int threads) {
+    const scalar::adamw_factors f = scalar::adamw_prepare(step.lr, step.beta1, step.beta2, step.eps, step.weight_decay,
+                                                          step.bias_correction1, step.bias_correction2);
+    simd::run(simd::adamw_kernel{}, n, param, grad, m, v, f, threads);
+  }
 };
 
 static_assert(kernel_set<kernels<cpu>>);
 static_assert(packs_weights<kernels<cpu>>);
+static_assert(training_kernel_set<kernels<cpu>>);
 
 }  // namespace shopml

@@ -7,14 +7,21 @@
 #include <cstdint>
 
 #include "shopml/backend/kernels.hpp"
+#include "shopml/kernels/scalar.hpp"
+#include "shopml/simd/adamw.hpp"
 #include "shopml/simd/dot.hpp"
+#include "shopml/simd/dropout.hpp"
+#include "shopml/simd/embedding.hpp"
 #include "shopml/simd/gelu.hpp"
 #include "shopml/simd/gemm.hpp"
 #include "shopml/simd/gemv.hpp"
 #include "shopml/simd/l2_normalize.hpp"
 #include "shopml/simd/layer_norm.hpp"
 #include "shopml/simd/logistic.hpp"
+#include "shopml/simd/loss.hpp"
+#include "shopml/simd/reduce.hpp"
 #include "shopml/simd/softmax.hpp"
+#include "shopml/simd/tanh.hpp"
 #include "shopml/simd/topk.hpp"
 
 // X(arch, functor, return type, parameters after the Arch tag)
@@ -48,7 +55,32 @@
      int))                                                                                            \
   X(A, gelu_kernel, void, (float*, std::size_t, ::shopml::gelu_form, int))                           \
   X(A, l2_normalize_kernel, void, (float*, std::size_t, std::size_t, int))                           \
-  X(A, topk_kernel, void, (const float*, std::size_t, std::size_t, float*, std::uint32_t*))
+  X(A, topk_kernel, void, (const float*, std::size_t, std::size_t, float*, std::uint32_t*))               \
+  /* training (backend/kernels.hpp's training_kernel_set) */                                          \
+  X(A, gemm_at_kernel, void,                                                                          \
+    (std::size_t, std::size_t, std::size_t, float, const float*, std::size_t, const float*, std::size_t, \
+     float, float*, std::size_t, int))                                                                \
+  X(A, gemm_at_batched_kernel, void,                                                                  \
+    (std::size_t, std::size_t, std::size_t, std::size_t, float, const float*, std::size_t, std::size_t, \
+     const float*, std::size_t, std::size_t, float, float*, std::size_t, std::size_t, int))           \
+  X(A, add_column_sums_kernel, void, (std::size_t, std::size_t, const float*, std::size_t, float*, int)) \
+  X(A, layer_norm_backward_kernel, void,                                                              \
+    (const float*, const float*, const float*, std::size_t, std::size_t, float, float*, float*, float*, \
+     int))                                                                                            \
+  X(A, gelu_backward_kernel, void, (const float*, float*, std::size_t, ::shopml::gelu_form, int))    \
+  X(A, softmax_backward_kernel, void, (const float*, float*, std::size_t, std::size_t, std::size_t, int)) \
+  X(A, tanh_kernel, void, (float*, std::size_t, int))                                                 \
+  X(A, tanh_backward_kernel, void, (const float*, float*, std::size_t, int))                         \
+  X(A, dropout_kernel, void, (float*, std::size_t, float, std::uint64_t, std::size_t, int))          \
+  X(A, scatter_add_rows_kernel, void,                                                                 \
+    (std::size_t, std::size_t, const float*, std::size_t, const std::int64_t*, float*, std::size_t, int)) \
+  X(A, cross_entropy_kernel, double,                                                                  \
+    (std::size_t, std::size_t, const float*, std::size_t, const std::int64_t*, float, float*, int))  \
+  X(A, mse_kernel, double, (std::size_t, const float*, const float*, float, float*))                 \
+  X(A, sum_squares_kernel, double, (const float*, std::size_t, int))                                 \
+  X(A, scale_kernel, void, (float*, std::size_t, float, int))                                         \
+  X(A, adamw_kernel, void,                                                                            \
+    (std::size_t, float*, const float*, float*, float*, const ::shopml::scalar::adamw_factors&, int))
 
 #define SHOPML_SIMD_UNPARENTHESISE(...) __VA_ARGS__
 #define SHOPML_SIMD_INSTANTIATE_ONE(A, F, R, P) \
