@@ -640,7 +640,7 @@ TEST_CASE_TEMPLATE("adamw follows the scalar formula for three steps", Arch, SHO
   for (std::size_t n : {1, 7, 16, 100, 4099}) {
     CAPTURE(n);
     auto param = random_floats(n, 38), m = std::vector<float>(n, 0.0f), v = std::vector<float>(n, 0.0f);
-    shopml::adamw_step step{.lr = 2e-3f, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f, .weight_decay = 0.01f};
+    shopml::adamw_step step{.lr = 2e-3, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = 0.01};
     for (int t = 1; t <= 3; ++t) {
       CAPTURE(t);
       const auto grad = random_floats(n, 39 + t, -0.1f, 0.1f);

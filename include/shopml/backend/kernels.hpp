@@ -76,4 +76,79 @@ concept packs_weights =
       { K::gemm_packed(n, a, cx, n, packed, a, x, n, cx, threads) } -> std::same_as<void>;
     };
 
+// The parameters of one torch.optim.AdamW step (the adamw kernel below). Doubles, as
+// torch's Python floats: the factors derived from them (1 − β1, lr / bias_correction1,
+// ...) are computed in double and rounded to float once, as torch does.
+struct adamw_step {
+  double lr = 1e-3;
+  double beta1 = 0.9, beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 0.01;
+  // 1 - beta1^t and 1 - beta2^t for step t (counting from 1).
+  double bias_correction1 = 1.0, bias_correction2 = 1.0;
+};
+
+// What training needs beyond inference: the backward passes of the encoder's
+// operations, the losses, and the optimiser. Conventions as above; in addition
+//  * "+=" outputs accumulate (gradients summed over a batch and over accumulation
+//    steps), "=" outputs are written;
+//  * reductions over rows (column sums, LayerNorm's dgamma/dbeta, sum_squares,
+//    the losses) are summed in a fixed order, so kernels<cpu> stays bitwise
+//    reproducible for a given thread count (and, where it costs nothing, for all).
+template <class K>
+concept training_kernel_set =
+    kernel_set<K> && requires(const float* cx, float* x, const std::int64_t* index, std::size_t n, float a,
+                              std::uint64_t key, int threads, gelu_form form, const adamw_step& step) {
+      // C[m×n] (=) alpha · Aᵀ · B + beta · C, A stored k × m (rows lda apart), B k × n:
+      // gemm_at(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads). nn.Linear's weight
+      // gradient dW += dYᵀ·X, attention's dV = Pᵀ·dC and dK = dSᵀ·Q.
+      { K::gemm_at(n, n, n, a, cx, n, cx, n, a, x, n, threads) } -> std::same_as<void>;
+      // `batch` independent gemm_at, strided as gemm_batched:
+      // gemm_at_batched(batch, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c, threads)
+      { K::gemm_at_batched(n, n, n, n, a, cx, n, n, cx, n, n, a, x, n, n, threads) } -> std::same_as<void>;
+      // sums[j] += Σ_i x[i·ld + j], j < cols: add_column_sums(rows, cols, x, ld, sums, threads) (bias gradients).
+      { K::add_column_sums(n, n, cx, n, x, threads) } -> std::same_as<void>;
+      // Backward of y = LayerNorm(x)·gamma + beta per row of `cols`, x the input of the
+      // normalisation (residual included; mean and variance recomputed from it):
+      // layer_norm_backward(dy, x, gamma, rows, cols, eps, dx, dgamma, dbeta, threads) with
+      // dx (=) rstd·(g − mean(g) − x̂·mean(g·x̂)), g = dy·gamma; dgamma += Σ_rows dy·x̂; dbeta += Σ_rows dy.
+      // dx may alias dy.
+      { K::layer_norm_backward(cx, cx, cx, n, n, a, x, x, x, threads) } -> std::same_as<void>;
+      // dy[i] (=) dy[i] · gelu'(x[i]) of the given form, x being GELU's input:
+      // gelu_backward(x, dy, n, form, threads).
+      { K::gelu_backward(cx, x, n, form, threads) } -> std::same_as<void>;
+      // Softmax backward per row, in place on dp: dp (=) p ⊙ (dp − Σ_j dp_j·p_j), p the softmax
+      // output: softmax_backward(p, dp, rows, cols, ld, threads).
+      { K::softmax_backward(cx, x, n, n, n, threads) } -> std::same_as<void>;
+      // In place y = tanh(x) (BERT's pooler), and dy (=) dy · (1 − y²) from tanh's output y.
+      { K::tanh(x, n, threads) } -> std::same_as<void>;
+      { K::tanh_backward(cx, x, n, threads) } -> std::same_as<void>;
+      // Inverted dropout in place: x[i] (=) keep ? x[i] / (1 − p) : 0, where keep =
+      // scalar::dropout_keep(key, first + i, p) comes from a counter-based generator, so one
+      // key and index give one mask on every backend and thread count and the backward pass
+      // re-applies the forward mask by calling dropout again: dropout(x, n, p, key, first, threads).
+      { K::dropout(x, n, a, key, n, threads) } -> std::same_as<void>;
+      // table[index[r]·ldt + j] += x[r·ld + j] for r < rows, j < cols (embedding gradients;
+      // indices checked by the caller): scatter_add_rows(rows, cols, x, ld, index, table, ldt, threads).
+      { K::scatter_add_rows(n, n, cx, n, index, x, n, threads) } -> std::same_as<void>;
+      // Softmax cross-entropy of rows × classes logits (rows ld apart) against labels, -100 =
+      // ignored: returns Σ over kept rows of −log softmax(row)[label] in double, and writes
+      // dlogits (=) scale · (softmax(row) − onehot(label)), 0 on ignored rows, its rows ld
+      // apart as the logits' (dlogits may be logits):
+      // cross_entropy(rows, classes, logits, ld, labels, scale, dlogits, threads).
+      { K::cross_entropy(n, n, cx, n, index, a, x, threads) } -> std::same_as<double>;
+      // Squared error of n predictions: returns Σ (pred − target)² in double and writes
+      // dpred (=) 2·scale·(pred − target): mse(n, pred, target, scale, dpred).
+      { K::mse(n, cx, cx, a, x) } -> std::same_as<double>;
+      // Σ x[i]² in double (gradient norms): sum_squares(x, n, threads).
+      { K::sum_squares(cx, n, threads) } -> std::same_as<double>;
+      // x (=) a · x: scale(x, n, a, threads) (gradient clipping).
+      { K::scale(x, n, a, threads) } -> std::same_as<void>;
+      // torch.optim.AdamW (decoupled decay) on n parameters, in this order per element:
+      //   p ← p·(1 − lr·wd);  m ← m + (1 − β1)(g − m);  v ← β2·v + (1 − β2)·g²;
+      //   p ← p − (lr / bias_correction1) · m / (√v / √bias_correction2 + eps)
+      // adamw(n, param, grad, m, v, step, threads).
+      { K::adamw(n, x, cx, x, x, step, threads) } -> std::same_as<void>;
+    };
+
 }  // namespace shopml

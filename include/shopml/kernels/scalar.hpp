@@ -139,17 +139,18 @@ struct adamw_factors {
   float eps;
 };
 
-SHOPML_HOST_DEVICE inline adamw_factors adamw_prepare(float lr, float beta1, float beta2, float eps, float weight_decay,
-                                                      double bias_correction1, double bias_correction2) {
+SHOPML_HOST_DEVICE inline adamw_factors adamw_prepare(double lr, double beta1, double beta2, double eps,
+                                                      double weight_decay, double bias_correction1,
+                                                      double bias_correction2) {
   using std::sqrt;
   adamw_factors f;
-  f.decay = static_cast<float>(1.0 - double(lr) * double(weight_decay));
-  f.one_minus_beta1 = static_cast<float>(1.0 - double(beta1));
-  f.beta2 = beta2;
-  f.one_minus_beta2 = static_cast<float>(1.0 - double(beta2));
-  f.neg_step_size = static_cast<float>(-(double(lr) / bias_correction1));
+  f.decay = static_cast<float>(1.0 - lr * weight_decay);
+  f.one_minus_beta1 = static_cast<float>(1.0 - beta1);
+  f.beta2 = static_cast<float>(beta2);
+  f.one_minus_beta2 = static_cast<float>(1.0 - beta2);
+  f.neg_step_size = static_cast<float>(-(lr / bias_correction1));
   f.bias_correction2_sqrt = static_cast<float>(sqrt(bias_correction2));
-  f.eps = eps;
+  f.eps = static_cast<float>(eps);
   return f;
 }
 
