@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
+#include "shopml/io/atomic_write.hpp"
 
 namespace shopml::io {
 
@@ -25,6 +26,11 @@ inline nlohmann::json read_json(const std::filesystem::path& path) {
   } catch (const nlohmann::json::exception& e) {
     throw parse_error("'" + path.string() + "' is not valid JSON: " + e.what());
   }
+}
+
+// Writes `json` indented by two spaces (as transformers writes config.json), atomically.
+inline void write_json(const std::filesystem::path& path, const nlohmann::json& json) {
+  write_atomically(path, json.dump(2) + "\n");
 }
 
 // object[key] as T, or `fallback` when the key is absent or null; parse_error naming

@@ -43,6 +43,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
+#include "shopml/io/atomic_write.hpp"
 #include "shopml/io/half.hpp"
 #include "shopml/io/mapped_file.hpp"
 
@@ -459,18 +460,7 @@ inline std::vector<std::byte> serialize_safetensors(std::span<const tensor_view>
 inline void save_safetensors(const std::filesystem::path& path, std::span<const tensor_view> tensors,
                              const std::map<std::string, std::string>& metadata = {}) {
   const auto bytes = serialize_safetensors(tensors, metadata);
-  auto partial = path;
-  partial += ".partial";
-  {
-    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw io_error("cannot open '" + partial.string() + "' for writing");
-    out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) throw io_error("cannot write '" + partial.string() + "'");
-  }
-  std::error_code ec;
-  std::filesystem::rename(partial, path, ec);
-  if (ec) throw io_error("cannot move '" + partial.string() + "' to '" + path.string() + "': " + ec.message());
+  write_atomically(path, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
 }
 
 inline void save_safetensors(const std::filesystem::path& path, std::initializer_list<tensor_view> tensors,

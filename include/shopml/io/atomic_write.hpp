@@ -1,0 +1,38 @@
+#pragma once
+// Writing a whole file so that readers never see half of it: the bytes go to a
+// ".partial" file beside `path`, which is renamed into place once complete; on failure
+// the partial file is removed and `path` is left as it was.
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "shopml/error.hpp"
+
+namespace shopml::io {
+
+inline void write_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  auto partial = path;
+  partial += ".partial";
+  std::error_code ec;
+  {
+    std::ofstream out(partial, std::ios::binary | std::ios::trunc);
+    if (!out) throw io_error("cannot open '" + partial.string() + "' for writing");
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    if (!out) {
+      std::filesystem::remove(partial, ec);
+      throw io_error("cannot write '" + partial.string() + "'");
+    }
+  }
+  std::filesystem::rename(partial, path, ec);
+  if (ec) {
+    const std::string reason = ec.message();
+    std::filesystem::remove(partial, ec);
+    throw io_error("cannot move '" + partial.string() + "' to '" + path.string() + "': " + reason);
+  }
+}
+
+}  // namespace shopml::io
