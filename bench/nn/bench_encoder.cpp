@@ -51,7 +51,8 @@ void BM_embeddings(benchmark::State& state) {
   const auto batch = random_sequence(static_cast<std::size_t>(state.range(0)));
   nn::buffer<shopml::cpu> out({}, batch.tokens() * bert.hidden_size());
   for (auto _ : state) {
-    nn::embed(bert.weights().embeddings, bert.config(), batch, out.data(), static_cast<int>(state.range(1)));
+    nn::embed<shopml::cpu>(nn::tables_of(bert.weights().embeddings), bert.config(), batch, out.data(),
+                          static_cast<int>(state.range(1)));
     benchmark::DoNotOptimize(out.data());
   }
   context(state, "embeddings");

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -23,39 +24,72 @@ struct attention_scratch {
   buffer<Backend> scores;
   buffer<Backend> mask;
 
+  attention_scratch() = default;
   attention_scratch(const Backend& backend, const bert_config& config, std::size_t max_length)
       : scores(backend, config.num_attention_heads * max_length * max_length), mask(backend, max_length) {}
 };
 
+// What a training forward pass keeps of attention: the probabilities of every sequence
+// before dropout (sequence s's heads × n × n block at probs + attention_offset(s)), and the
+// dropout applied to them (inverted dropout on the probabilities, as BertSelfAttention).
+struct attention_record {
+  float* probs = nullptr;
+  float dropout = 0.0f;
+  std::uint64_t key = 0;      // the layer's dropout key
+  float* dropped = nullptr;   // scratch [heads × L × L] for the dropped probabilities when dropout > 0
+};
+
+// Where each sequence's heads × n × n probabilities start in attention_record::probs; the
+// last entry is the total.
+inline std::vector<std::size_t> attention_offsets(const token_batch& batch, std::size_t heads) {
+  std::vector<std::size_t> offsets{0};
+  for (std::size_t s = 0; s < batch.size(); ++s)
+    offsets.push_back(offsets.back() + heads * batch.length(s) * batch.length(s));
+  return offsets;
+}
+
+// The additive mask row of sequence s (finfo.min where attention_mask is 0), uploaded into
+// `mask`; null when the sequence attends to all its tokens.
+template <class Backend>
+const float* sequence_mask(const token_batch& batch, std::size_t s, buffer<Backend>& mask) {
+  if (!batch.masked(s)) return nullptr;
+  std::vector<float> host(batch.length(s), 0.0f);
+  for (std::size_t t = 0; t < host.size(); ++t)
+    if (!batch.attention_mask[batch.begin(s) + t]) host[t] = std::numeric_limits<float>::lowest();
+  buffer<Backend>::upload(mask.data(), host);
+  return mask.data();
+}
+
 // context[tokens × hidden] from qkv[tokens × 3·hidden] (Q, K and V side by side per token;
-// head h uses columns [h·d, (h+1)·d) of each).
+// head h uses columns [h·d, (h+1)·d) of each). With a record (training), the probabilities
+// are kept there and dropout is applied.
 template <class Backend>
 void self_attention(const bert_config& config, const token_batch& batch, const float* qkv, float* context,
-                    attention_scratch<Backend>& scratch, int threads) {
+                    attention_scratch<Backend>& scratch, int threads, const attention_record* record = nullptr) {
   using K = kernels<Backend>;
   const std::size_t h = config.hidden_size, heads = config.num_attention_heads, d = config.head_dim();
   const std::size_t ld = 3 * h;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  std::vector<float> host_mask;
+  std::size_t offset = 0;  // of this sequence's probabilities in record->probs
   for (std::size_t s = 0; s < batch.size(); ++s) {
     const std::size_t n = batch.length(s);
     if (n == 0) continue;
     const float* q = qkv + batch.begin(s) * ld;
-    float* scores = scratch.scores.data();
+    float* scores = record ? record->probs + offset : scratch.scores.data();
     // scores[head] = scale · Q_head · K_headᵀ   (n × n per head)
     K::gemm_batched(true, heads, n, n, d, scale, q, ld, d, q + h, ld, d, 0.0f, scores, n, n * n, threads);
-    const float* mask = nullptr;
-    if (batch.masked(s)) {
-      host_mask.assign(n, 0.0f);
-      for (std::size_t t = 0; t < n; ++t)
-        if (!batch.attention_mask[batch.begin(s) + t]) host_mask[t] = std::numeric_limits<float>::lowest();
-      buffer<Backend>::upload(scratch.mask.data(), host_mask);
-      mask = scratch.mask.data();
-    }
-    K::softmax_rows(scores, heads * n, n, n, mask, heads * n, threads);
+    K::softmax_rows(scores, heads * n, n, n, sequence_mask(batch, s, scratch.mask), heads * n, threads);
+    const float* probs = scores;
+    if constexpr (training_kernel_set<K>)  // (backends without training kernels never get a record)
+      if (record && record->dropout > 0.0f) {
+        buffer<Backend>::copy(record->dropped, scores, heads * n * n);
+        K::dropout(record->dropped, heads * n * n, record->dropout, record->key, offset, threads);
+        probs = record->dropped;
+      }
     // context_head = P_head · V_head, written into the head's columns of the context rows
-    K::gemm_batched(false, heads, n, d, n, 1.0f, scores, n, n * n, q + 2 * h, ld, d, 0.0f,
+    K::gemm_batched(false, heads, n, d, n, 1.0f, probs, n, n * n, q + 2 * h, ld, d, 0.0f,
                     context + batch.begin(s) * h, h, d, threads);
+    offset += heads * n * n;
   }
 }
 

@@ -23,6 +23,11 @@ struct bert_config {
   std::size_t type_vocab_size = 2;
   float layer_norm_eps = 1e-12f;
   gelu_form hidden_act = gelu_form::erf;
+  // Training only: dropout rates and the standard deviation of fresh weights (BertConfig).
+  float hidden_dropout_prob = 0.1f;
+  float attention_probs_dropout_prob = 0.1f;
+  float initializer_range = 0.02f;
+  std::size_t pad_token_id = 0;
 
   std::size_t head_dim() const { return hidden_size / num_attention_heads; }
 
@@ -45,6 +50,11 @@ struct bert_config {
     c.max_position_embeddings = json_required<std::size_t>(json, "max_position_embeddings", source);
     c.type_vocab_size = json_value<std::size_t>(json, "type_vocab_size", 2, source);
     c.layer_norm_eps = static_cast<float>(json_value<double>(json, "layer_norm_eps", 1e-12, source));
+    c.hidden_dropout_prob = static_cast<float>(json_value<double>(json, "hidden_dropout_prob", 0.1, source));
+    c.attention_probs_dropout_prob =
+        static_cast<float>(json_value<double>(json, "attention_probs_dropout_prob", 0.1, source));
+    c.initializer_range = static_cast<float>(json_value<double>(json, "initializer_range", 0.02, source));
+    c.pad_token_id = json_value<std::size_t>(json, "pad_token_id", 0, source);
 
     const auto act = json_value<std::string>(json, "hidden_act", "gelu", source);
     if (act == "gelu") c.hidden_act = gelu_form::erf;
@@ -60,6 +70,9 @@ struct bert_config {
       throw value_error("'" + source + "': hidden_size " + std::to_string(c.hidden_size) +
                         " is not a multiple of num_attention_heads " + std::to_string(c.num_attention_heads));
     if (!(c.layer_norm_eps > 0.0f)) throw value_error("'" + source + "': layer_norm_eps must be positive");
+    for (auto [name, p] : {std::pair{"hidden_dropout_prob", c.hidden_dropout_prob},
+                           {"attention_probs_dropout_prob", c.attention_probs_dropout_prob}})
+      if (!(p >= 0.0f && p < 1.0f)) throw value_error("'" + source + "': " + name + " must be in [0, 1)");
     return c;
   }
 

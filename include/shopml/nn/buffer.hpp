@@ -45,8 +45,14 @@ class buffer<cpu> {
   static void copy(float* dst, const float* src, std::size_t n) {
     if (n > 0) std::memcpy(dst, src, n * sizeof(float));
   }
+  // dst[0..n) = 0.
+  static void fill_zero(float* dst, std::size_t n) {
+    if (n > 0) std::memset(dst, 0, n * sizeof(float));
+  }
   // Host values into this backend's memory at dst.
   static void upload(float* dst, std::span<const float> host) { copy(dst, host.data(), host.size()); }
+  // Host memory [0, n) from this backend's memory at src.
+  static void download(std::span<float> host, const float* src) { copy(host.data(), src, host.size()); }
   // The first n values, readable on the host (a view on the CPU, no copy).
   std::span<const float> to_host(std::size_t n) const { return {data_.get(), n}; }
 

@@ -35,23 +35,43 @@ inline void check_tokens(const token_batch& batch, const bert_config& config) {
   }
 }
 
-// out[tokens × hidden] = LayerNorm(word[id] + position[p] + token_type[type]); ids checked by check_tokens.
+// The embedding tables as pointers into backend memory (loaded weights or a trainable
+// parameter set alike).
+struct embedding_tables {
+  const float* word;        // [vocab_size × hidden]
+  const float* position;    // [max_position_embeddings × hidden]
+  const float* token_type;  // [type_vocab_size × hidden]
+  const float* gamma;
+  const float* beta;
+};
+
+// out[tokens × hidden] = word[id] + position[p] + token_type[type], before the LayerNorm
+// (training keeps this sum for the backward pass); ids checked by check_tokens.
 template <class Backend>
-void embed(const embedding_weights<Backend>& w, const bert_config& config, const token_batch& batch, float* out,
-           int threads) {
+void sum_embeddings(const embedding_tables& w, std::size_t h, const token_batch& batch, float* out) {
   using K = kernels<Backend>;
-  const std::size_t h = config.hidden_size;
   for (std::size_t s = 0; s < batch.size(); ++s) {
     const std::size_t first = batch.begin(s), n = batch.length(s);
     for (std::size_t t = first; t < first + n; ++t) {
       float* row = out + t * h;
-      buffer<Backend>::copy(row, w.word.data() + static_cast<std::size_t>(batch.ids[t]) * h, h);
-      K::axpy(h, 1.0f, w.token_type.data() + static_cast<std::size_t>(batch.type_ids[t]) * h, row);
+      buffer<Backend>::copy(row, w.word + static_cast<std::size_t>(batch.ids[t]) * h, h);
+      K::axpy(h, 1.0f, w.token_type + static_cast<std::size_t>(batch.type_ids[t]) * h, row);
     }
-    K::axpy(n * h, 1.0f, w.position.data(), out + first * h);  // positions 0..n-1 are consecutive rows
+    K::axpy(n * h, 1.0f, w.position, out + first * h);  // positions 0..n-1 are consecutive rows
   }
-  K::layer_norm(out, nullptr, out, batch.tokens(), h, w.norm.gamma.data(), w.norm.beta.data(), config.layer_norm_eps,
-                threads);
+}
+
+template <class Backend>
+embedding_tables tables_of(const embedding_weights<Backend>& w) {
+  return {w.word.data(), w.position.data(), w.token_type.data(), w.norm.gamma.data(), w.norm.beta.data()};
+}
+
+// out[tokens × hidden] = LayerNorm(word[id] + position[p] + token_type[type]); ids checked by check_tokens.
+template <class Backend>
+void embed(const embedding_tables& w, const bert_config& config, const token_batch& batch, float* out, int threads) {
+  sum_embeddings<Backend>(w, config.hidden_size, batch, out);
+  kernels<Backend>::layer_norm(out, nullptr, out, batch.tokens(), config.hidden_size, w.gamma, w.beta,
+                               config.layer_norm_eps, threads);
 }
 
 }  // namespace shopml::nn

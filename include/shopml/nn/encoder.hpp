@@ -53,7 +53,7 @@ class bert_encoder {
     check_tokens(batch, config_);
     buffer<Backend> hidden(backend_, batch.tokens() * config_.hidden_size);
     if (batch.tokens() == 0) return hidden;
-    embed(weights_.embeddings, config_, batch, hidden.data(), threads);
+    embed<Backend>(tables_of(weights_.embeddings), config_, batch, hidden.data(), threads);
     layer_scratch<Backend> scratch(backend_, config_, batch);
     for (const auto& layer : layers_) layer.forward(config_, batch, hidden.data(), scratch, threads);
     return hidden;
