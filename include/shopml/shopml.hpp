@@ -19,6 +19,7 @@
 #include "shopml/metrics/log_loss.hpp"
 #include "shopml/metrics/roc_auc.hpp"
 #include "shopml/model_selection/train_test_split.hpp"
+#include "shopml/model_selection/kfold.hpp"
 #include "shopml/metrics/ranking.hpp"
 #include "shopml/recommend/interactions.hpp"
 #include "shopml/recommend/weighting.hpp"
