@@ -3,6 +3,7 @@
 // ".partial" file beside `path`, which is renamed into place once complete; on failure
 // the partial file is removed and `path` is left as it was.
 
+#include <cerrno>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -10,6 +11,7 @@
 #include <system_error>
 
 #include "shopml/error.hpp"
+#include "shopml/io/open_file.hpp"
 
 namespace shopml::io {
 
@@ -18,13 +20,15 @@ inline void write_atomically(const std::filesystem::path& path, std::string_view
   partial += ".partial";
   std::error_code ec;
   {
+    errno = 0;
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
-    if (!out) throw io_error("cannot open '" + partial.string() + "' for writing");
+    if (!out) throw_io_error("cannot open", partial, errno, " for writing");
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();
     if (!out) {
+      const int err = errno;
       std::filesystem::remove(partial, ec);
-      throw io_error("cannot write '" + partial.string() + "'");
+      throw_io_error("cannot write", partial, err);
     }
   }
   std::filesystem::rename(partial, path, ec);

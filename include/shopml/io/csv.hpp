@@ -20,18 +20,15 @@
 // - a UTF-8 byte-order mark at the very start of the text is dropped; anywhere else it
 //   is data and stays. Fields are bytes: no decoding, no trimming of spaces.
 
-#include <cerrno>
 #include <cstddef>
-#include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
 #include "shopml/error.hpp"
+#include "shopml/io/open_file.hpp"
 
 namespace shopml::io {
 
@@ -174,24 +171,7 @@ inline csv_table parse_csv(std::string_view text, const std::string& source = "<
 // Reads and parses the CSV file at `path`; io_error quoting the path and the system's
 // reason when it cannot be read, parse_error naming it and the line otherwise.
 inline csv_table read_csv(const std::filesystem::path& path, char delimiter = ',') {
-  const auto fail = [&](int err) {
-    throw io_error("cannot open '" + path.string() + "': " + std::strerror(err));
-  };
-  std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) fail(errno);
-  std::string text;
-  std::error_code ec;  // one allocation for a regular file (a directory opens, then fails to read)
-  if (const auto size = std::filesystem::file_size(path, ec); !ec) text.reserve(static_cast<std::size_t>(size));
-  char buffer[1 << 16];
-  for (;;) {
-    const std::size_t got = std::fread(buffer, 1, sizeof buffer, file.get());
-    text.append(buffer, got);
-    if (got < sizeof buffer) {
-      if (std::ferror(file.get())) fail(errno ? errno : EIO);  // a directory: EISDIR
-      break;
-    }
-  }
-  return parse_csv(text, path.string(), delimiter);
+  return parse_csv(read_file(path), path.string(), delimiter);
 }
 
 }  // namespace shopml::io

@@ -12,17 +12,15 @@
 
 #include "shopml/error.hpp"
 #include "shopml/io/atomic_write.hpp"
+#include "shopml/io/open_file.hpp"
 
 namespace shopml::io {
 
 // The parsed file; io_error when it cannot be read, parse_error when it is not JSON.
 inline nlohmann::json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error("cannot open '" + path.string() + "'");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_file(path);
   try {
-    return nlohmann::json::parse(text.str());
+    return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
     throw parse_error("'" + path.string() + "' is not valid JSON: " + e.what());
   }

@@ -69,6 +69,9 @@ class sentence_encoder {
     embedder_.set_max_seq_length(n);
     tokenizer_.enable_truncation(embedder_.max_seq_length());
   }
+  // Texts that are not valid UTF-8: value_error naming the text's index and the byte (the
+  // default), or each maximal invalid subpart read as U+FFFD (Python's errors="replace").
+  void replace_invalid_utf8(bool on = true) { tokenizer_.replace_invalid_utf8(on); }
   const tokenize::tokenizer& tokenizer() const { return tokenizer_; }
   const sentence_embedder<Backend>& embedder() const { return embedder_; }
 

@@ -23,11 +23,13 @@
 #include <string_view>
 #include <type_traits>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include <Eigen/SparseCore>
 
 #include "shopml/error.hpp"
+#include "shopml/io/open_file.hpp"
 
 namespace shopml::recommend {
 
@@ -70,6 +72,9 @@ csr_matrix as_user_items(const M& m) {
 template <class Id>
 class id_map {
  public:
+  // `kind` names the ids in errors: "user", "item" ("unknown user id '42'").
+  explicit id_map(std::string kind = "") : kind_(std::move(kind)) {}
+
   // The index of `id`, adding it when new.
   std::int32_t insert(const Id& id) {
     const auto [it, added] = index_.try_emplace(id, static_cast<std::int32_t>(ids_.size()));
@@ -83,13 +88,14 @@ class id_map {
   // The index of a known id; value_error for an unknown one.
   std::int32_t index(const Id& id) const {
     const auto it = index_.find(id);
-    if (it == index_.end()) throw value_error("unknown id '" + to_text(id) + "'");
+    if (it == index_.end()) throw value_error("unknown " + prefix() + "id '" + to_text(id) + "'");
     return it->second;
   }
   bool contains(const Id& id) const { return index_.count(id) != 0; }
   const Id& id(std::int32_t index) const {
     if (index < 0 || static_cast<std::size_t>(index) >= ids_.size())
-      throw value_error("index " + std::to_string(index) + " is outside 0.." + std::to_string(ids_.size()));
+      throw value_error(prefix() + "index " + std::to_string(index) +
+                        (ids_.empty() ? " is out of range: there are no ids" : " is outside 0.." + std::to_string(ids_.size() - 1)));
     return ids_[static_cast<std::size_t>(index)];
   }
   std::int32_t size() const { return static_cast<std::int32_t>(ids_.size()); }
@@ -101,6 +107,9 @@ class id_map {
   }
 
  private:
+  std::string prefix() const { return kind_.empty() ? std::string() : kind_ + " "; }
+
+  std::string kind_;
   std::unordered_map<Id, std::int32_t> index_;
   std::vector<Id> ids_;
 };
@@ -176,8 +185,8 @@ class interactions {
   }
 
   duplicate_policy duplicates_;
-  id_map<UserId> users_;
-  id_map<ItemId> items_;
+  id_map<UserId> users_{"user"};
+  id_map<ItemId> items_{"item"};
   std::vector<interaction> records_;
   mutable std::vector<interaction> merged_;
   mutable bool built_ = false;
@@ -189,8 +198,7 @@ class interactions {
 inline interactions<std::string> read_interactions(const std::filesystem::path& path, char separator = ',',
                                                    bool header = true,
                                                    duplicate_policy duplicates = duplicate_policy::sum) {
-  std::ifstream in(path);
-  if (!in) throw io_error("cannot open interactions file '" + path.string() + "'");
+  std::ifstream in = io::open_input(path, std::ios::in);
   interactions<std::string> log(duplicates);
   std::string line;
   std::size_t line_no = 0;

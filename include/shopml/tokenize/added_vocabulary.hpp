@@ -2,7 +2,10 @@
 // Added and special tokens (HF AddedVocabulary): they are cut out of the text before
 // the model sees it, leftmost-longest, honouring single_word, lstrip and rstrip.
 // Tokens with normalized=false are matched in the raw text, the others in the
-// normalized text (against their normalized content).
+// normalized text (against their normalized content). As in HF, a normalized token's
+// string (id_to_token, decode) is its normalized content when that differs, and
+// "special" is a property of strings: decode skips an id whose string is the content
+// of a special token.
 
 #include <algorithm>
 #include <array>
@@ -123,18 +126,26 @@ class added_vocabulary {
   // `normalize` turns a normalized=true token's content into what to match.
   template <class Normalize>
   added_vocabulary(std::vector<added_token> tokens, Normalize&& normalize) : tokens_(std::move(tokens)) {
+    forms_.reserve(tokens_.size());
     for (std::uint32_t i = 0; i < tokens_.size(); ++i) {
       const auto& t = tokens_[i];
       by_content_[t.content] = t.id;
       by_id_[t.id] = i;
-      if (t.special) special_ids_.insert(t.id);
+      if (t.special && !t.content.empty()) special_contents_.insert(t.content);
+      forms_.push_back(t.normalized ? normalize(t.content) : t.content);
       if (t.normalized)
-        normalized_.insert(normalize(t.content), i);
+        normalized_.insert(forms_.back(), i);
       else
         raw_.insert(t.content, i);
     }
     raw_.finish();
     normalized_.finish();
+  }
+
+  // HF never forgets that a string was special, even when its token is re-added as a
+  // plain one: this vocabulary keeps the special strings of `before`.
+  void keep_special_strings(const added_vocabulary& before) {
+    special_contents_.insert(before.special_contents_.begin(), before.special_contents_.end());
   }
 
   const std::vector<added_token>& tokens() const noexcept { return tokens_; }
@@ -145,17 +156,20 @@ class added_vocabulary {
     const auto it = by_content_.find(std::string(content));
     return it == by_content_.end() ? std::nullopt : std::optional<std::uint32_t>(it->second);
   }
+  // The token's string: its normalized content for normalized=true tokens (HF's
+  // simple_id_to_token), else its content.
   const std::string* id_to_token(std::uint32_t id) const {
     const auto it = by_id_.find(id);
-    return it == by_id_.end() ? nullptr : &tokens_[it->second].content;
+    return it == by_id_.end() ? nullptr : &forms_[it->second];
   }
-  bool is_special(std::uint32_t id) const { return special_ids_.count(id) != 0; }
+  bool is_special_token(const std::string& token) const { return special_contents_.count(token) != 0; }
 
  private:
   std::vector<added_token> tokens_;
   std::unordered_map<std::string, std::uint32_t> by_content_;
   std::unordered_map<std::uint32_t, std::uint32_t> by_id_;
-  std::unordered_set<std::uint32_t> special_ids_;
+  std::vector<std::string> forms_;  // per token: what id_to_token answers
+  std::unordered_set<std::string> special_contents_;
   added_token_matcher raw_, normalized_;
 };
 

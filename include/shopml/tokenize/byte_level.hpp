@@ -34,40 +34,7 @@ inline std::string symbol(unsigned char b) {
 }
 
 // Rust's String::from_utf8_lossy: each maximal invalid subpart becomes U+FFFD.
-inline std::string from_utf8_lossy(std::string_view bytes) {
-  std::string out;
-  out.reserve(bytes.size());
-  std::size_t i = 0;
-  while (i < bytes.size()) {
-    const std::size_t bad = utf8::find_invalid(bytes.substr(i));
-    if (bad == std::string_view::npos) {
-      out.append(bytes.substr(i));
-      break;
-    }
-    out.append(bytes.substr(i, bad));
-    i += bad;
-    // Length of the maximal subpart: the lead byte plus the continuation bytes that
-    // are still allowed after it.
-    const auto b = static_cast<unsigned char>(bytes[i]);
-    std::size_t len = 1;
-    const std::size_t need = utf8::sequence_length(b);
-    if (b >= 0xC2 && b <= 0xF4) {
-      unsigned char lo = 0x80, hi = 0xBF;
-      if (b == 0xE0) lo = 0xA0;
-      if (b == 0xED) hi = 0x9F;
-      if (b == 0xF0) lo = 0x90;
-      if (b == 0xF4) hi = 0x8F;
-      while (len < need && i + len < bytes.size()) {
-        const auto c = static_cast<unsigned char>(bytes[i + len]);
-        if (len == 1 ? (c < lo || c > hi) : (c & 0xC0) != 0x80) break;
-        ++len;
-      }
-    }
-    out += "\xEF\xBF\xBD";
-    i += len;
-  }
-  return out;
-}
+inline std::string from_utf8_lossy(std::string_view bytes) { return utf8::replace_invalid(bytes); }
 
 // Maps byte-level symbols back to bytes (other chars pass through), then decodes lossily.
 inline std::string to_bytes_lossy(std::string_view symbols) {

@@ -55,18 +55,14 @@ class tokenizer {
     return tokenizer(gpt2_config_from_files(vocab_json, merges_txt, options));
   }
 
+  // Invalid UTF-8 is a value_error naming the text (its index in a batch) and the byte,
+  // unless replace_invalid_utf8() is on.
   encoding encode(std::string_view text, bool add_special_tokens = true) const {
-    utf8::validate(text);
-    encoding a = encode_sequence(text, 0);
-    return finish(std::move(a), nullptr, add_special_tokens);
+    return encode_one(text, add_special_tokens, utf8::no_index);
   }
 
   encoding encode(std::string_view a, std::string_view b, bool add_special_tokens = true) const {
-    utf8::validate(a, "first text");
-    utf8::validate(b, "second text");
-    encoding ea = encode_sequence(a, 0);
-    encoding eb = encode_sequence(b, 1);
-    return finish(std::move(ea), &eb, add_special_tokens);
+    return encode_pair(a, b, add_special_tokens, utf8::no_index);
   }
 
   // Without these, encode("a", "b") would pick encode(string_view, bool).
@@ -81,7 +77,7 @@ class tokenizer {
   // elements, a braced list; shopml/texts.hpp).
   std::vector<encoding> encode_batch(texts_view texts, bool add_special_tokens = true, int threads = 0) const {
     std::vector<encoding> out(texts.size());
-    run_batch(texts.size(), threads, [&](std::size_t i) { out[i] = encode(texts[i], add_special_tokens); });
+    run_batch(texts.size(), threads, [&](std::size_t i) { out[i] = encode_one(texts[i], add_special_tokens, i); });
     if (c_.padding) pad_encodings(out, *c_.padding);
     return out;
   }
@@ -89,7 +85,7 @@ class tokenizer {
   std::vector<encoding> encode_batch(std::span<const std::pair<std::string, std::string>> pairs, bool add_special_tokens = true,
                                      int threads = 0) const {
     std::vector<encoding> out(pairs.size());
-    run_batch(pairs.size(), threads, [&](std::size_t i) { out[i] = encode(pairs[i].first, pairs[i].second, add_special_tokens); });
+    run_batch(pairs.size(), threads, [&](std::size_t i) { out[i] = encode_pair(pairs[i].first, pairs[i].second, add_special_tokens, i); });
     if (c_.padding) pad_encodings(out, *c_.padding);
     return out;
   }
@@ -123,6 +119,16 @@ class tokenizer {
   }
   tokenizer&& no_padding() && { return std::move(no_padding()); }
   const std::optional<padding_params>& padding() const noexcept { return c_.padding; }
+
+  // Off (the default): a text that is not valid UTF-8 is a value_error. On: each maximal
+  // invalid subpart is read as U+FFFD, as Python's bytes.decode("utf-8", errors="replace")
+  // does, and offsets index that repaired text. Chainable like no_padding().
+  tokenizer& replace_invalid_utf8(bool on = true) & {
+    replace_invalid_utf8_ = on;
+    return *this;
+  }
+  tokenizer&& replace_invalid_utf8(bool on = true) && { return std::move(replace_invalid_utf8(on)); }
+  bool replaces_invalid_utf8() const noexcept { return replace_invalid_utf8_; }
 
   std::string decode(std::span<const std::uint32_t> ids, bool skip_special_tokens = true) const {
     std::vector<std::string> tokens;
@@ -159,6 +165,23 @@ class tokenizer {
     return std::visit([](const auto& m) -> const vocabulary& { return m.vocab(); }, *c_.model);
   }
   const std::string* id_to_token_ptr(std::uint32_t id) const { return id < id_to_token_->size() ? (*id_to_token_)[id] : nullptr; }
+
+  // One text or pair, checked (or repaired) as UTF-8; `index` names it in a batch.
+  encoding encode_one(std::string_view text, bool add_special_tokens, std::size_t index) const {
+    std::string repaired;
+    text = utf8::checked(text, repaired, replace_invalid_utf8_, "text", index);
+    encoding a = encode_sequence(text, 0);
+    return finish(std::move(a), nullptr, add_special_tokens);
+  }
+  encoding encode_pair(std::string_view a, std::string_view b, bool add_special_tokens, std::size_t index) const {
+    const bool batch = index != utf8::no_index;
+    std::string repaired_a, repaired_b;
+    a = utf8::checked(a, repaired_a, replace_invalid_utf8_, batch ? "first text of pair" : "first text", index);
+    b = utf8::checked(b, repaired_b, replace_invalid_utf8_, batch ? "second text of pair" : "second text", index);
+    encoding ea = encode_sequence(a, 0);
+    encoding eb = encode_sequence(b, 1);
+    return finish(std::move(ea), &eb, add_special_tokens);
+  }
 
   template <class Fn>
   static void run_batch(std::size_t n, int threads, Fn&& fn) {
@@ -295,6 +318,7 @@ class tokenizer {
   tokenizer_config c_;
   std::shared_ptr<const added_vocabulary> added_;
   std::shared_ptr<const std::vector<const std::string*>> id_to_token_;  // points into added_ and the model
+  bool replace_invalid_utf8_ = false;  // replace_invalid_utf8()
 };
 
 }  // namespace shopml::tokenize

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
+#include "shopml/io/open_file.hpp"
 #include "shopml/tokenize/tokenizer_config.hpp"
 
 namespace shopml::tokenize {
@@ -336,13 +337,7 @@ inline tokenizer_config parse_tokenizer_json(std::string_view text, const std::s
   }
 }
 
-inline std::string read_text_file(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error("cannot open " + path.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+inline std::string read_text_file(const std::filesystem::path& path) { return io::read_file(path); }
 
 inline tokenizer_config load_tokenizer_json(const std::filesystem::path& path) {
   return parse_tokenizer_json(read_text_file(path), path.string());

@@ -1,7 +1,8 @@
 #pragma once
 // UTF-8 decoding and encoding. HF tokenizers only ever sees valid Unicode (Python str
 // or Rust &str), so shopml validates once at the API boundary and throws value_error
-// naming the byte offset; everything after that may assume well-formed input.
+// naming the text and the byte offset (or, when asked, replaces invalid bytes by U+FFFD
+// as Python's errors="replace" does); everything after that may assume well-formed input.
 
 #include <cstddef>
 #include <cstdint>
@@ -99,11 +100,70 @@ inline std::size_t find_invalid(std::string_view s) noexcept {
   return std::string_view::npos;
 }
 
-// Throws value_error naming the byte offset when `s` is not valid UTF-8.
-inline void validate(std::string_view s, std::string_view what = "text") {
+// `s` with each maximal invalid subpart (the lead byte and the continuation bytes still
+// allowed after it, or one stray byte) replaced by U+FFFD: what Python's
+// bytes.decode("utf-8", errors="replace") and Rust's String::from_utf8_lossy give.
+inline std::string replace_invalid(std::string_view s) {
+  std::string out;
+  out.reserve(s.size() + 2);
+  std::size_t i = 0;
+  while (i < s.size()) {
+    const std::size_t bad = find_invalid(s.substr(i));
+    if (bad == std::string_view::npos) {
+      out.append(s.substr(i));
+      break;
+    }
+    out.append(s.substr(i, bad));
+    i += bad;
+    const auto b = static_cast<unsigned char>(s[i]);
+    std::size_t len = 1;
+    const std::size_t need = sequence_length(b);
+    if (b >= 0xC2 && b <= 0xF4) {
+      unsigned char lo = 0x80, hi = 0xBF;
+      if (b == 0xE0) lo = 0xA0;
+      if (b == 0xED) hi = 0x9F;
+      if (b == 0xF0) lo = 0x90;
+      if (b == 0xF4) hi = 0x8F;
+      while (len < need && i + len < s.size()) {
+        const auto c = static_cast<unsigned char>(s[i + len]);
+        if (len == 1 ? (c < lo || c > hi) : (c & 0xC0) != 0x80) break;
+        ++len;
+      }
+    }
+    out += "\xEF\xBF\xBD";
+    i += len;
+  }
+  return out;
+}
+
+// No index: a text on its own rather than the index-th of a batch.
+inline constexpr std::size_t no_index = std::string_view::npos;
+
+// Throws value_error naming `what` (with `index` in a batch: "text 3"), the byte offset
+// and the byte when `s` is not valid UTF-8.
+// `suggest_replace` adds how to read such bytes as U+FFFD instead (for the tokenizer's texts).
+inline void validate(std::string_view s, std::string_view what = "text", std::size_t index = no_index,
+                     bool suggest_replace = false) {
   const std::size_t bad = find_invalid(s);
-  if (bad != std::string_view::npos)
-    throw value_error(std::string(what) + " is not valid UTF-8 at byte " + std::to_string(bad));
+  if (bad == std::string_view::npos) return;
+  static constexpr char hex[] = "0123456789ABCDEF";
+  const auto b = static_cast<unsigned char>(s[bad]);
+  throw value_error(std::string(what) + (index == no_index ? "" : " " + std::to_string(index)) +
+                    " is not valid UTF-8 at byte " + std::to_string(bad) + " (0x" + hex[b >> 4] + hex[b & 15] +
+                    ")" + (suggest_replace ? "; replace_invalid_utf8() reads such bytes as U+FFFD instead" : ""));
+}
+
+// The text to work on: `s` itself when it is valid UTF-8; when not, its U+FFFD repair
+// (kept in `storage`) if `replace`, else validate's value_error.
+inline std::string_view checked(std::string_view s, std::string& storage, bool replace, std::string_view what = "text",
+                                std::size_t index = no_index) {
+  if (!replace) {
+    validate(s, what, index, true);
+    return s;
+  }
+  if (find_invalid(s) == std::string_view::npos) return s;
+  storage = replace_invalid(s);
+  return storage;
 }
 
 }  // namespace shopml::tokenize::utf8

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
+#include "shopml/io/open_file.hpp"
 #include "shopml/tokenize/tokenizer_config.hpp"
 #include "shopml/tokenize/tokenizer_json.hpp"
 
@@ -27,16 +28,15 @@ struct bert_vocab_options {
 
 // One token per line, the line number is the id (a repeated token keeps its last line).
 inline vocabulary read_vocab_txt(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw io_error("cannot open " + path.string());
+  std::ifstream in = io::open_input(path);
   vocabulary v;
   std::string line;
   std::uint32_t id = 0;
   while (std::getline(in, line)) {
-    utf8::validate(line, path.string() + " line " + std::to_string(id + 1));
+    utf8::validate(line, "'" + path.string() + "' line " + std::to_string(id + 1));
     v.add(line, id++);
   }
-  if (v.size() == 0) throw parse_error(path.string() + ": empty vocabulary");
+  if (v.size() == 0) throw parse_error("'" + path.string() + "': empty vocabulary");
   return v;
 }
 
@@ -73,18 +73,17 @@ inline tokenizer_config gpt2_config_from_files(const std::filesystem::path& voca
   try {
     vocab_root = nlohmann::json::parse(read_text_file(vocab_json));
   } catch (const nlohmann::json::exception& e) {
-    throw parse_error(vocab_json.string() + ": invalid JSON: " + e.what());
+    throw parse_error("'" + vocab_json.string() + "': invalid JSON: " + e.what());
   }
   nlohmann::json model{{"type", "BPE"}, {"vocab", vocab_root}, {"merges", nlohmann::json::array()}};
-  std::ifstream in(merges_txt, std::ios::binary);
-  if (!in) throw io_error("cannot open " + merges_txt.string());
+  std::ifstream in = io::open_input(merges_txt);
   std::string line;
   std::size_t number = 0;
   while (std::getline(in, line)) {
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line.rfind("#version", 0) == 0) continue;
-    if (line.find(' ') == std::string::npos) throw parse_error(merges_txt.string() + " line " + std::to_string(number) + ": no space in merge");
+    if (line.find(' ') == std::string::npos) throw parse_error("'" + merges_txt.string() + "' line " + std::to_string(number) + ": no space in merge");
     model["merges"].push_back(line);
   }
   nlohmann::json byte_level{{"type", "ByteLevel"}, {"add_prefix_space", o.add_prefix_space}, {"trim_offsets", o.trim_offsets}, {"use_regex", true}};
