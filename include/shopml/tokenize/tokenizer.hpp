@@ -3,17 +3,24 @@
 // rest is normalized, pre-tokenized into words and split by the model; then
 // truncation, the post-processor's template and padding. encode is const and
 // thread-safe; encode_batch runs on OpenMP threads and returns the same as a loop.
+// add_tokens grows the vocabulary as HF's Tokenizer.add_tokens; save writes the
+// tokenizer.json back with them (for a model grown by resize_token_embeddings).
 
+#include <algorithm>
 #include <exception>
 #include <filesystem>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
 #include "shopml/error.hpp"
+#include "shopml/io/atomic_write.hpp"
 #include "shopml/parallel.hpp"
 #include "shopml/texts.hpp"
 #include "shopml/tokenize/tokenizer_config.hpp"
@@ -27,24 +34,21 @@ class tokenizer {
  public:
   explicit tokenizer(tokenizer_config config) : c_(std::move(config)) {
     if (!c_.model) throw value_error("tokenizer needs a model");
-    added_ = std::make_shared<const added_vocabulary>(c_.added_tokens, [this](const std::string& content) {
-      normalized_string s(content, 0);
-      c_.normalize(s);
-      return s.text;
-    });
-    // One lookup table for id -> token, added tokens taking precedence (as in HF).
-    auto table = std::make_shared<std::vector<const std::string*>>(model_vocab().id_bound(), nullptr);
-    for (std::uint32_t id = 0; id < table->size(); ++id) (*table)[id] = model_vocab().id_to_token(id);
-    for (const auto& t : added_->tokens()) {
-      if (t.id >= table->size()) table->resize(t.id + 1, nullptr);
-      (*table)[t.id] = added_->id_to_token(t.id);
-    }
-    id_to_token_ = std::move(table);
+    build_added_vocabulary();
   }
 
   // HF tokenizer.json (truncation and padding settings in it are kept, as HF does).
-  static tokenizer from_file(const std::filesystem::path& tokenizer_json) { return tokenizer(load_tokenizer_json(tokenizer_json)); }
-  static tokenizer from_json(std::string_view json_text) { return tokenizer(parse_tokenizer_json(json_text)); }
+  static tokenizer from_file(const std::filesystem::path& tokenizer_json) {
+    auto text = std::make_shared<const std::string>(read_text_file(tokenizer_json));
+    tokenizer t(parse_tokenizer_json(*text, tokenizer_json.string()));
+    t.source_json_ = std::move(text);
+    return t;
+  }
+  static tokenizer from_json(std::string_view json_text) {
+    tokenizer t(parse_tokenizer_json(json_text));
+    t.source_json_ = std::make_shared<const std::string>(json_text);
+    return t;
+  }
   // BERT vocab.txt, configured as BertTokenizerFast.
   static tokenizer from_bert_vocab(const std::filesystem::path& vocab_txt, const bert_vocab_options& options = {}) {
     return tokenizer(bert_config_from_vocab(vocab_txt, options));
@@ -135,7 +139,7 @@ class tokenizer {
     for (std::uint32_t id : ids) {
       const std::string* t = id_to_token_ptr(id);
       if (!t) continue;
-      if (skip_special_tokens && added_->is_special(id)) continue;
+      if (skip_special_tokens && added_->is_special_token(*t)) continue;
       tokens.push_back(*t);
     }
     return decode_tokens(c_.decode, tokens);
@@ -158,9 +162,93 @@ class tokenizer {
     return n;
   }
 
+  // Adds tokens as HF's Tokenizer.add_tokens(["...", ...]) does with plain strings: each is
+  // AddedToken(content, single_word=False, lstrip=False, rstrip=False, normalized=True,
+  // special=False), cut out of the normalized text wherever its normalized content occurs,
+  // inside words too ("ell" splits "shell" into "sh" "ell"). Not counted: empty strings and
+  // tokens already added with these same properties (a repeat in `tokens` included). Every
+  // other token counts, even one the model already has: it keeps its id and becomes an added
+  // token (so "hello" is then cut out of "shello"), and re-adding a special token such as
+  // "[CLS]" makes it a plain, normalized one, as in HF. A token nobody has gets the next id:
+  // the model's size, or one past the largest added id when that is beyond it. Returns the
+  // count; vocab_size() grows by the new ids. Copies made earlier keep their tokens.
+  std::size_t add_tokens(texts_view tokens) {
+    std::vector<added_token> list = c_.added_tokens;
+    std::unordered_map<std::string, std::size_t> index;  // content -> position in list
+    for (std::size_t i = 0; i < list.size(); ++i) index[list[i].content] = i;
+    const std::size_t model_size = model_vocab().size();
+    std::size_t next = model_size;
+    for (const auto& t : list)
+      if (t.id >= model_size) next = std::max<std::size_t>(next, std::size_t{t.id} + 1);
+    std::size_t count = 0;
+    for (std::string_view content : tokens) {
+      if (content.empty()) continue;
+      utf8::validate(content, "added token");
+      added_token t;
+      t.content = std::string(content);
+      const auto known = index.find(t.content);
+      if (known != index.end()) {
+        const added_token& old = list[known->second];
+        if (old.single_word == t.single_word && old.lstrip == t.lstrip && old.rstrip == t.rstrip && old.normalized == t.normalized &&
+            old.special == t.special)
+          continue;
+        t.id = old.id;
+        list[known->second] = std::move(t);
+      } else {
+        if (const auto id = model_vocab().token_to_id(content)) {
+          t.id = *id;
+        } else {
+          if (next > std::numeric_limits<std::uint32_t>::max()) throw value_error("no token id left for added token '" + t.content + "'");
+          t.id = static_cast<std::uint32_t>(next++);
+        }
+        index.emplace(t.content, list.size());
+        list.push_back(std::move(t));
+      }
+      ++count;
+    }
+    if (count == 0) return 0;
+    const std::shared_ptr<const added_vocabulary> before = added_;
+    c_.added_tokens = std::move(list);
+    build_added_vocabulary(before.get());
+    return count;
+  }
+
+  // The tokenizer.json this tokenizer was read from (from_file, from_json), with its added
+  // tokens, truncation and padding as they are now, in HF's format: HF's Tokenizer.from_file
+  // and transformers' AutoTokenizer read it back with the same tokens and ids.
+  std::string to_json() const {
+    if (!source_json_)
+      throw value_error(
+          "this tokenizer was not read from a tokenizer.json (from_file / from_json), so it cannot be saved as one: "
+          "shopml writes back the tokenizer.json it read, with the added tokens, truncation and padding changed");
+    return write_tokenizer_json(*source_json_, c_);
+  }
+  // Writes to_json() to `path` (a file, as HF's Tokenizer.save), atomically.
+  void save(const std::filesystem::path& path) const { io::write_atomically(path, to_json()); }
+
   const tokenizer_config& config() const noexcept { return c_; }
 
  private:
+  // The added vocabulary and the id -> token table, from c_; `before` passes on the
+  // strings that were special (HF never forgets them).
+  void build_added_vocabulary(const added_vocabulary* before = nullptr) {
+    auto added = std::make_shared<added_vocabulary>(c_.added_tokens, [this](const std::string& content) {
+      normalized_string s(content, 0);
+      c_.normalize(s);
+      return s.text;
+    });
+    if (before) added->keep_special_strings(*before);
+    // One lookup table for id -> token, added tokens taking precedence (as in HF).
+    auto table = std::make_shared<std::vector<const std::string*>>(model_vocab().id_bound(), nullptr);
+    for (std::uint32_t id = 0; id < table->size(); ++id) (*table)[id] = model_vocab().id_to_token(id);
+    for (const auto& t : added->tokens()) {
+      if (t.id >= table->size()) table->resize(t.id + 1, nullptr);
+      (*table)[t.id] = added->id_to_token(t.id);
+    }
+    added_ = std::move(added);
+    id_to_token_ = std::move(table);
+  }
+
   const vocabulary& model_vocab() const {
     return std::visit([](const auto& m) -> const vocabulary& { return m.vocab(); }, *c_.model);
   }
@@ -198,15 +286,20 @@ class tokenizer {
       if (e) std::rethrow_exception(e);
   }
 
-  // Appends one token the model or the added vocabulary produced.
+  // Appends one token the model or the added vocabulary produced. As in HF, a model
+  // token's string is the model's, an added token's the text it matched (lstrip/rstrip
+  // spaces and normalization included).
   struct sequence_builder {
     encoding& e;
     const tokenizer& t;
     std::uint32_t sequence;
     void add(std::uint32_t id, std::pair<std::size_t, std::size_t> offsets, std::uint32_t word) {
+      const std::string* token = t.model_vocab().id_to_token(id);
+      add(id, token ? std::string_view(*token) : std::string_view(), offsets, word);
+    }
+    void add(std::uint32_t id, std::string_view token, std::pair<std::size_t, std::size_t> offsets, std::uint32_t word) {
       e.ids.push_back(id);
-      const std::string* token = t.id_to_token_ptr(id);
-      e.tokens.push_back(token ? *token : std::string());
+      e.tokens.emplace_back(token);
       e.offsets.push_back(offsets);
       e.word_ids.push_back(word);
     }
@@ -251,7 +344,7 @@ class tokenizer {
       added_->raw().split(text, added_->tokens(), raw_splits);
     for (const auto& rs : raw_splits) {
       if (rs.id) {
-        out.add(*rs.id, {rs.begin, rs.end}, word++);
+        out.add(*rs.id, text.substr(rs.begin, rs.end - rs.begin), {rs.begin, rs.end}, word++);
         continue;
       }
       normalized_string& ns = buf.piece;
@@ -266,7 +359,7 @@ class tokenizer {
       added_->normalized().split(ns.text, added_->tokens(), buf.norm_splits);
       for (const auto& s : buf.norm_splits) {
         if (s.id) {
-          out.add(*s.id, ns.original_range(s.begin, s.end), word++);
+          out.add(*s.id, std::string_view(ns.text).substr(s.begin, s.end - s.begin), ns.original_range(s.begin, s.end), word++);
           continue;
         }
         normalized_string& sub = buf.sub;
@@ -319,6 +412,7 @@ class tokenizer {
   std::shared_ptr<const added_vocabulary> added_;
   std::shared_ptr<const std::vector<const std::string*>> id_to_token_;  // points into added_ and the model
   bool replace_invalid_utf8_ = false;  // replace_invalid_utf8()
+  std::shared_ptr<const std::string> source_json_;  // the tokenizer.json read (from_file, from_json), for to_json
 };
 
 }  // namespace shopml::tokenize

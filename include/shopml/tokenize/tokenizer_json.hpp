@@ -2,6 +2,7 @@
 // Reads HF's tokenizer.json into a tokenizer_config. Components shopml does not
 // implement are refused with a parse_error naming the component and its type.
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -297,11 +298,14 @@ class json_reader {
     const bool byte_level = !ps.empty() && std::holds_alternative<pre_tokenizers::byte_level>(ps.back());
     c.pre_tokenize = pre_tokenizer(std::move(ps));
     c.model = model(require(root, "model", "tokenizer.json"), byte_level);
+    const json& model_json = root["model"];
+    const auto vocab_it = model_json.find("vocab");
+    const std::size_t vocab_size = vocab_it == model_json.end() ? 0 : vocab_it->size();
     for (const auto& t : root.value("added_tokens", json::array())) {
       added_token a;
       a.id = t.at("id").get<std::uint32_t>();
       a.content = t.at("content").get<std::string>();
-      check_id(a.id, root["model"].value("vocab", json::object()).size(), "added token '" + a.content + "'");
+      check_id(a.id, vocab_size, "added token '" + a.content + "'");
       a.single_word = get(t, "single_word", false);
       a.lstrip = get(t, "lstrip", false);
       a.rstrip = get(t, "rstrip", false);
@@ -341,6 +345,147 @@ inline std::string read_text_file(const std::filesystem::path& path) { return io
 
 inline tokenizer_config load_tokenizer_json(const std::filesystem::path& path) {
   return parse_tokenizer_json(read_text_file(path), path.string());
+}
+
+namespace detail {
+
+// Copies JSON text event by event (numbers as they were written, keys in their order),
+// putting `replace[key]` in place of the top-level members named there and appending
+// those the source lacks. Linear in the size of the text.
+class json_rewriter : public nlohmann::json_sax<json> {
+ public:
+  json_rewriter(std::string& out, const std::vector<std::pair<std::string, std::string>>& replace) : out_(out), replace_(replace) {}
+
+  bool null() override { return scalar("null"); }
+  bool boolean(bool v) override { return scalar(v ? "true" : "false"); }
+  bool number_integer(number_integer_t v) override { return scalar(std::to_string(v)); }
+  bool number_unsigned(number_unsigned_t v) override { return scalar(std::to_string(v)); }
+  bool number_float(number_float_t, const string_t& text) override { return scalar(text); }
+  bool string(string_t& v) override { return scalar(json(v).dump()); }
+  bool binary(binary_t&) override { return false; }
+  bool start_object(std::size_t) override { return open('{'); }
+  bool start_array(std::size_t) override { return open('['); }
+  bool end_object() override { return close('}'); }
+  bool end_array() override { return close(']'); }
+  bool key(string_t& k) override {
+    if (skip_) return true;
+    if (depth_ == 1) {
+      for (std::size_t i = 0; i < replace_.size(); ++i) {
+        if (replace_[i].first != k) continue;
+        separate();
+        out_ += json(k).dump() + ":" + replace_[i].second;
+        done_.push_back(i);
+        skip_ = true;  // the source's value, up to its end
+        skip_depth_ = depth_;
+        return true;
+      }
+    }
+    separate();
+    out_ += json(k).dump() + ":";
+    after_key_ = true;
+    return true;
+  }
+  bool parse_error(std::size_t position, const std::string&, const nlohmann::detail::exception& e) override {
+    throw parse_error_at(position, e.what());
+  }
+
+ private:
+  static shopml::parse_error parse_error_at(std::size_t position, const std::string& what) {
+    return shopml::parse_error("tokenizer.json source at byte " + std::to_string(position) + ": " + what);
+  }
+  void separate() {
+    if (after_key_) {
+      after_key_ = false;
+      return;
+    }
+    if (!first_) out_ += ',';
+    first_ = false;
+  }
+  bool scalar(const std::string& text) {
+    if (skip_) {
+      if (depth_ == skip_depth_) skip_ = false;
+      return true;
+    }
+    separate();
+    out_ += text;
+    return true;
+  }
+  bool open(char c) {
+    ++depth_;
+    if (skip_) return true;
+    separate();
+    out_ += c;
+    first_ = true;
+    return true;
+  }
+  bool close(char c) {
+    --depth_;
+    if (skip_) {
+      if (depth_ == skip_depth_) skip_ = false;
+      return true;
+    }
+    if (depth_ == 0 && c == '}') {  // the members the source lacks
+      for (std::size_t i = 0; i < replace_.size(); ++i) {
+        if (std::find(done_.begin(), done_.end(), i) != done_.end()) continue;
+        separate();
+        out_ += json(replace_[i].first).dump() + ":" + replace_[i].second;
+      }
+    }
+    out_ += c;
+    first_ = false;
+    return true;
+  }
+
+  std::string& out_;
+  const std::vector<std::pair<std::string, std::string>>& replace_;
+  std::vector<std::size_t> done_;
+  int depth_ = 0, skip_depth_ = 0;
+  bool skip_ = false, first_ = true, after_key_ = false;
+};
+
+}  // namespace detail
+
+// The tokenizer.json `source` (the text a tokenizer was read from) with the added tokens,
+// truncation and padding of `c`, in HF's format: added_tokens sorted by id, each
+// {id, content, single_word, lstrip, rstrip, normalized, special}. Everything else is
+// copied as it was read (keys in their order, numbers as written), without indentation.
+inline std::string write_tokenizer_json(std::string_view source, const tokenizer_config& c) {
+  using ojson = nlohmann::ordered_json;
+  std::vector<const added_token*> tokens;
+  for (const auto& t : c.added_tokens) tokens.push_back(&t);
+  std::stable_sort(tokens.begin(), tokens.end(), [](const added_token* a, const added_token* b) { return a->id < b->id; });
+  std::string added = "[";
+  for (const added_token* t : tokens) {
+    if (added.size() > 1) added += ",\n";
+    added += ojson{{"id", t->id}, {"content", t->content}, {"single_word", t->single_word}, {"lstrip", t->lstrip},
+                   {"rstrip", t->rstrip}, {"normalized", t->normalized}, {"special", t->special}}
+                 .dump();
+  }
+  added += "]";
+  ojson truncation, padding;
+  if (c.truncation) {
+    const truncation_params& t = *c.truncation;
+    const char* strategy = t.strategy == truncation_strategy::longest_first ? "LongestFirst"
+                           : t.strategy == truncation_strategy::only_first  ? "OnlyFirst"
+                                                                            : "OnlySecond";
+    truncation = {{"direction", t.direction == truncation_direction::left ? "Left" : "Right"},
+                  {"max_length", t.max_length}, {"strategy", strategy}, {"stride", t.stride}};
+  }
+  if (c.padding) {
+    const padding_params& p = *c.padding;
+    padding = {{"strategy", p.fixed_length ? ojson{{"Fixed", *p.fixed_length}} : ojson("BatchLongest")},
+               {"direction", p.direction == padding_direction::left ? "Left" : "Right"},
+               {"pad_to_multiple_of", p.pad_to_multiple_of ? ojson(*p.pad_to_multiple_of) : ojson(nullptr)},
+               {"pad_id", p.pad_id}, {"pad_type_id", p.pad_type_id}, {"pad_token", p.pad_token}};
+  }
+  const std::vector<std::pair<std::string, std::string>> replace = {
+      {"truncation", truncation.dump()}, {"padding", padding.dump()}, {"added_tokens", std::move(added)}};
+  std::string out;
+  out.reserve(source.size() + 128 * tokens.size());
+  detail::json_rewriter writer(out, replace);
+  detail::json::sax_parse(source, &writer);
+  out += '\n';
+  return out;
 }
 
 }  // namespace shopml::tokenize
