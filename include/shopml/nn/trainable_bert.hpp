@@ -71,12 +71,13 @@ struct bert_activations {
   buffer<Backend> embedding_sum;        // [T × H] before the embeddings' LayerNorm
   std::vector<buffer<Backend>> hidden;  // L + 1 of [T × H]: embeddings' output, then each layer's
   std::vector<layer> layers;
-  buffer<Backend> d_hidden, d_sum, d_context, d_qkv, d_intermediate, d_probs;
-  // The padding mask and, in its scores, the dropped copy of one sequence's probabilities.
-  attention_scratch<Backend> attention;
+  buffer<Backend> d_hidden, d_sum, d_context, d_qkv, d_intermediate;
+  buffer<Backend> d_probs, dropped;  // laid out as the probabilities (attention_offsets)
+  buffer<Backend> masks;             // [T]: each sequence's additive mask row
+  attention_scratch<Backend> attention;  // unused by training, which gives each sequence its own regions
 
   void prepare(const Backend& backend, const bert_config& c, const token_batch& batch) {
-    const std::size_t t = batch.tokens(), h = c.hidden_size, i = c.intermediate_size, l = batch.max_length();
+    const std::size_t t = batch.tokens(), h = c.hidden_size, i = c.intermediate_size;
     const std::size_t probs = attention_offsets(batch, c.num_attention_heads).back();
     hidden.resize(c.num_hidden_layers + 1);
     layers.resize(c.num_hidden_layers);
@@ -92,9 +93,9 @@ struct bert_activations {
     for (auto* b : {&d_hidden, &d_sum, &d_context}) ensure_size(*b, backend, t * h);
     ensure_size(d_qkv, backend, t * 3 * h);
     ensure_size(d_intermediate, backend, t * i);
-    ensure_size(d_probs, backend, c.num_attention_heads * l * l);
-    ensure_size(attention.scores, backend, c.num_attention_heads * l * l);
-    ensure_size(attention.mask, backend, l);
+    ensure_size(d_probs, backend, probs);
+    ensure_size(dropped, backend, probs);
+    ensure_size(masks, backend, t);
   }
   const float* last_hidden() const { return hidden.back().data(); }
 };
@@ -184,7 +185,7 @@ class trainable_bert {
       const float* x = acts.hidden[l].data();
       K::gemm(true, t, 3 * h, h, 1.0f, x, h, p + w.qkv.w, h, 0.0f, a.qkv.data(), 3 * h, p + w.qkv.b, threads);
       const attention_record record{a.probs.data(), dropout.enabled ? config_.attention_probs_dropout_prob : 0.0f,
-                                    dropout.key(1 + 3 * l), acts.attention.scores.data()};
+                                    dropout.key(1 + 3 * l), acts.dropped.data(), acts.masks.data()};
       self_attention(config_, batch, a.qkv.data(), a.context.data(), acts.attention, threads, &record);
 
       K::gemm(true, t, h, h, 1.0f, a.context.data(), h, p + w.attention_output.w, h, 0.0f, a.attention_sum.data(), h,
@@ -289,30 +290,29 @@ class trainable_bert {
     const std::size_t ld = 3 * h;
     const float scale = 1.0f / std::sqrt(static_cast<float>(d));
     const float attention_p = dropout.enabled ? config_.attention_probs_dropout_prob : 0.0f;
-    std::size_t offset = 0;
-    for (std::size_t s = 0; s < batch.size(); ++s) {
-      const std::size_t n = batch.length(s), nn = n * n;
-      if (n == 0) continue;
+    const auto offsets = attention_offsets(batch, heads);
+    for_each_sequence(batch, true, threads, [&](std::size_t s, int inner) {
+      const std::size_t n = batch.length(s), nn = n * n, offset = offsets[s];
+      if (n == 0) return;
       const float* q = a.qkv.data() + batch.begin(s) * ld;
       const float* dc = acts.d_context.data() + batch.begin(s) * h;
       float* dq = acts.d_qkv.data() + batch.begin(s) * ld;
       const float* probs = a.probs.data() + offset;
       const float* dropped = probs;
       if (attention_p > 0.0f) {
-        float* copy = acts.attention.scores.data();
+        float* copy = acts.dropped.data() + offset;
         buffer<Backend>::copy(copy, probs, heads * nn);
-        K::dropout(copy, heads * nn, attention_p, dropout.key(site), offset, threads);
+        K::dropout(copy, heads * nn, attention_p, dropout.key(site), offset, inner);
         dropped = copy;
       }
-      float* dp = acts.d_probs.data();
-      K::gemm_batched(true, heads, n, n, d, 1.0f, dc, h, d, q + 2 * h, ld, d, 0.0f, dp, n, nn, threads);
-      K::gemm_at_batched(heads, n, d, n, 1.0f, dropped, n, nn, dc, h, d, 0.0f, dq + 2 * h, ld, d, threads);
-      if (attention_p > 0.0f) K::dropout(dp, heads * nn, attention_p, dropout.key(site), offset, threads);
-      K::softmax_backward(probs, dp, heads * n, n, n, threads);
-      K::gemm_batched(false, heads, n, d, n, scale, dp, n, nn, q + h, ld, d, 0.0f, dq, ld, d, threads);
-      K::gemm_at_batched(heads, n, d, n, scale, dp, n, nn, q, ld, d, 0.0f, dq + h, ld, d, threads);
-      offset += heads * nn;
-    }
+      float* dp = acts.d_probs.data() + offset;
+      K::gemm_batched(true, heads, n, n, d, 1.0f, dc, h, d, q + 2 * h, ld, d, 0.0f, dp, n, nn, inner);
+      K::gemm_at_batched(heads, n, d, n, 1.0f, dropped, n, nn, dc, h, d, 0.0f, dq + 2 * h, ld, d, inner);
+      if (attention_p > 0.0f) K::dropout(dp, heads * nn, attention_p, dropout.key(site), offset, inner);
+      K::softmax_backward(probs, dp, heads * n, n, n, inner);
+      K::gemm_batched(false, heads, n, d, n, scale, dp, n, nn, q + h, ld, d, 0.0f, dq, ld, d, inner);
+      K::gemm_at_batched(heads, n, d, n, scale, dp, n, nn, q, ld, d, 0.0f, dq + h, ld, d, inner);
+    });
   }
 
   bert_config config_;
