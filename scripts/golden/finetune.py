@@ -26,7 +26,16 @@ which file each example is, is in the metadata ("examples"). Takes about a minut
 reruns give byte-identical files.
 
 Run: "$(scripts/golden/make-venv.sh)" scripts/golden/finetune.py [case ...]
+
+3. With --csv FILE --out DIR [--seed N]: one case of the same kind and format from the records
+   of any CSV (bench/peers/finetune.sh runs tests/train's parity test on it): columns
+   text,label or text_a,text_b,label (or review,label, as the shared online_shopping_10_cats.csv);
+   BertForSequenceClassification with one class per distinct label (sorted, numerically when
+   every label is an integer; metadata "labels"); 160 records drawn with RandomState(seed)
+   (with replacement only when the file has fewer); written to DIR/<file stem>.safetensors.
+   The committed goldens are not touched by this mode.
 """
+import argparse
 import copy
 import csv
 import json
@@ -128,9 +137,10 @@ def examples(case, tok):
     return [ex[i] for i in rs.permutation(len(ex))]
 
 
-def batches(case, tok, check_tok):
-    """The 10 padded batches (dict of tensors) and the per-example sources."""
-    ex = examples(case, tok)
+def batches(case, tok, check_tok, ex=None):
+    """The 10 padded batches (dict of tensors) and the per-example sources (of `ex` when given,
+    else of the named case's examples)."""
+    ex = examples(case, tok) if ex is None else ex
     out = []
     for s in range(STEPS):
         part = ex[s * BATCH:(s + 1) * BATCH]
@@ -145,9 +155,9 @@ def batches(case, tok, check_tok):
                         labels[i, j] = p[1][w]
                     prev = w
             ref = check_tok([p[0][0] for p in part], is_split_into_words=True, **kw)
-        elif case == "reg_pairs":
+        elif len(part[0][0]) == 2:  # pairs: reg_pairs (float targets) or a CSV of pairs (classes)
             enc = tok([p[0][0] for p in part], [p[0][1] for p in part], **kw)
-            labels = torch.tensor([p[1] for p in part], dtype=torch.float32)
+            labels = torch.tensor([p[1] for p in part], dtype=torch.float32 if case == "reg_pairs" else torch.int64)
             ref = check_tok([p[0][0] for p in part], [p[0][1] for p in part], **kw)
         else:
             enc = tok([p[0][0] for p in part], **kw)
@@ -170,10 +180,10 @@ def tokenizers():
 
 
 # ---------------------------------------------------------------- training
-def load_model(case, num_labels, tiny_config=None):
+def load_model(case, num_labels, tiny_config=None, seed=None):
     from transformers import BertForSequenceClassification, BertForTokenClassification
     cls = BertForTokenClassification if case.startswith("tok") else BertForSequenceClassification
-    torch.manual_seed(SEEDS.get(case, 0))
+    torch.manual_seed(SEEDS.get(case, 0) if seed is None else seed)
     kw = dict(num_labels=num_labels, attn_implementation="eager", hidden_dropout_prob=0.0,
               attention_probs_dropout_prob=0.0, classifier_dropout=0.0, dtype=torch.float32)
     if num_labels == 1:
@@ -232,13 +242,19 @@ def sample_indices(rs, name, p, batch0):
     return np.sort(np.array(idx, dtype=np.int64))
 
 
-def run_case(case, tok, check_tok):
+def run_case(case, tok, check_tok, from_csv=None):
+    """One named case into OUT, or with from_csv (a dict made by csv_case) its case into its "out"."""
     import transformers
     from safetensors.numpy import save_file
     from transformers import get_linear_schedule_with_warmup
-    num_labels = {"seq2_en": 2, "seq5_zh": 5, "reg_pairs": 1, "tok_zh_en": 3}[case]
-    data, sources = batches(case, tok, check_tok)
-    model = load_model(case, num_labels)
+    if from_csv is None:
+        seed = SEEDS[case]
+        num_labels = {"seq2_en": 2, "seq5_zh": 5, "reg_pairs": 1, "tok_zh_en": 3}[case]
+        data, sources = batches(case, tok, check_tok)
+    else:
+        seed, num_labels = from_csv["seed"], len(from_csv["labels"])
+        data, sources = batches(case, tok, check_tok, from_csv["examples"])
+    model = load_model(case, num_labels, seed=seed)
     assert model.config.problem_type in (None, "regression")
     model64 = copy.deepcopy(model).double()
     names = [n for n, _ in model.named_parameters()]
@@ -249,7 +265,7 @@ def run_case(case, tok, check_tok):
             t[f"{k}.{s}"] = b[k].numpy().copy()
     t["init.classifier.weight"] = params["classifier.weight"].detach().numpy().copy()
     t["init.classifier.bias"] = params["classifier.bias"].detach().numpy().copy()
-    rs = np.random.RandomState(SEEDS[case])
+    rs = np.random.RandomState(seed)
     idx = {n: sample_indices(rs, n, params[n], data[0]) for n in names}
     theta0 = {n: params[n].detach().clone() for n in names}
     for n in names:
@@ -303,7 +319,7 @@ def run_case(case, tok, check_tok):
     loss_diff = abs(out64.loss.item() - losses[0])
 
     lengths = [b["input_ids"].shape[1] for b in data]
-    assert max(lengths) == MAX_LENGTH, lengths
+    assert from_csv is not None or max(lengths) == MAX_LENGTH, lengths
     meta = {
         "case": case, "num_labels": str(num_labels),
         "problem_type": {1: "regression"}.get(num_labels, "single_label_classification"),
@@ -314,10 +330,10 @@ def run_case(case, tok, check_tok):
         "weight_decay": repr(WEIGHT_DECAY), "max_grad_norm": repr(MAX_GRAD_NORM),
         "optimizer": "torch.optim.AdamW; groups: weight_decay for names without 'bias'/'LayerNorm', else 0",
         "scheduler": "transformers.get_linear_schedule_with_warmup",
-        "seed": str(SEEDS[case]), "transformers": transformers.__version__, "torch": torch.__version__,
+        "seed": str(seed), "transformers": transformers.__version__, "torch": torch.__version__,
         "parameters": json.dumps(names),
         "examples": json.dumps([sources[s * BATCH:(s + 1) * BATCH] for s in range(STEPS)], ensure_ascii=False),
-        "data_sources": data_sources(case),
+        "data_sources": data_sources(case) if from_csv is None else from_csv["source"],
         "torch_fp32_vs_fp64_max_grad_rel_l2": repr(rel[worst]),
         "torch_fp32_vs_fp64_max_grad_rel_l2_tensor": worst,
         "torch_fp32_vs_fp64_logits_max_abs": repr(logits_diff),
@@ -331,7 +347,10 @@ def run_case(case, tok, check_tok):
         meta["word_labels"] = "0: [A-Za-z]+; 1: contains [0-9]; 2: other (punctuation, CJK, mixed)"
     if case == "reg_pairs":
         meta["target"] = "1.0 if text_a and text_b have the same sentiment label, else 0.0"
-    path = OUT / f"{case}.safetensors"
+    if from_csv is not None:
+        meta["labels"] = json.dumps(from_csv["labels"], ensure_ascii=False)
+        meta["text_columns"] = json.dumps(from_csv["text_columns"], ensure_ascii=False)
+    path = (OUT if from_csv is None else Path(from_csv["out"])) / f"{case}.safetensors"
     save_file({k: np.ascontiguousarray(v) for k, v in t.items()}, str(path), metadata=meta)
     canonical_header(path)
     print(f"{case}: lengths {lengths}, losses {[round(x, 5) for x in losses]}, "
@@ -358,6 +377,60 @@ def data_sources(case):
     zh = f"SophonPlus/ChineseNlpCorpus online_shopping_10_cats: {SHOPPING}"
     return {"seq2_en": f"{kotzias}; {clothes}", "seq5_zh": zh, "reg_pairs": f"{kotzias}; {clothes}",
             "tok_zh_en": f"{clothes}; {zh}"}[case] + " (under SHOPML_DATA_DIR; see its PROVENANCE.md)"
+
+
+# ---------------------------------------------------------------- a case from any CSV (--csv)
+def read_csv_records(path):
+    """(header, records) as shopml::io::read_csv reads the file: a UTF-8 byte-order mark at its
+    start dropped, empty lines skipped; every record must have the header's number of fields."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = [r for r in csv.reader(f) if r]
+    if not rows:
+        raise SystemExit(f"{path}: empty (no header record)")
+    header, records = rows[0], rows[1:]
+    for i, r in enumerate(records):
+        if len(r) != len(header):
+            raise SystemExit(f"{path}: record {i} has {len(r)} fields, the header {len(header)}")
+    if not records:
+        raise SystemExit(f"{path}: no records after the header")
+    return header, records
+
+
+def csv_columns(header):
+    """The text columns (text_a, text_b / text / review) and the label column of a CSV header."""
+    if "label" in header:
+        for cols in (["text_a", "text_b"], ["text"], ["review"]):
+            if all(c in header for c in cols):
+                return cols, "label"
+    raise SystemExit(f"a CSV needs the columns text,label or text_a,text_b,label (or review,label); "
+                     f"this one has {header}")
+
+
+def class_names(labels):
+    """The distinct labels, sorted (numerically when all are integers): class i is the i-th."""
+    names = sorted(set(labels))
+    if all(re.fullmatch(r"-?[0-9]+", n) for n in names):
+        names.sort(key=int)
+    return names
+
+
+def csv_case(path, out, seed):
+    """The 160 examples of a case made from the records of the CSV at `path` (see the docstring)."""
+    header, records = read_csv_records(path)
+    text_columns, label_column = csv_columns(header)
+    where, y = [header.index(c) for c in text_columns], header.index(label_column)
+    labels = class_names([r[y] for r in records])
+    if len(labels) < 2:
+        raise SystemExit(f"{path}: column {label_column!r} has {len(labels)} distinct value(s); "
+                         f"classification needs at least 2")
+    klass = {name: i for i, name in enumerate(labels)}
+    rs = np.random.RandomState(seed)
+    n = BATCH * STEPS
+    chosen = rs.choice(len(records), n, replace=len(records) < n)
+    ex = [(tuple(records[i][c] for c in where), klass[records[i][y]], [f"{path.name}:record{i}"]) for i in chosen]
+    return {"seed": seed, "labels": labels, "text_columns": text_columns, "examples": ex, "out": out,
+            "source": f"{path.name} (records 0-based after the header; text columns {text_columns}, "
+                      f"label column {label_column!r})"}
 
 
 # ---------------------------------------------------------------- tiny saved checkpoints
@@ -462,8 +535,18 @@ if __name__ == "__main__":
         print(f"deterministic algorithms unavailable: {e}")
     from transformers.utils import logging as hf_logging
     hf_logging.set_verbosity_error()
-    OUT.mkdir(parents=True, exist_ok=True)
     tok, check_tok = tokenizers()
+    if "--csv" in sys.argv[1:]:
+        parser = argparse.ArgumentParser(description="one fine-tuning golden case from a CSV's records")
+        parser.add_argument("--csv", type=Path, required=True, help="columns text,label or text_a,text_b,label")
+        parser.add_argument("--out", type=Path, required=True, help="directory for csv_<stem>.safetensors")
+        parser.add_argument("--seed", type=int, default=1005, help="records drawn and head initialised with it")
+        args = parser.parse_args()
+        args.out.mkdir(parents=True, exist_ok=True)
+        # "csv_" keeps the name clear of the named cases' prefixes ("tok" selects token classification)
+        run_case(f"csv_{args.csv.stem}", tok, check_tok, csv_case(args.csv, args.out, args.seed))
+        sys.exit(0)
+    OUT.mkdir(parents=True, exist_ok=True)
     cases = sys.argv[1:] or [*SEEDS, "tiny"]
     for case in cases:
         if case == "tiny":
