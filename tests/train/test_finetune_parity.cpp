@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -94,9 +95,10 @@ double rel_l2(const float* a, const std::vector<std::int64_t>& index, const std:
   return den > 0 ? std::sqrt(num / den) : std::sqrt(num);
 }
 
+// `file`: a golden outside tests/golden (bench/peers/finetune.sh's, from a CSV).
 template <shopml::nn::bert_task Task>
-void run_case(const std::string& name) {
-  const auto path = golden(name + ".safetensors");
+void run_case(const std::string& name, const fs::path& file = {}) {
+  const auto path = file.empty() ? golden(name + ".safetensors") : file;
   REQUIRE_MESSAGE(fs::exists(path), "missing golden " << path << " (scripts/golden/finetune.py)");
   const auto f = shopml::io::safetensors_file::open(path);
   const std::size_t k = std::stoul(f.metadata().at("num_labels"));
@@ -234,4 +236,16 @@ TEST_CASE("fine-tuning parity: regression on text pairs") {
 }
 TEST_CASE("fine-tuning parity: token classification") {
   run_case<shopml::nn::bert_task::token_classification>("tok_zh_en");
+}
+
+// bench/peers/finetune.sh: the same checks on a golden made from the records of any CSV
+// (scripts/golden/finetune.py --csv FILE --out DIR), named by SHOPML_FINETUNE_GOLDEN;
+// passes without checking anything when that is unset.
+TEST_CASE("fine-tuning parity: the golden of a CSV named by SHOPML_FINETUNE_GOLDEN") {
+  const char* file = std::getenv("SHOPML_FINETUNE_GOLDEN");
+  if (file == nullptr || *file == '\0') {
+    MESSAGE("SHOPML_FINETUNE_GOLDEN is not set: nothing to check");
+    return;
+  }
+  run_case<shopml::nn::bert_task::sequence_classification>(fs::path(file).stem().string(), file);
 }
