@@ -9,11 +9,21 @@
 // Usage: gemm_vs_openblas [repetitions=5] [min seconds per timing=0.05] [only this M]
 // Prints a table and one RESULT line with the median speed ratios
 // (OpenBLAS time / shopml time: > 1 means shopml is faster).
+//
+// Environment (benchmark only; the library itself always dispatches to the best ISA):
+//   SHOPML_BENCH_ISA=avx2|avx512bw  call that ISA's gemm instance instead of the
+//                                   dispatched one (avx2: an AVX2-only CPU such as Zen 3,
+//                                   on an AVX-512 machine; pair it with OpenBLAS's own
+//                                   OPENBLAS_CORETYPE=Haswell, as gemm.sh ISA=avx2 does)
+//   SHOPML_BENCH_AT=1               time gemm_at (A stored k × m, training's weight
+//                                   gradients) against cblas_sgemm with A transposed
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <cblas.h>
@@ -21,6 +31,7 @@
 #include "shopml/backend/cpu.hpp"
 
 extern "C" void openblas_set_num_threads(int);
+extern "C" char* openblas_get_corename(void);
 
 namespace {
 
@@ -44,13 +55,44 @@ double seconds_per_call(F f, double min_seconds) {
   return elapsed / double(calls);
 }
 
+// Which gemm / gemm_at runs: kernels<cpu>'s (dispatched) unless SHOPML_BENCH_ISA names one.
+struct shopml_side {
+  std::string isa;
+  const char* name() const { return isa.empty() ? shopml::simd::active_arch_name() : isa.c_str(); }
+  template <class F>
+  void with_arch(F f) const {
+#if defined(SHOPML_CPU_DISPATCH)
+    if (isa == "avx2") return f(xsimd::fma3<xsimd::avx2>{});
+    if (isa == "avx512bw") return f(xsimd::avx512bw{});
+#endif
+    f(nullptr);
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   const int reps = argc > 1 ? std::atoi(argv[1]) : 5;
   const double min_seconds = argc > 2 ? std::atof(argv[2]) : 0.05;
   const std::size_t only_m = argc > 3 ? std::strtoul(argv[3], nullptr, 10) : 0;  // 0: all shapes
-  std::printf("SIMD arch: %s, %d repetitions, median reported\n", shopml::simd::active_arch_name(), reps);
+  shopml_side side;
+  if (const char* isa = std::getenv("SHOPML_BENCH_ISA"); isa && *isa) {
+    side.isa = isa;
+#if defined(SHOPML_CPU_DISPATCH)
+    const auto cpu = xsimd::available_architectures();
+    const bool known = (side.isa == "avx2" && cpu.fma3_avx2) || (side.isa == "avx512bw" && cpu.avx512bw);
+#else
+    const bool known = false;
+#endif
+    if (!known) {
+      std::fprintf(stderr, "SHOPML_BENCH_ISA=%s: not avx2 or avx512bw, not on this CPU, or no run-time dispatch\n", isa);
+      return 2;
+    }
+  }
+  const char* at_env = std::getenv("SHOPML_BENCH_AT");
+  const bool at = at_env && *at_env && std::strcmp(at_env, "0") != 0;
+  std::printf("SIMD arch: %s, %s, OpenBLAS core %s, %d repetitions, median reported\n", side.name(),
+              at ? "gemm_at (A transposed)" : "gemm", openblas_get_corename(), reps);
   std::printf("%-8s %5s %5s %5s %7s %12s %12s %12s %12s %7s\n", "threads", "M", "K", "N", "trans_b",
               "shopml_ms", "openblas_ms", "shopml_GF/s", "openblas_GF", "ratio");
   std::vector<double> ratios[2];
@@ -61,17 +103,33 @@ int main(int argc, char** argv) {
       for (std::size_t k : {384, 1536})
         for (std::size_t n : {384, 1536})
           for (bool trans_b : {true, false}) {
+            if (at && trans_b) continue;  // gemm_at has B as [K, N] only: one row per (K, N)
             std::vector<float> a(m * k), b(k * n), c(m * n);
             for (std::size_t i = 0; i < a.size(); ++i) a[i] = float((i * 7919) % 1000) / 1000.0f - 0.5f;
             for (std::size_t i = 0; i < b.size(); ++i) b[i] = float((i * 104729) % 1000) / 1000.0f - 0.5f;
             const std::size_t ldb = trans_b ? k : n;
+            const std::size_t lda = at ? m : k;  // gemm_at: A stored k × m
             auto ours = [&] {
-              shopml::kernels<shopml::cpu>::gemm(trans_b, m, n, k, 1.0f, a.data(), k, b.data(), ldb, 0.0f, c.data(),
-                                                 n, nullptr, threads);
+              side.with_arch([&](auto arch) {
+                if constexpr (std::is_same_v<decltype(arch), std::nullptr_t>) {
+                  if (at)
+                    shopml::kernels<shopml::cpu>::gemm_at(m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), n,
+                                                          threads);
+                  else
+                    shopml::kernels<shopml::cpu>::gemm(trans_b, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f,
+                                                       c.data(), n, nullptr, threads);
+                } else if (at) {
+                  shopml::simd::gemm_at_kernel{}(arch, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), n,
+                                                 threads);
+                } else {
+                  shopml::simd::gemm_kernel{}(arch, trans_b, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f,
+                                              c.data(), n, nullptr, threads);
+                }
+              });
             };
             auto theirs = [&] {
-              cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(m), int(n), int(k),
-                          1.0f, a.data(), int(k), b.data(), int(ldb), 0.0f, c.data(), int(n));
+              cblas_sgemm(CblasRowMajor, at ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(m),
+                          int(n), int(k), 1.0f, a.data(), int(lda), b.data(), int(ldb), 0.0f, c.data(), int(n));
             };
             std::vector<double> t_ours, t_theirs;
             const double budget = min_seconds * (m == 4096 ? 4 : 1);
