@@ -131,6 +131,61 @@ TEST_CASE_TEMPLATE("gemm: 1 and 2 threads give bitwise identical results", Arch,
     }
 }
 
+// Few rows (fewer than 4 row blocks per thread) go to column tasks that the threads
+// take from a shared counter, with op(A) packed whole once per thread when it is
+// small enough (gemm_detail::whole_a_max) and per block otherwise; many rows to a
+// static split by row blocks. Whatever the split and the thread count, each element
+// must come out bit for bit as with 1 thread, for gemm, gemm_packed and gemm_at, with
+// K across several packed blocks and edge panels on both sides.
+TEST_CASE_TEMPLATE("gemm: column tasks and row blocks give the 1-thread bits for 2, 3 and 4 threads", Arch,
+                   SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  struct shape_case {
+    std::size_t m, n, k;
+  };
+  // (Row blocks are 24 rows for AVX2 and SSE2, 48 for AVX-512; panels 8, 16 or 32
+  // columns.) One or two row blocks, K over two packed blocks; 4-7 row blocks; op(A)
+  // too large to pack whole (packed per block, one task per thread); 6-11 row blocks
+  // (columns or rows depending on the thread count); 11-21 row blocks (rows at 2 threads).
+  constexpr std::size_t big_k = 11000;
+  static_assert(100 * big_k > shopml::simd::gemm_detail::whole_a_max);
+  for (const shape_case t : {shape_case{40, 390, 1700}, shape_case{150, 301, 300}, shape_case{100, 61, big_k},
+                             shape_case{250, 77, 200}, shape_case{500, 45, 70}})
+    for (bool trans_b : {false, true}) {
+      CAPTURE(t.m);
+      CAPTURE(t.n);
+      CAPTURE(t.k);
+      CAPTURE(trans_b);
+      const std::size_t lda = t.k + 1, ldb = (trans_b ? t.k : t.n) + 2, ldc = t.n + 3;
+      const auto a = random_floats(t.m * lda, 31), b = random_floats((trans_b ? t.n : t.k) * ldb, 32);
+      const auto bias = random_floats(t.n, 33);
+      const auto c0 = random_floats(t.m * ldc, 34);
+      // Aᵀ stored k × m for gemm_at (bias-free, so the reference is gemm without bias).
+      std::vector<float> at(t.k * (t.m + 2));
+      for (std::size_t i = 0; i < t.m; ++i)
+        for (std::size_t p = 0; p < t.k; ++p) at[p * (t.m + 2) + i] = a[i * lda + p];
+      std::vector<float> ref = c0, ref_at = c0;
+      shopml::simd::gemm_kernel{}(Arch{}, trans_b, t.m, t.n, t.k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f, ref.data(),
+                                  ldc, bias.data(), 1);
+      if (!trans_b)
+        shopml::simd::gemm_kernel{}(Arch{}, false, t.m, t.n, t.k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f,
+                                    ref_at.data(), ldc, nullptr, 1);
+      for (int threads : {2, 3, 4}) {
+        CAPTURE(threads);
+        std::vector<float> c = c0;
+        shopml::simd::gemm_kernel{}(Arch{}, trans_b, t.m, t.n, t.k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f, c.data(),
+                                    ldc, bias.data(), threads);
+        REQUIRE(shopml::test::same_bits(c, ref));
+        if (!trans_b) {
+          c = c0;
+          shopml::simd::gemm_at_kernel{}(Arch{}, t.m, t.n, t.k, 0.7f, at.data(), t.m + 2, b.data(), ldb, 0.3f, c.data(),
+                                         ldc, threads);
+          REQUIRE(shopml::test::same_bits(c, ref_at));
+        }
+      }
+    }
+}
+
 TEST_CASE_TEMPLATE("gemm_batched computes each strided problem", Arch, SHOPML_TEST_ARCHS) {
   SHOPML_REQUIRE_CPU(Arch);
   // Attention-like: 5 heads of Q·Kᵀ (trans_b) and P·V, heads interleaved in rows.

@@ -6,9 +6,12 @@
 // laid out in the order the micro-kernel reads them; the micro-kernel keeps an
 // MR×NR tile of C in registers (AVX-512: 12 rows × 32 columns = 24 zmm
 // accumulators; AVX2: 6 × 16 = 12 ymm) and does one broadcast of A and one FMA
-// per register per step of k. Each thread owns a rectangle of C (row blocks or
-// column panels) and packs what it needs. Every element of C is accumulated in
-// the same order whatever the thread count, so results do not depend on it.
+// per register per step of k. With many rows each thread owns a range of row
+// blocks and packs what it needs; with few rows (one batch of tokens) A is packed
+// whole and C is cut into column tasks that the threads take from a shared
+// counter, each op(B) panel packed right before all the rows sweep it
+// (parallel_blocked). Every element of C is accumulated in the same order
+// whatever the thread count and split, so results do not depend on them.
 // For few rows and a short-row B (no transpose), B is read in place; callers
 // that multiply by the same matrix again and again pack it once
 // (pack_b_kernel + gemm_packed_kernel).
@@ -21,6 +24,7 @@
 // differs (a column of Aᵀ is then a contiguous run of a row of A), so blocked()
 // and parallel_blocked() take a trans_a flag.
 
+#include <atomic>
 #include <cstddef>
 #include <type_traits>
 
@@ -411,27 +415,81 @@ void pack_whole_b(bool trans_b, std::size_t k, std::size_t n, const float* b, st
   }
 }
 
+// Packs rows [ic, ic + mc) × depth [pc, pc + kc) of op(A) into the panels of one
+// block, panel i (of mr rows) at ap + i * kc.
+template <class Arch>
+void pack_a_block(bool trans_a, const float* a, std::size_t lda, std::size_t ic, std::size_t mc, std::size_t pc,
+                  std::size_t kc, float* ap) {
+  constexpr std::size_t mr = shape<Arch>::mr;
+  if (trans_a) return pack_a_transposed<Arch>(a + pc * lda + ic, lda, mc, kc, ap);
+  for (std::size_t i = 0; i < mc; i += mr) pack_a<Arch>(a + (ic + i) * lda + pc, lda, mc - i < mr ? mc - i : mr, kc, ap + i * kc);
+}
+
+// Rows of op(A) rounded up to whole panels.
+template <class Arch>
+std::size_t padded_rows(std::size_t m) {
+  return (m + shape<Arch>::mr - 1) / shape<Arch>::mr * shape<Arch>::mr;
+}
+
+// Packs all of op(A) (m × k) the way blocked() reads it when handed `a_whole`:
+// for each block of kc columns, at out + pc * padded_rows(m), the panels of its
+// rows, panel i (of mr rows) at + i * kc.
+template <class Arch>
+void pack_whole_a(bool trans_a, std::size_t m, std::size_t k, const float* a, std::size_t lda, float* out) {
+  using s = shape<Arch>;
+  const std::size_t rows = padded_rows<Arch>(m);
+  for (std::size_t pc = 0; pc < k; pc += s::kc) {
+    const std::size_t kc = k - pc < s::kc ? k - pc : s::kc;
+    for (std::size_t ic = 0; ic < m; ic += s::mc)
+      pack_a_block<Arch>(trans_a, a, lda, ic, m - ic < s::mc ? m - ic : s::mc, pc, kc, out + pc * rows + ic * kc);
+  }
+}
+
 // The serial blocked product on rows [i_begin, i_end) × columns [j_begin,
 // j_end) of C: op(B) is packed kc × nc at a time (unless `prepacked` holds all of
-// it, pack_whole_b's layout for padded_n columns), A mc × kc at a time, and the
+// it, pack_whole_b's layout for padded_n columns), A mc × kc at a time (unless
+// `a_whole` holds all of it, pack_whole_a's layout, for i_begin = 0), and the
 // micro-kernel sweeps the register tiles.
 template <class Arch>
 void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j_begin, std::size_t j_end,
              std::size_t k, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
              const float* prepacked, std::size_t padded_n, float beta, float* c, std::size_t ldc,
-             const float* bias) {
+             const float* bias, const float* a_whole = nullptr) {
   using s = shape<Arch>;
   const std::size_t depth = k < s::kc ? k : s::kc;
   // Panels are whole: mr rows of A, nr columns of B, even at the edges.
-  const std::size_t rows = (i_end - i_begin + s::mr - 1) / s::mr * s::mr;
+  const std::size_t rows = padded_rows<Arch>(i_end - i_begin);
   const std::size_t cols = (j_end - j_begin + s::nr - 1) / s::nr * s::nr;
-  scratch<Arch> a_packed((rows < s::mc ? rows : s::mc) * depth);
-  scratch<Arch> b_packed(prepacked ? 0 : (cols < s::nc ? cols : s::nc) * depth);
-  float* const ap = a_packed.get();
+  scratch<Arch> a_packed(a_whole ? 0 : (rows < s::mc ? rows : s::mc) * depth);
+  scratch<Arch> b_packed(prepacked ? 0 : (a_whole ? s::nr : cols < s::nc ? cols : s::nc) * depth);
   // For few rows of A, packing a row-major B costs more than it saves: the
   // micro-kernel then reads its full panels in place (edge panels are still
   // packed), as long as its rows are short enough to share TLB pages.
   const bool direct = !prepacked && !trans_b && i_end - i_begin <= s::direct_b_rows && ldb <= s::direct_b_ld;
+  if (a_whole) {
+    // All of op(A) is packed (few rows): each panel of op(B) is packed once into
+    // one small buffer and swept by every register tile of rows while it is in
+    // L1/L2, so B is read from memory once and never written out in full.
+    for (std::size_t pc = 0; pc < k; pc += s::kc) {
+      const std::size_t kc = k - pc < s::kc ? k - pc : s::kc;
+      const float c_scale = pc == 0 ? beta : 1.0f;
+      const float* block_bias = pc == 0 ? bias : nullptr;
+      for (std::size_t col = j_begin; col < j_end; col += s::nr) {
+        const std::size_t cols = j_end - col < s::nr ? j_end - col : s::nr;
+        const bool in_place = direct && cols == s::nr;
+        const float* panel = prepacked ? prepacked + pc * padded_n + col * kc
+                             : in_place ? b + pc * ldb + col
+                                        : b_packed.get();
+        if (!prepacked && !in_place)
+          pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc, b_packed.get());
+        for (std::size_t i = i_begin; i < i_end; i += s::mr)
+          micro_kernel_rows<Arch>(i_end - i < s::mr ? i_end - i : s::mr, kc, a_whole + pc * rows + (i - i_begin) * kc,
+                                  panel, in_place ? ldb : s::nr, c + i * ldc + col, ldc, cols, alpha, c_scale,
+                                  block_bias ? block_bias + col : nullptr);
+      }
+    }
+    return;
+  }
   for (std::size_t jc = j_begin; jc < j_end; jc += s::nc) {
     const std::size_t nc = j_end - jc < s::nc ? j_end - jc : s::nc;
     for (std::size_t pc = 0; pc < k; pc += s::kc) {
@@ -441,22 +499,19 @@ void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end,
       const float* block_bias = pc == 0 ? bias : nullptr;
       // Panel j of this block of op(B) is at bp + j * kc (pack_whole_b's layout).
       const float* bp = prepacked ? prepacked + pc * padded_n + jc * kc : b_packed.get();
-      if (!prepacked)
-        for (std::size_t j = 0; j < nc; j += s::nr) {
-          const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
-          if (direct && cols == s::nr) continue;
-          pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc, b_packed.get() + j * kc);
-        }
       for (std::size_t ic = i_begin; ic < i_end; ic += s::mc) {
         const std::size_t mc = i_end - ic < s::mc ? i_end - ic : s::mc;
-        if (trans_a)
-          pack_a_transposed<Arch>(a + pc * lda + ic, lda, mc, kc, ap);
-        else
-          for (std::size_t i = 0; i < mc; i += s::mr)
-            pack_a<Arch>(a + (ic + i) * lda + pc, lda, mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc);
+        const float* ap = a_whole ? a_whole + pc * rows + (ic - i_begin) * kc : a_packed.get();
+        if (!a_whole) pack_a_block<Arch>(trans_a, a, lda, ic, mc, pc, kc, a_packed.get());
         for (std::size_t j = 0; j < nc; j += s::nr) {
           const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
           const bool in_place = direct && cols == s::nr;
+          // Each panel of op(B) is packed just before its first use, by the first
+          // block of rows, which then reads it from L1/L2 (packing the whole
+          // kc × nc block first, up to 3 MB, left it to be read back from L3).
+          if (!prepacked && !in_place && ic == i_begin)
+            pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc,
+                         b_packed.get() + j * kc);
           const float* panel = in_place ? b + pc * ldb + col : bp + j * kc;
           for (std::size_t i = 0; i < mc; i += s::mr)
             micro_kernel_rows<Arch>(mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc, panel, in_place ? ldb : s::nr,
@@ -468,13 +523,25 @@ void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end,
   }
 }
 
-}  // namespace gemm_detail
+// Largest op(A), in floats, that each thread packs whole for the column split.
+inline constexpr std::size_t whole_a_max = std::size_t{1} << 20;
 
-namespace gemm_detail {
-
-// Splits C among threads and runs blocked() on each share. Each thread owns a
-// rectangle of C (whole row blocks when there are enough, else column panels)
-// with its own packing buffers: no barrier inside, which matters on busy machines.
+// Splits C among threads and runs blocked() on each share; each C element is
+// computed by the same sequence of operations whichever thread owns it, so the
+// result does not depend on the split.
+//  * Many rows (at least 4 row blocks per thread): each thread owns a contiguous
+//    range of whole row blocks, packing op(B) itself.
+//  * Few rows (the products of one batch of tokens): C is cut into about 4 column
+//    tasks per thread, all rows each, which the threads take one at a time from a
+//    shared counter. Each thread packs op(A) whole once, when it takes its first
+//    task (A was repacked for every nc columns before), and blocked() then packs
+//    each op(B) panel into a small buffer that all the rows sweep at once, so B is
+//    read once from memory (it used to be packed kc × nc at a time, up to 3 MB,
+//    and read back from L3 by every row block: with both threads doing so, the
+//    second thread barely helped). A thread that starts late or runs slowly (a
+//    busy machine, a sibling hyperthread, a worker woken from sleep) leaves its
+//    tasks to the other instead of holding up the product, as a fixed half each
+//    did. No barrier inside either way.
 template <class Arch>
 void parallel_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
                       std::size_t lda, const float* b, std::size_t ldb, const float* prepacked, float beta,
@@ -483,21 +550,37 @@ void parallel_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, 
   const int nt = threads_for<Arch>(m * n * k, threads);
   const std::size_t m_blocks = (m + s::mc - 1) / s::mc;
   const std::size_t n_panels = (n + s::nr - 1) / s::nr;
-  // Rows when there are enough blocks for an even share, else columns.
   const auto t = static_cast<std::size_t>(nt);
-  const bool split_rows = m_blocks >= 4 * t || n_panels < t;
-  const std::size_t units = split_rows ? m_blocks : n_panels;
-  const std::size_t parts = units < t ? units : t;
   const std::size_t padded_n = padded_cols<Arch>(n);
-  parallel_for(0, static_cast<std::ptrdiff_t>(parts), static_cast<int>(parts), [&](std::ptrdiff_t part) {
-    const std::size_t first = units * static_cast<std::size_t>(part) / parts;
-    const std::size_t last = units * (static_cast<std::size_t>(part) + 1) / parts;
-    const std::size_t unit = split_rows ? s::mc : s::nr;
-    const std::size_t begin = first * unit, end = last * unit;
-    if (split_rows)
-      blocked<Arch>(trans_a, trans_b, begin, end < m ? end : m, 0, n, k, alpha, a, lda, b, ldb, prepacked, padded_n, beta, c, ldc, bias);
-    else
-      blocked<Arch>(trans_a, trans_b, 0, m, begin, end < n ? end : n, k, alpha, a, lda, b, ldb, prepacked, padded_n, beta, c, ldc, bias);
+  if (m_blocks >= 4 * t || n_panels < t) {
+    const std::size_t parts = m_blocks < t ? m_blocks : t;
+    parallel_for(0, static_cast<std::ptrdiff_t>(parts), static_cast<int>(parts), [&](std::ptrdiff_t part) {
+      const std::size_t begin = m_blocks * static_cast<std::size_t>(part) / parts * s::mc;
+      const std::size_t end = m_blocks * (static_cast<std::size_t>(part) + 1) / parts * s::mc;
+      blocked<Arch>(trans_a, trans_b, begin, end < m ? end : m, 0, n, k, alpha, a, lda, b, ldb, prepacked, padded_n,
+                    beta, c, ldc, bias);
+    });
+    return;
+  }
+  const std::size_t a_size = padded_rows<Arch>(m) * k;
+  const bool whole_a = a_size <= whole_a_max;
+  // Without a whole op(A) each task packs its own: one task per thread then.
+  const std::size_t wanted = t == 1 ? 1 : whole_a ? 4 * t : t;
+  const std::size_t per_task = (n_panels + wanted - 1) / wanted;
+  const std::size_t tasks = (n_panels + per_task - 1) / per_task;
+  std::atomic<std::size_t> next{0};
+  parallel_for(0, nt, nt, [&](std::ptrdiff_t) {
+    scratch<Arch> a_packed(whole_a ? a_size : 0);
+    bool a_ready = false;
+    for (std::size_t task; (task = next.fetch_add(1, std::memory_order_relaxed)) < tasks;) {
+      if (whole_a && !a_ready) {
+        pack_whole_a<Arch>(trans_a, m, k, a, lda, a_packed.get());
+        a_ready = true;
+      }
+      const std::size_t begin = task * per_task * s::nr, end = (task + 1) * per_task * s::nr;
+      blocked<Arch>(trans_a, trans_b, 0, m, begin, end < n ? end : n, k, alpha, a, lda, b, ldb, prepacked, padded_n,
+                    beta, c, ldc, bias, whole_a ? a_packed.get() : nullptr);
+    }
   });
 }
 
