@@ -144,7 +144,7 @@ say "parity: golden of 160 records by transformers + torch (scripts/golden/finet
 golden=$(ls "$work"/golden/*.safetensors)
 say "parity: shopml against it (tests/train, SHOPML_FINETUNE_GOLDEN=$golden) ..."
 parity_ok=1
-SHOPML_FINETUNE_GOLDEN=$golden "$test_bin" -tc='*SHOPML_FINETUNE_GOLDEN*' >"$work/parity.log" 2>&1 || parity_ok=0
+SHOPML_FINETUNE_GOLDEN=$golden "$test_bin" -tc='*SHOPML_FINETUNE_GOLDEN*' --no-skip >"$work/parity.log" 2>&1 || parity_ok=0
 cat "$work/parity.log" >&2
 ((parity_ok)) || say "PARITY FAILED: the test's checks did not all pass (see above); the figures follow anyway"
 say "parity took $((SECONDS - t0)) s"
