@@ -448,8 +448,9 @@ void pack_whole_a(bool trans_a, std::size_t m, std::size_t k, const float* a, st
 // The serial blocked product on rows [i_begin, i_end) × columns [j_begin,
 // j_end) of C: op(B) is packed kc × nc at a time (unless `prepacked` holds all of
 // it, pack_whole_b's layout for padded_n columns), A mc × kc at a time (unless
-// `a_whole` holds all of it, pack_whole_a's layout, for i_begin = 0), and the
-// micro-kernel sweeps the register tiles.
+// `a_whole` holds all of it, pack_whole_a's layout, for i_begin = 0: then op(B)
+// goes one panel at a time through all the rows), and the micro-kernel sweeps
+// the register tiles.
 template <class Arch>
 void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j_begin, std::size_t j_end,
              std::size_t k, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
@@ -499,19 +500,19 @@ void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end,
       const float* block_bias = pc == 0 ? bias : nullptr;
       // Panel j of this block of op(B) is at bp + j * kc (pack_whole_b's layout).
       const float* bp = prepacked ? prepacked + pc * padded_n + jc * kc : b_packed.get();
+      if (!prepacked)
+        for (std::size_t j = 0; j < nc; j += s::nr) {
+          const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
+          if (direct && cols == s::nr) continue;
+          pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc, b_packed.get() + j * kc);
+        }
       for (std::size_t ic = i_begin; ic < i_end; ic += s::mc) {
         const std::size_t mc = i_end - ic < s::mc ? i_end - ic : s::mc;
-        const float* ap = a_whole ? a_whole + pc * rows + (ic - i_begin) * kc : a_packed.get();
-        if (!a_whole) pack_a_block<Arch>(trans_a, a, lda, ic, mc, pc, kc, a_packed.get());
+        float* const ap = a_packed.get();
+        pack_a_block<Arch>(trans_a, a, lda, ic, mc, pc, kc, ap);
         for (std::size_t j = 0; j < nc; j += s::nr) {
           const std::size_t col = jc + j, cols = nc - j < s::nr ? nc - j : s::nr;
           const bool in_place = direct && cols == s::nr;
-          // Each panel of op(B) is packed just before its first use, by the first
-          // block of rows, which then reads it from L1/L2 (packing the whole
-          // kc × nc block first, up to 3 MB, left it to be read back from L3).
-          if (!prepacked && !in_place && ic == i_begin)
-            pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc,
-                         b_packed.get() + j * kc);
           const float* panel = in_place ? b + pc * ldb + col : bp + j * kc;
           for (std::size_t i = 0; i < mc; i += s::mr)
             micro_kernel_rows<Arch>(mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc, panel, in_place ? ldb : s::nr,
