@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "shopml/io/json_file.hpp"
+#include "shopml/log.hpp"
 #include "shopml/nn/bert_for_classification.hpp"
 #include "shopml/optim/lr_schedule.hpp"
 #include "shopml/tokenize/tokenizer.hpp"
@@ -189,6 +190,14 @@ TEST_CASE("save_pretrained / from_pretrained: same logits, HF names and config, 
   const auto reloaded = seq_model::from_pretrained(dir);
   CHECK(reloaded.labels() == model.labels());
   CHECK(reloaded.logits(batch) == model.logits(batch));
+  const auto p = model.predict_proba(batch), z = model.logits(batch);
+  const auto labels_of = model.predict(batch);
+  REQUIRE(labels_of.size() == 2);
+  for (std::size_t r = 0; r < 2; ++r) {
+    const auto best = std::max_element(z.begin() + 3 * r, z.begin() + 3 * r + 3) - (z.begin() + 3 * r);
+    CHECK(labels_of[r] == model.labels()[static_cast<std::size_t>(best)]);
+    CHECK(p[3 * r] + p[3 * r + 1] + p[3 * r + 2] == doctest::Approx(1.0));
+  }
   // A checkpoint of another shape is refused, naming the tensor.
   CHECK_THROWS_WITH_AS(seq_model::from_pretrained(dir, {.num_labels = 5}), doctest::Contains("classifier.weight"),
                        shape_error);
@@ -254,6 +263,20 @@ TEST_CASE("resize_token_embeddings: new rows at the mean of the old ones, saved 
   batch.add(std::vector<std::int64_t>{101, static_cast<std::int64_t>(old + 2), 102});
   CHECK(model.logits(batch).size() == 2);
   CHECK(model.hf_config()["vocab_size"] == old + 3);
+}
+
+TEST_CASE("a warning through the log callback when most tokens are [UNK]") {
+  const auto tok = minilm_tokenizer();
+  std::vector<std::string> messages;
+  set_log_callback([&](const std::string& m) { messages.push_back(m); });
+  train::encode_texts(tok, texts, labels, 64);
+  CHECK(messages.empty());  // English: no [UNK]
+  const std::vector<std::string> chinese{"做父母一定要有刘墉这样的心态，不断地学习，不断地进步", "房间很干净，服务也很好"};
+  CHECK(train::unknown_rate(tok, train::encode_texts(tok, chinese, std::vector<std::int64_t>{1, 1}, 64)) > 0.3);
+  REQUIRE(messages.size() == 1);
+  CHECK(messages[0].find("[UNK]") != std::string::npos);
+  CHECK(messages[0].find("add_tokens") != std::string::npos);
+  set_log_callback({});
 }
 
 TEST_CASE("bad input: a clear error, nothing changed") {

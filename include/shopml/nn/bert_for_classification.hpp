@@ -143,6 +143,18 @@ class bert_for_task {
     return p;
   }
 
+  // The most probable label of each row (classification only).
+  std::vector<std::string> predict(const token_batch& batch, int threads = 0) const {
+    if (regression_) throw value_error(std::string(architecture()) + ": predict of a regression model (use logits)");
+    const auto z = logits(batch, threads);
+    const std::size_t k = num_labels();
+    std::vector<std::string> out;
+    for (std::size_t r = 0; r < z.size() / k; ++r)
+      out.push_back(labels_[static_cast<std::size_t>(std::max_element(z.begin() + r * k, z.begin() + (r + 1) * k) -
+                                                     (z.begin() + r * k))]);
+    return out;
+  }
+
   // One forward and backward pass: gradients of loss_scale × (the batch's mean loss) are
   // added to parameters().grads(); returns the batch's mean loss. value_error for targets
   // that do not fit the batch or the labels.

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <numeric>
 #include <random>
 #include <span>
@@ -18,6 +19,7 @@
 #include <vector>
 
 #include "shopml/error.hpp"
+#include "shopml/log.hpp"
 #include "shopml/nn/bert_for_classification.hpp"
 #include "shopml/nn/token_batch.hpp"
 #include "shopml/texts.hpp"
@@ -48,7 +50,34 @@ inline std::vector<std::int64_t> label_ids(std::span<const std::string> labels, 
   return out;
 }
 
+// The share of `unk` ("[UNK]") among the tokens of `examples`, special tokens included
+// (0 when the tokenizer has no such token).
+inline double unknown_rate(const tokenize::tokenizer& tok, std::span<const example> examples,
+                           std::string_view unk = "[UNK]") {
+  const auto id = tok.token_to_id(unk);
+  std::size_t tokens = 0, unknown = 0;
+  for (const auto& ex : examples) {
+    tokens += ex.ids.size();
+    if (id) unknown += static_cast<std::size_t>(std::count(ex.ids.begin(), ex.ids.end(), static_cast<std::int64_t>(*id)));
+  }
+  return tokens ? static_cast<double>(unknown) / static_cast<double>(tokens) : 0.0;
+}
+
 namespace detail {
+// Warns (shopml/log.hpp) when more than 5 % of the tokens are [UNK]: the model then sees
+// little of the text, and adding the missing tokens (add_tokens + resize_token_embeddings)
+// usually pays.
+inline void warn_if_unknown(const tokenize::tokenizer& tok, std::span<const example> examples) {
+  const double rate = unknown_rate(tok, examples);
+  if (rate <= 0.05) return;
+  char text[256];
+  std::snprintf(text, sizeof text,
+                "%.1f %% of the tokens of these %zu texts are [UNK]: the vocabulary lacks their characters "
+                "(tokenizer::add_tokens + resize_token_embeddings add them)",
+                100 * rate, examples.size());
+  log_warning(text);
+}
+
 inline tokenize::tokenizer truncating(const tokenize::tokenizer& tok, std::size_t max_length) {
   if (max_length < 3) throw value_error("max_length " + std::to_string(max_length) + " leaves no room for a text");
   tokenize::tokenizer t = tok;
@@ -79,6 +108,7 @@ inline std::vector<example> encode_texts(const tokenize::tokenizer& tok, texts_v
     detail::take_ids(encodings[i], out[i]);
     out[i].classes = {classes[i]};
   }
+  detail::warn_if_unknown(tok, out);
   return out;
 }
 
@@ -103,6 +133,7 @@ inline std::vector<example> encode_pairs(const tokenize::tokenizer& tok, texts_v
     if (classes.empty()) out[i].value = values[i];
     else out[i].classes = {classes[i]};
   }
+  detail::warn_if_unknown(tok, out);
   return out;
 }
 
@@ -117,6 +148,7 @@ inline std::vector<example> encode_texts(const tokenize::tokenizer& tok, texts_v
     detail::take_ids(encodings[i], out[i]);
     out[i].value = values[i];
   }
+  detail::warn_if_unknown(tok, out);
   return out;
 }
 
