@@ -144,12 +144,13 @@ TEST_CASE_TEMPLATE("gemm: column tasks and row blocks give the 1-thread bits for
     std::size_t m, n, k;
   };
   // (Row blocks are 24 rows for AVX2 and SSE2, 48 for AVX-512; panels 8, 16 or 32
-  // columns.) One or two row blocks, K over two packed blocks; 4-7 row blocks; op(A)
+  // columns.) One or two row blocks, K over two packed blocks, B's rows short (read in
+  // place) and long (packed two panels at a time); 4-7 row blocks; op(A)
   // too large to pack whole (packed per block, one task per thread); 6-11 row blocks
   // (columns or rows depending on the thread count); 11-21 row blocks (rows at 2 threads).
   constexpr std::size_t big_k = 11000;
   static_assert(100 * big_k > shopml::simd::gemm_detail::whole_a_max);
-  for (const shape_case t : {shape_case{40, 390, 1700}, shape_case{150, 301, 300}, shape_case{100, 61, big_k},
+  for (const shape_case t : {shape_case{40, 390, 1700}, shape_case{40, 700, 1700}, shape_case{150, 301, 300}, shape_case{100, 61, big_k},
                              shape_case{250, 77, 200}, shape_case{500, 45, 70}})
     for (bool trans_b : {false, true}) {
       CAPTURE(t.m);

@@ -305,6 +305,23 @@ void pack_b(bool trans_b, const float* b, std::size_t ldb, std::size_t cols, std
   }
 }
 
+// Packs `panels` whole panels of a row-major B (no transpose), panel q at
+// bp + q * kc * nr, in one pass down its rows: each row is visited once for all
+// of them rather than once per panel.
+template <class Arch>
+void pack_b_rows(const float* b, std::size_t ldb, std::size_t panels, std::size_t kc, float* bp) {
+  using v = batch<Arch>;
+  constexpr std::size_t w = width<Arch>, nr = shape<Arch>::nr;
+  for (std::size_t p = 0; p < kc; ++p) {
+    const float* src = b + p * ldb;
+    for (std::size_t q = 0; q < panels; ++q) {
+      float* dst = bp + q * kc * nr + p * nr;
+      v::load_unaligned(src + q * nr).store_aligned(dst);
+      v::load_unaligned(src + q * nr + w).store_aligned(dst + w);
+    }
+  }
+}
+
 // y = alpha * a·op(B) + beta * y + bias for a single row a (M = 1), whose
 // elements are inc_a apart (inc_a = 1 unless trans_b is false: gemm_at's single
 // column of A).
@@ -462,11 +479,14 @@ void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end,
   const std::size_t rows = padded_rows<Arch>(i_end - i_begin);
   const std::size_t cols = (j_end - j_begin + s::nr - 1) / s::nr * s::nr;
   scratch<Arch> a_packed(a_whole ? 0 : (rows < s::mc ? rows : s::mc) * depth);
-  scratch<Arch> b_packed(prepacked ? 0 : (a_whole ? s::nr : cols < s::nc ? cols : s::nc) * depth);
   // For few rows of A, packing a row-major B costs more than it saves: the
   // micro-kernel then reads its full panels in place (edge panels are still
   // packed), as long as its rows are short enough to share TLB pages.
   const bool direct = !prepacked && !trans_b && i_end - i_begin <= s::direct_b_rows && ldb <= s::direct_b_ld;
+  // (With a_whole, room for two panels only where they are packed in pairs, below:
+  // a larger buffer than needed is a page fault or two per call for small products.)
+  const std::size_t panel_room = !prepacked && !trans_b && !direct ? 2 * s::nr : s::nr;
+  scratch<Arch> b_packed(prepacked ? 0 : (a_whole ? panel_room : cols < s::nc ? cols : s::nc) * depth);
   if (a_whole) {
     // All of op(A) is packed (few rows): each panel of op(B) is packed once into
     // one small buffer and swept by every register tile of rows while it is in
@@ -475,18 +495,25 @@ void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end,
       const std::size_t kc = k - pc < s::kc ? k - pc : s::kc;
       const float c_scale = pc == 0 ? beta : 1.0f;
       const float* block_bias = pc == 0 ? bias : nullptr;
-      for (std::size_t col = j_begin; col < j_end; col += s::nr) {
+      for (std::size_t col = j_begin; col < j_end;) {
         const std::size_t cols = j_end - col < s::nr ? j_end - col : s::nr;
         const bool in_place = direct && cols == s::nr;
+        // A row-major B is packed two whole panels at a time, in one pass down its
+        // rows (one panel at a time, each of its kc rows was a separate cache line
+        // and, for long rows, page: half the time of these products went there).
+        const bool pair = !prepacked && !in_place && !trans_b && j_end - col >= 2 * s::nr;
         const float* panel = prepacked ? prepacked + pc * padded_n + col * kc
                              : in_place ? b + pc * ldb + col
                                         : b_packed.get();
-        if (!prepacked && !in_place)
+        if (pair)
+          pack_b_rows<Arch>(b + pc * ldb + col, ldb, 2, kc, b_packed.get());
+        else if (!prepacked && !in_place)
           pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc, b_packed.get());
-        for (std::size_t i = i_begin; i < i_end; i += s::mr)
-          micro_kernel_rows<Arch>(i_end - i < s::mr ? i_end - i : s::mr, kc, a_whole + pc * rows + (i - i_begin) * kc,
-                                  panel, in_place ? ldb : s::nr, c + i * ldc + col, ldc, cols, alpha, c_scale,
-                                  block_bias ? block_bias + col : nullptr);
+        for (std::size_t q = 0; q < (pair ? 2 : 1); ++q, col += s::nr, panel += s::nr * kc)
+          for (std::size_t i = i_begin; i < i_end; i += s::mr)
+            micro_kernel_rows<Arch>(i_end - i < s::mr ? i_end - i : s::mr, kc, a_whole + pc * rows + (i - i_begin) * kc,
+                                    panel, in_place ? ldb : s::nr, c + i * ldc + col, ldc, cols, alpha, c_scale,
+                                    block_bias ? block_bias + col : nullptr);
       }
     }
     return;
