@@ -81,7 +81,7 @@ TEST_CASE("encode options: an exception from the progress callback stops encode 
   }
 }
 
-TEST_CASE("progress_bar: forced on, it draws on stderr and ends the line; the callback runs either way") {
+TEST_CASE("progress_bar: forced on, it draws on stderr and ends the line, the callback runs either way") {
   std::size_t calls = 0;
   {
     shopml::progress_bar bar("test", 4, true, [&](std::size_t, std::size_t) { ++calls; });

@@ -114,7 +114,7 @@ TEST_CASE("csv: parse errors name the source and the 1-based line") {
   }
 }
 
-TEST_CASE("csv: read_csv reads a file; io_error quotes the path and the system's reason") {
+TEST_CASE("csv: read_csv reads a file, io_error quotes the path and the system's reason") {
   const auto path = write_temp("shopml_test_csv.csv", "\xEF\xBB\xBF" "label,review\r\n1,\"a\r\nb\"\r\n");
   const auto t = io::read_csv(path);
   CHECK(t.rows == rows_t{{"1", "a\r\nb"}});

@@ -177,7 +177,7 @@ TEST_CASE("max_iter reached: converged() is false, n_iter == max_iter") {
   CHECK(model.solver_status() == lm::lbfgs_status::max_iter_reached);
 }
 
-TEST_CASE("thread count does not change the fit; predict is const and thread-safe") {
+TEST_CASE("thread count does not change the fit, predict is const and thread-safe") {
   const auto& g = golden::get();
   const auto X = g.X("shop_X");
   const auto y = golden::labels<std::string>("shop_category");
@@ -195,7 +195,7 @@ TEST_CASE("thread count does not change the fit; predict is const and thread-saf
   for (const auto& v : got) CHECK(v == expected);
 }
 
-TEST_CASE("predict_proba rows sum to 1 and agree with predict; decision_function shape") {
+TEST_CASE("predict_proba rows sum to 1 and agree with predict, decision_function shape") {
   const auto& g = golden::get();
   const auto X = g.X("en_X");
   const auto y = golden::labels<std::int64_t>("en_sentiment");

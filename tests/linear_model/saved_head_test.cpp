@@ -57,7 +57,7 @@ TEST_CASE("a saved head reloads with identical predictions (string labels, float
   CHECK(loaded.n_iter() == model.n_iter());
 }
 
-TEST_CASE("integer labels, float64, binary; a float64 head loads as float32") {
+TEST_CASE("integer labels, float64, binary, a float64 head loads as float32") {
   const auto model = fitted<double, std::int64_t>("en_X", "en_sentiment");
   const auto bytes = lm::head_to_bytes(model);
   const auto same = lm::load_head_from_bytes<double, std::int64_t>(bytes);

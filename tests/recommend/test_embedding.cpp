@@ -90,7 +90,7 @@ TEST_CASE("embedding_index: ties by lower row, k beyond the catalogue, bad input
   CHECK(z.scores_of(0)[1] == 0.0f);
 }
 
-TEST_CASE("hybrid_similar_items: blends CF and content; cold-start items get content only") {
+TEST_CASE("hybrid_similar_items: blends CF and content, cold-start items get content only") {
   // items 0..3 with interactions, item 4 without; content: 4 is closest to 0
   const csr_matrix m = to_csr({{0, 0, 1, 0}, {0, 1, 1, 0}, {1, 0, 1, 0}, {1, 2, 1, 0}, {2, 3, 1, 0}, {2, 1, 1, 0}}, 3, 5);
   auto cf = cosine_recommender(5, 1);

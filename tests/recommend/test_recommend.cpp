@@ -32,7 +32,7 @@ std::filesystem::path temp_path(const std::string& name) { return std::filesyste
 
 }  // namespace
 
-TEST_CASE("interactions: external ids map to dense indices and back; duplicates by policy") {
+TEST_CASE("interactions: external ids map to dense indices and back, duplicates by policy") {
   interactions<std::string> log;
   log.add("alice", "sku-1", 2.0, 10);
   log.add("bob", "sku-2", 1.0, 11);

@@ -191,7 +191,7 @@ TEST_CASE("added tokens: add_tokens semantics case by case as HF (in-vocab token
   CHECK(cases >= 5);
 }
 
-TEST_CASE("added tokens: save -> from_file gives the same tokenizer; the file is HF's format") {
+TEST_CASE("added tokens: save -> from_file gives the same tokenizer, the file is HF's format") {
   const tk::tokenizer& t = minilm_cjk();
   const fs::path dir = temp_dir();
   const fs::path path = dir / "tokenizer.json";
@@ -257,7 +257,7 @@ TEST_CASE("added tokens: truncation and padding are saved as they are now") {
   CHECK(x[1].attention_mask == y[1].attention_mask);
 }
 
-TEST_CASE("added tokens: errors leave the tokenizer as it was; only a tokenizer.json can be saved") {
+TEST_CASE("added tokens: errors leave the tokenizer as it was, only a tokenizer.json can be saved") {
   tk::tokenizer t = minilm();
   CHECK_THROWS_AS(t.add_tokens({"zzqqx", "bad\xC3"}), shopml::value_error);
   CHECK(t.vocab_size() == 30522);

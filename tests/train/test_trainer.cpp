@@ -114,7 +114,7 @@ TEST_CASE("batches: every example once per epoch, seeded, similar lengths togeth
   CHECK(std::set<std::size_t>(seen.begin(), seen.end()).size() == ex.size());
 }
 
-TEST_CASE("fine-tuning with dropout is bitwise reproducible; training lowers the loss") {
+TEST_CASE("fine-tuning with dropout is bitwise reproducible, and training lowers the loss") {
   const auto tok = minilm_tokenizer();
   const auto ex = train::encode_texts(tok, texts, labels, 64);
   auto m1 = seq_model::from_pretrained(model_dir, {.labels = {"negative", "positive"}, .seed = 3});
@@ -138,7 +138,7 @@ TEST_CASE("fine-tuning with dropout is bitwise reproducible; training lowers the
   CHECK(h1.steps.front().lr == 0.0);  // warm-up starts at 0, as PyTorch's LambdaLR
 }
 
-TEST_CASE("a checkpoint resumes bitwise; other options are refused and change nothing") {
+TEST_CASE("a checkpoint resumes bitwise, other options are refused and change nothing") {
   const auto tok = minilm_tokenizer();
   const auto ex = train::encode_texts(tok, texts, labels, 64);
   auto straight = seq_model::from_pretrained(model_dir, {.num_labels = 2});
