@@ -33,6 +33,7 @@
 #include "shopml/io/json_file.hpp"
 #include "shopml/io/safetensors.hpp"
 #include "shopml/nn/bert_config.hpp"
+#include "shopml/nn/bert_weights.hpp"
 #include "shopml/nn/buffer.hpp"
 #include "shopml/nn/parameters.hpp"
 #include "shopml/nn/token_batch.hpp"
@@ -331,9 +332,9 @@ class bert_for_task {
       if (const auto name = find_tensor(file, stored)) {
         const auto& info = file.info(*name);
         if (info.shape != t.shape)
-          throw shape_error("'" + file.source() + "': tensor '" + *name + "' has shape " + show(info.shape) + ", " +
+          throw shape_error("'" + file.source() + "': tensor '" + *name + "' has shape " + show_shape(info.shape) + ", " +
                             architecture() + " with " + std::to_string(labels_.size()) + " labels needs " +
-                            show(t.shape));
+                            show_shape(t.shape));
         const auto values = file.as_f32(*name);
         std::copy(values.values().begin(), values.values().end(), out.begin());
       } else if (!encoder || t.name.rfind(pooler(), 0) == 0) {
@@ -348,15 +349,6 @@ class bert_for_task {
     encoder_ = trainable_bert<Backend>(config_, params_, prefix());
   }
 
-  // "" for a BertModel checkpoint, "bert." for task models: found from the word embeddings.
-  static std::string checkpoint_prefix(const io::safetensors_file& file) {
-    static const std::string anchor = "embeddings.word_embeddings.weight";
-    for (const auto& t : file.tensors())
-      if (t.name.size() >= anchor.size() && t.name.compare(t.name.size() - anchor.size(), anchor.size(), anchor) == 0)
-        return t.name.substr(0, t.name.size() - anchor.size());
-    throw parse_error("'" + file.source() + "' has no tensor named '[prefix.]" + anchor + "': not a BERT checkpoint");
-  }
-
   // The stored name, allowing TensorFlow's LayerNorm names (gamma/beta).
   static std::optional<std::string> find_tensor(const io::safetensors_file& file, const std::string& name) {
     if (file.contains(name)) return name;
@@ -368,12 +360,6 @@ class bert_for_task {
       }
     }
     return std::nullopt;
-  }
-
-  static std::string show(const std::vector<std::size_t>& shape) {
-    std::string s = "[";
-    for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-    return s + "]";
   }
 
   void check_targets(const token_batch& batch, const batch_targets& targets) const {

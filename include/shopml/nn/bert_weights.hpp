@@ -16,6 +16,23 @@
 
 namespace shopml::nn {
 
+// "" for a BertModel checkpoint, "bert." (or another task prefix) for task models: found
+// from the word-embedding tensor; parse_error when the file has none.
+inline std::string checkpoint_prefix(const io::safetensors_file& file) {
+  static const std::string anchor = "embeddings.word_embeddings.weight";
+  for (const auto& t : file.tensors())
+    if (t.name.size() >= anchor.size() && t.name.compare(t.name.size() - anchor.size(), anchor.size(), anchor) == 0)
+      return t.name.substr(0, t.name.size() - anchor.size());
+  throw parse_error("'" + file.source() + "' has no tensor named '[prefix.]" + anchor + "': not a BERT checkpoint");
+}
+
+// A tensor shape as "[a,b]" for error messages.
+inline std::string show_shape(const std::vector<std::size_t>& shape) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 template <class Backend>
 struct linear_weights {
   weight<Backend> w;  // [out, in], nn.Linear layout
@@ -51,7 +68,7 @@ struct bert_weights {
   io::safetensors_file file;  // keeps the mapping alive for CPU weights that view it
 
   static bert_weights load(const io::safetensors_file& file, const bert_config& config, const Backend& backend) {
-    const loader<Backend> get{file, prefix_of(file), backend};
+    const loader<Backend> get{file, checkpoint_prefix(file), backend};
     const std::size_t h = config.hidden_size, inter = config.intermediate_size;
     embedding_weights<Backend> embeddings{
         get("embeddings.word_embeddings.weight", {config.vocab_size, h}),
@@ -72,14 +89,6 @@ struct bert_weights {
   }
 
  private:
-  static std::string prefix_of(const io::safetensors_file& file) {
-    static const std::string anchor = "embeddings.word_embeddings.weight";
-    for (const auto& t : file.tensors())
-      if (t.name.size() >= anchor.size() && t.name.compare(t.name.size() - anchor.size(), anchor.size(), anchor) == 0)
-        return t.name.substr(0, t.name.size() - anchor.size());
-    throw parse_error("'" + file.source() + "' has no tensor named '[prefix.]" + anchor + "': not a BERT checkpoint");
-  }
-
   template <class B>
   struct loader {
     const io::safetensors_file& file;
@@ -90,8 +99,8 @@ struct bert_weights {
       const std::string full = prefix + name;
       const auto& info = file.info(full);
       if (info.shape != shape)
-        throw shape_error("'" + file.source() + "': tensor '" + full + "' has shape " + show(info.shape) +
-                          ", config.json needs " + show(shape));
+        throw shape_error("'" + file.source() + "': tensor '" + full + "' has shape " + show_shape(info.shape) +
+                          ", config.json needs " + show_shape(shape));
       return weight<B>(backend, file.as_f32(full));
     }
     linear_weights<B> linear(const std::string& name, std::size_t out, std::size_t in) const {
@@ -101,11 +110,6 @@ struct bert_weights {
     layer_norm_weights<B> norm(const std::string& name, std::size_t h) const {
       const bool tf_names = !file.contains(prefix + name + ".weight") && file.contains(prefix + name + ".gamma");
       return {(*this)(name + (tf_names ? ".gamma" : ".weight"), {h}), (*this)(name + (tf_names ? ".beta" : ".bias"), {h})};
-    }
-    static std::string show(const std::vector<std::size_t>& shape) {
-      std::string s = "[";
-      for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? "," : "") + std::to_string(shape[i]);
-      return s + "]";
     }
   };
 };
