@@ -208,11 +208,8 @@ int main(int argc, char** argv) try {
     std::vector<std::size_t> idx;
     for (std::size_t i = first; i < std::min(test.size(), first + 32); ++i) idx.push_back(i);
     const auto [batch, targets] = shopml::train::collate(test, idx, false);
-    const auto p = model.logits(batch, o.threads);
-    for (std::size_t r = 0; r < idx.size(); ++r) {
-      const float* row = p.data() + r * names.size();
-      predicted.push_back(names[static_cast<std::size_t>(std::max_element(row, row + names.size()) - row)]);
-    }
+    const auto labels_of = model.predict(batch, o.threads);
+    predicted.insert(predicted.end(), labels_of.begin(), labels_of.end());
   }
   std::cout << shopml::metrics::classification_report<std::string>(test_labels, predicted);
   const double acc = shopml::metrics::accuracy_score<std::string>(test_labels, predicted);

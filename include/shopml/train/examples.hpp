@@ -89,6 +89,18 @@ inline void take_ids(const tokenize::encoding& e, example& ex) {
   ex.ids.assign(e.ids.begin(), e.ids.end());
   ex.type_ids.assign(e.type_ids.begin(), e.type_ids.end());
 }
+// Examples from encodings with class ids, or regression targets when `classes` is empty.
+inline std::vector<example> examples_of(const tokenize::tokenizer& tok, const std::vector<tokenize::encoding>& encodings,
+                                        std::span<const std::int64_t> classes, std::span<const float> values) {
+  std::vector<example> out(encodings.size());
+  for (std::size_t i = 0; i < out.size(); ++i) {
+    take_ids(encodings[i], out[i]);
+    if (classes.empty()) out[i].value = values[i];
+    else out[i].classes = {classes[i]};
+  }
+  warn_if_unknown(tok, out);
+  return out;
+}
 inline void check_rows(std::size_t texts, std::size_t targets, const char* what) {
   if (texts == 0) throw value_error("no texts to train or evaluate on");
   if (texts != targets)
@@ -101,15 +113,7 @@ inline std::vector<example> encode_texts(const tokenize::tokenizer& tok, texts_v
                                          std::span<const std::int64_t> classes, std::size_t max_length,
                                          int threads = 0) {
   detail::check_rows(texts.size(), classes.size(), "labels");
-  const auto t = detail::truncating(tok, max_length);
-  const auto encodings = t.encode_batch(texts, true, threads);
-  std::vector<example> out(texts.size());
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    detail::take_ids(encodings[i], out[i]);
-    out[i].classes = {classes[i]};
-  }
-  detail::warn_if_unknown(tok, out);
-  return out;
+  return detail::examples_of(tok, detail::truncating(tok, max_length).encode_batch(texts, true, threads), classes, {});
 }
 
 // Text pairs (text_a, text_b) with class ids, or with regression targets when `values` is
@@ -126,30 +130,15 @@ inline std::vector<example> encode_pairs(const tokenize::tokenizer& tok, texts_v
   std::vector<std::pair<std::string, std::string>> pairs;
   pairs.reserve(first.size());
   for (std::size_t i = 0; i < first.size(); ++i) pairs.emplace_back(first[i], second[i]);
-  const auto encodings = t.encode_batch(std::span<const std::pair<std::string, std::string>>(pairs), true, threads);
-  std::vector<example> out(pairs.size());
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    detail::take_ids(encodings[i], out[i]);
-    if (classes.empty()) out[i].value = values[i];
-    else out[i].classes = {classes[i]};
-  }
-  detail::warn_if_unknown(tok, out);
-  return out;
+  return detail::examples_of(
+      tok, t.encode_batch(std::span<const std::pair<std::string, std::string>>(pairs), true, threads), classes, values);
 }
 
 // Single texts with regression targets.
 inline std::vector<example> encode_texts(const tokenize::tokenizer& tok, texts_view texts, std::span<const float> values,
                                          std::size_t max_length, int threads = 0) {
   detail::check_rows(texts.size(), values.size(), "targets");
-  const auto t = detail::truncating(tok, max_length);
-  const auto encodings = t.encode_batch(texts, true, threads);
-  std::vector<example> out(texts.size());
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    detail::take_ids(encodings[i], out[i]);
-    out[i].value = values[i];
-  }
-  detail::warn_if_unknown(tok, out);
-  return out;
+  return detail::examples_of(tok, detail::truncating(tok, max_length).encode_batch(texts, true, threads), {}, values);
 }
 
 // Token labels from word labels, as HF's token-classification recipe aligns them: the
