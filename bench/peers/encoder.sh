@@ -43,7 +43,7 @@ PY
 fi
 echo "texts: $(wc -l <"$texts") lines from ${1:-the shared reviews}; model $model; $(lscpu | sed -n 's/^Model name: *//p'), $(date -u +%F)"
 
-[[ -f $build/minilm.onnx ]] || "$py" bench/peers/export_onnx.py "$model" "$build/minilm.onnx" >/dev/null 2>&1
+[[ -f $build/minilm.onnx ]] || "$py" bench/peers/export_onnx.py "$model" "$build/minilm.onnx" >/dev/null
 
 results=$work/results.jsonl
 : >"$results"
@@ -55,7 +55,7 @@ for threads in 1 2; do
       --runs "$runs" --out "$out" | tee -a "$results"
   done
 done
-"$py" bench/peers/encoder_peers.py "$model" "$build/minilm.onnx" "$texts" "$work" --runs "$runs" 2>/dev/null | tee -a "$results"
+"$py" bench/peers/encoder_peers.py "$model" "$build/minilm.onnx" "$texts" "$work" --runs "$runs" | tee -a "$results"
 
 "$py" - "$results" "$work" <<'PY'
 import json, sys
