@@ -12,14 +12,21 @@
      tok_zh_en  BertForTokenClassification, 3 labels: English and Chinese reviews split into words
                 by the tokenizer's pre-tokenizer, label of a word by word_label(), aligned to the
                 first sub-token of the word (other sub-tokens and special tokens -100)
+     seq2_en_mean  as seq2_en (other texts), but the classifier reads the mean of the tokens
+                (sentence-transformers' Pooling(mean), no pooler): MeanPoolingClassifier below,
+                shopml's bert_for_sequence_classification with pooling = mean
    Each writes tests/golden/finetune/<case>.safetensors: the padded batches, the freshly
    initialised head, step-0 logits/loss/gradients, parameters before and after the 10 AdamW steps
    (sampled elements plus full-tensor norms), per-step losses, grad norms and learning rates, and
    a float64 run of step 0 as calibration (tests/golden/finetune/README.md lists every tensor).
-2. Two tiny random BERTs (shape of tests/golden/nn/tiny_bert, float32) fine-tuned 3 AdamW steps
-   and saved with save_pretrained, with their eval-mode logits:
+2. Three tiny random BERTs (shape of tests/golden/nn/tiny_bert, float32) fine-tuned 3 AdamW steps
+   and saved with save_pretrained (the third as a sentence-transformers model: Transformer,
+   Pooling(mean), Dense(identity) as the classifier, saved by SentenceTransformer.save), with
+   their eval-mode logits:
      tests/golden/finetune/tiny_seqcls/{config.json, model.safetensors, expected.json}
      tests/golden/finetune/tiny_tokcls/{config.json, model.safetensors, expected.json}
+     tests/golden/finetune/tiny_meancls/{config.json, model.safetensors, modules.json,
+       1_Pooling/config.json, 2_Dense/{config.json, model.safetensors}, expected.json}
 
 Texts are chosen with numpy RandomState(<case seed>) from SHOPML_DATA_DIR; which line/record of
 which file each example is, is in the metadata ("examples"). Takes about a minute at 2 threads;
@@ -56,7 +63,8 @@ MAX_LENGTH, BATCH, STEPS, WARMUP = 128, 16, 10, 2
 LR, BETAS, EPS, WEIGHT_DECAY, MAX_GRAD_NORM = 1e-4, (0.9, 0.999), 1e-8, 0.01, 1.0
 SAMPLE = 1024           # sampled elements per tensor larger than this
 SAMPLE_SEEN = 768       # of them, for the embedding tables, from rows that batch 0 uses
-SEEDS = {"seq2_en": 1001, "seq5_zh": 1002, "reg_pairs": 1003, "tok_zh_en": 1004}
+SEEDS = {"seq2_en": 1001, "seq5_zh": 1002, "reg_pairs": 1003, "tok_zh_en": 1004, "seq2_en_mean": 1006}
+NUM_LABELS = {"seq2_en": 2, "seq5_zh": 5, "reg_pairs": 1, "tok_zh_en": 3, "seq2_en_mean": 2}
 CATEGORIES_ZH = ["书籍", "平板", "手机", "水果", "酒店"]
 EN_SENTENCES = ["reviews-en/amazon_cells_labelled.txt", "reviews-en/yelp_labelled.txt",
                 "reviews-en/imdb_labelled.txt"]
@@ -109,7 +117,7 @@ def examples(case, tok):
     rs = np.random.RandomState(SEEDS[case])
     n = BATCH * STEPS
     ntok = lambda text: len(tok(text)["input_ids"])
-    if case == "seq2_en":
+    if case in ("seq2_en", "seq2_en_mean"):
         cl = clothing()
         long = [c for c in cl if ntok(c[0]) >= MAX_LENGTH]
         chosen = pick(rs, sentences(), n - 16) + pick(rs, long, 8) + pick(rs, cl, 8)
@@ -180,15 +188,44 @@ def tokenizers():
 
 
 # ---------------------------------------------------------------- training
+class MeanPoolingClassifier(torch.nn.Module):
+    """BertModel -> mean of the tokens whose attention_mask is 1 (sentence-transformers'
+    Pooling(mean): sum / clamp(count, 1e-9)) -> dropout -> linear, cross-entropy as HF's heads;
+    the linear layer initialised as HF's _init_weights (normal(0, initializer_range), zero bias)."""
+
+    def __init__(self, bert, num_labels):
+        super().__init__()
+        self.bert = bert
+        self.config = bert.config
+        self.dropout = torch.nn.Dropout(bert.config.classifier_dropout or 0.0)
+        self.classifier = torch.nn.Linear(bert.config.hidden_size, num_labels)
+        torch.nn.init.normal_(self.classifier.weight, 0.0, bert.config.initializer_range)
+        torch.nn.init.zeros_(self.classifier.bias)
+
+    def forward(self, input_ids, token_type_ids, attention_mask, labels=None):
+        from types import SimpleNamespace
+        h = self.bert(input_ids=input_ids, token_type_ids=token_type_ids,
+                      attention_mask=attention_mask).last_hidden_state
+        m = attention_mask.unsqueeze(-1).to(h.dtype)
+        pooled = (h * m).sum(1) / m.sum(1).clamp(min=1e-9)
+        logits = self.classifier(self.dropout(pooled))
+        loss = None if labels is None else torch.nn.functional.cross_entropy(logits, labels)
+        return SimpleNamespace(loss=loss, logits=logits)
+
+
 def load_model(case, num_labels, tiny_config=None, seed=None):
-    from transformers import BertForSequenceClassification, BertForTokenClassification
-    cls = BertForTokenClassification if case.startswith("tok") else BertForSequenceClassification
+    from transformers import BertForSequenceClassification, BertForTokenClassification, BertModel
     torch.manual_seed(SEEDS.get(case, 0) if seed is None else seed)
-    kw = dict(num_labels=num_labels, attn_implementation="eager", hidden_dropout_prob=0.0,
-              attention_probs_dropout_prob=0.0, classifier_dropout=0.0, dtype=torch.float32)
-    if num_labels == 1:
-        kw["problem_type"] = "regression"
-    model = cls.from_pretrained(str(MODEL), **kw)
+    kw = dict(attn_implementation="eager", hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+              classifier_dropout=0.0, dtype=torch.float32)
+    if case.endswith("_mean"):
+        model = MeanPoolingClassifier(BertModel.from_pretrained(str(MODEL), add_pooling_layer=False, **kw),
+                                      num_labels)
+    else:
+        cls = BertForTokenClassification if case.startswith("tok") else BertForSequenceClassification
+        if num_labels == 1:
+            kw["problem_type"] = "regression"
+        model = cls.from_pretrained(str(MODEL), num_labels=num_labels, **kw)
     model.train()
     return model
 
@@ -249,13 +286,13 @@ def run_case(case, tok, check_tok, from_csv=None):
     from transformers import get_linear_schedule_with_warmup
     if from_csv is None:
         seed = SEEDS[case]
-        num_labels = {"seq2_en": 2, "seq5_zh": 5, "reg_pairs": 1, "tok_zh_en": 3}[case]
+        num_labels = NUM_LABELS[case]
         data, sources = batches(case, tok, check_tok)
     else:
         seed, num_labels = from_csv["seed"], len(from_csv["labels"])
         data, sources = batches(case, tok, check_tok, from_csv["examples"])
     model = load_model(case, num_labels, seed=seed)
-    assert model.config.problem_type in (None, "regression")
+    assert getattr(model.config, "problem_type", None) in (None, "regression")
     model64 = copy.deepcopy(model).double()
     names = [n for n, _ in model.named_parameters()]
     params = dict(model.named_parameters())
@@ -323,7 +360,10 @@ def run_case(case, tok, check_tok, from_csv=None):
     meta = {
         "case": case, "num_labels": str(num_labels),
         "problem_type": {1: "regression"}.get(num_labels, "single_label_classification"),
-        "head": "BertForTokenClassification" if case.startswith("tok") else "BertForSequenceClassification",
+        "head": ("BertForTokenClassification" if case.startswith("tok") else
+                 "BertModel + mean pooling + dropout + Linear (MeanPoolingClassifier)" if case.endswith("_mean")
+                 else "BertForSequenceClassification"),
+        "pooling": "mean" if case.endswith("_mean") else "pooler",
         "model": "sentence-transformers/all-MiniLM-L6-v2 (float32, eager attention, all dropout 0, train mode)",
         "lr": repr(LR), "betas": json.dumps(BETAS), "eps": repr(EPS), "warmup": str(WARMUP),
         "steps": str(STEPS), "batch_size": str(BATCH), "max_length": str(MAX_LENGTH),
@@ -376,7 +416,8 @@ def data_sources(case):
     clothes = f"Women's E-Commerce Clothing Reviews (Kaggle, CC0): {CLOTHING}"
     zh = f"SophonPlus/ChineseNlpCorpus online_shopping_10_cats: {SHOPPING}"
     return {"seq2_en": f"{kotzias}; {clothes}", "seq5_zh": zh, "reg_pairs": f"{kotzias}; {clothes}",
-            "tok_zh_en": f"{clothes}; {zh}"}[case] + " (under SHOPML_DATA_DIR; see its PROVENANCE.md)"
+            "tok_zh_en": f"{clothes}; {zh}", "seq2_en_mean": f"{kotzias}; {clothes}"}[case] \
+        + " (under SHOPML_DATA_DIR; see its PROVENANCE.md)"
 
 
 # ---------------------------------------------------------------- a case from any CSV (--csv)
@@ -435,10 +476,11 @@ def csv_case(path, out, seed):
 
 # ---------------------------------------------------------------- tiny saved checkpoints
 def tiny(kind, tok):
-    """A tiny BERT (tiny_bert's shape, float32) with a 3-label head, 3 AdamW steps, save_pretrained."""
+    """A tiny BERT (tiny_bert's shape, float32) with a 3-label head, 3 AdamW steps, save_pretrained
+    (meancls: a SentenceTransformer of Transformer, Pooling(mean), Dense(identity), saved by it)."""
     from transformers import BertConfig, BertForSequenceClassification, BertForTokenClassification
-    names = ["negative", "neutral", "positive"] if kind == "seqcls" else ["WORD", "NUM", "OTHER"]
-    seed = {"seqcls": 2001, "tokcls": 2002}[kind]
+    names = ["WORD", "NUM", "OTHER"] if kind == "tokcls" else ["negative", "neutral", "positive"]
+    seed = {"seqcls": 2001, "tokcls": 2002, "meancls": 2003}[kind]
     config = BertConfig(vocab_size=97, hidden_size=32, num_hidden_layers=2, num_attention_heads=4,
                         intermediate_size=64, max_position_embeddings=40, type_vocab_size=2,
                         hidden_act="gelu" if kind == "seqcls" else "gelu_new", layer_norm_eps=1e-12,
@@ -446,8 +488,11 @@ def tiny(kind, tok):
                         classifier_dropout=0.0, num_labels=3,
                         id2label=dict(enumerate(names)), label2id={n: i for i, n in enumerate(names)})
     torch.manual_seed(seed)
-    cls = BertForSequenceClassification if kind == "seqcls" else BertForTokenClassification
-    model = cls(config)
+    if kind == "meancls":
+        model = sentence_transformers_classifier(config, tok)
+    else:
+        cls = BertForSequenceClassification if kind == "seqcls" else BertForTokenClassification
+        model = cls(config)
     with torch.no_grad():  # non-trivial LayerNorm parameters
         for n, p in model.named_parameters():
             if "LayerNorm.weight" in n:
@@ -483,7 +528,7 @@ def tiny(kind, tok):
         ids[i, :k] = torch.tensor(e["input_ids"]) % config.vocab_size
         types[i, :k] = torch.tensor(e["token_type_ids"])
         mask[i, :k] = 1
-    if kind == "seqcls":  # negative 0 / positive 2 from the data; the pair: neutral if they disagree
+    if kind != "tokcls":  # negative 0 / positive 2 from the data; the pair: neutral if they disagree
         ys = [se["reviews-en/amazon_cells_labelled.txt:line0"][1], se["reviews-en/yelp_labelled.txt:line0"][1],
               int(csv_records(SHOPPING)[0][1])]
         y1, y2 = se["reviews-en/imdb_labelled.txt:line1"][1], se["reviews-en/imdb_labelled.txt:line2"][1]
@@ -497,34 +542,67 @@ def tiny(kind, tok):
                 if w is not None and (q, w) != prev:
                     labels[i, j] = word_label(words[q][w])
                 prev = (q, w) if w is not None else None
+    features = dict(input_ids=ids, token_type_ids=types, attention_mask=mask)
+    if kind == "meancls":  # SentenceTransformer.forward gives the Dense output: the logits
+        run = lambda: model(dict(features))["sentence_embedding"]
+    else:
+        run = lambda: model(**features).logits
     model.train()
     optimizer = torch.optim.AdamW(param_groups(model), lr=1e-3, betas=BETAS, eps=EPS)
     losses = []
     for _ in range(3):
-        out = model(input_ids=ids, token_type_ids=types, attention_mask=mask, labels=labels)
-        out.loss.backward()
+        # meancls: cross-entropy as HF's heads compute it
+        loss = (torch.nn.functional.cross_entropy(run(), labels) if kind == "meancls"
+                else model(**features, labels=labels).loss)
+        loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), MAX_GRAD_NORM)
         optimizer.step()
         optimizer.zero_grad()
-        losses.append(out.loss.item())
+        losses.append(loss.item())
     model.eval()
     with torch.no_grad():
-        logits = model(input_ids=ids, token_type_ids=types, attention_mask=mask).logits
+        logits = run()
     d = OUT / f"tiny_{kind}"
     d.mkdir(parents=True, exist_ok=True)
-    model.save_pretrained(str(d))
+    if kind == "meancls":
+        model.save(str(d), create_model_card=False)
+        for f in ["tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
+                  "config_sentence_transformers.json", "sentence_bert_config.json", "README.md"]:
+            (d / f).unlink(missing_ok=True)  # the ids are MiniLM's mod 97: no tokenizer fits
+        for f in d.rglob("model.safetensors"):
+            canonical_header(f)
+    else:
+        model.save_pretrained(str(d))
     lengths = mask.sum(1).tolist()
     expected = {
         "note": "input_ids are all-MiniLM-L6-v2 token ids mod 97 (the tiny vocabulary); padded with 0",
         "sources": srcs,
         "input_ids": ids.tolist(), "token_type_ids": types.tolist(), "attention_mask": mask.tolist(),
         "train_labels": labels.tolist(), "train_losses": losses,
-        "logits": (logits.tolist() if kind == "seqcls"
+        "logits": (logits.tolist() if kind != "tokcls"
                    else [[row.tolist() for row in seq[:k]] for seq, k in zip(logits, lengths)]),
     }
     (d / "expected.json").write_text(json.dumps(expected) + "\n")
     print(f"tiny_{kind}: losses {losses}, files "
-          f"{ {p.name: p.stat().st_size for p in sorted(d.iterdir())} }")
+          f"{ {str(p.relative_to(d)): p.stat().st_size for p in sorted(d.rglob('*')) if p.is_file()} }")
+
+
+def sentence_transformers_classifier(config, tok):
+    """SentenceTransformer([Transformer (a BertModel of `config`), Pooling(mean), Dense(identity)]):
+    what shopml's bert_for_sequence_classification with pooling = mean saves."""
+    import tempfile
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.modules import Dense, Pooling, Transformer
+    from transformers import BertModel
+    bert = BertModel(config, add_pooling_layer=False)
+    with tempfile.TemporaryDirectory() as tmp:
+        bert.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        transformer = Transformer(tmp, max_seq_length=32)
+    dense = Dense(config.hidden_size, config.num_labels, activation_function=torch.nn.Identity())
+    torch.nn.init.normal_(dense.linear.weight, 0.0, config.initializer_range)
+    torch.nn.init.zeros_(dense.linear.bias)
+    return SentenceTransformer(modules=[transformer, Pooling(config.hidden_size, "mean"), dense], device="cpu")
 
 
 if __name__ == "__main__":
@@ -552,5 +630,6 @@ if __name__ == "__main__":
         if case == "tiny":
             tiny("seqcls", tok)
             tiny("tokcls", tok)
+            tiny("meancls", tok)
         else:
             run_case(case, tok, check_tok)

@@ -560,6 +560,53 @@ TEST_CASE_TEMPLATE("scatter_add_rows accumulates repeated indices in row order",
   }
 }
 
+// Segments of lengths 3, 1, 0 (empty), 7, 2 (all masked) and 5, a few masked rows inside.
+struct pooling_case {
+  std::vector<std::size_t> offsets{0, 3, 4, 4, 11, 13, 18};
+  std::vector<std::uint8_t> mask{1, 1, 1, 1, 1, 0, 1, 1, 1, 0, 1, 0, 0, 1, 1, 1, 1, 0};
+  std::size_t segments() const { return offsets.size() - 1; }
+  std::size_t rows() const { return offsets.back(); }
+  double count(std::size_t s) const {
+    double c = 0;
+    for (std::size_t t = offsets[s]; t < offsets[s + 1]; ++t) c += mask[t];
+    return std::max(c, 1e-9);
+  }
+};
+
+TEST_CASE_TEMPLATE("mean_pool: masked mean of each segment, and its backward", Arch, SHOPML_TEST_ARCHS) {
+  SHOPML_REQUIRE_CPU(Arch);
+  const pooling_case pc;
+  for (std::size_t cols : {1, 7, 16, 33, 384}) {
+    CAPTURE(cols);
+    const std::size_t ld = cols + 3, S = pc.segments(), T = pc.rows();
+    const auto x = random_floats(T * ld + 1, 70);
+    std::vector<float> out(S * cols, qnan);
+    simd::mean_pool_kernel{}(Arch{}, S, cols, x.data() + 1, ld, pc.offsets.data(), pc.mask.data(), out.data(), 1);
+    for (std::size_t s = 0; s < S; ++s)
+      for (std::size_t j = 0; j < cols; ++j) {
+        double sum = 0;
+        for (std::size_t t = pc.offsets[s]; t < pc.offsets[s + 1]; ++t)
+          if (pc.mask[t]) sum += x[1 + t * ld + j];
+        REQUIRE(std::abs(out[s * cols + j] - sum / pc.count(s)) <= 1e-6);
+      }
+    // The backward pass is the adjoint of the (linear) forward: <dout, pool(x)> = <backward(dout), x>,
+    // and it writes every row (masked and padding-free rows alike).
+    const auto dout = random_floats(S * cols, 71);
+    std::vector<float> dx(T * ld, qnan);
+    simd::mean_pool_backward_kernel{}(Arch{}, S, cols, dout.data(), pc.offsets.data(), pc.mask.data(), dx.data(), ld,
+                                      1);
+    double lhs = 0, rhs = 0;
+    for (std::size_t i = 0; i < S * cols; ++i) lhs += double(dout[i]) * out[i];
+    for (std::size_t t = 0; t < T; ++t)
+      for (std::size_t j = 0; j < cols; ++j) {
+        REQUIRE(!std::isnan(dx[t * ld + j]));
+        if (!pc.mask[t]) REQUIRE(dx[t * ld + j] == 0.0f);
+        rhs += double(dx[t * ld + j]) * x[1 + t * ld + j];
+      }
+    REQUIRE(std::abs(lhs - rhs) <= 1e-5 * (1 + std::abs(lhs)));
+  }
+}
+
 TEST_CASE_TEMPLATE("cross_entropy: loss and gradient", Arch, SHOPML_TEST_ARCHS) {
   SHOPML_REQUIRE_CPU(Arch);
   for (std::size_t classes : {1, 2, 7, 16, 17, 100, 1000}) {
@@ -708,6 +755,15 @@ TEST_CASE_TEMPLATE("training kernels: 1 and 2 threads give bitwise identical res
     std::vector<float> table(17 * cols, 0.0f);
     simd::scatter_add_rows_kernel{}(Arch{}, rows, cols, x.data(), ld, index.data(), table.data(), cols, threads);
     append(table);
+    const std::vector<std::size_t> offsets{0, rows / 3, rows / 3, rows};
+    const std::vector<std::uint8_t> mask(rows, 1);
+    std::vector<float> pooled(3 * cols);
+    simd::mean_pool_kernel{}(Arch{}, 3, cols, x.data(), ld, offsets.data(), mask.data(), pooled.data(), threads);
+    append(pooled);
+    std::vector<float> dpooled(rows * ld);
+    simd::mean_pool_backward_kernel{}(Arch{}, 3, cols, pooled.data(), offsets.data(), mask.data(), dpooled.data(), ld,
+                                      threads);
+    append(dpooled);
     return out;
   };
   REQUIRE(same_bits(for_threads(1), for_threads(2)));

@@ -1,7 +1,7 @@
 // Fine-tuning all-MiniLM-L6-v2 against transformers + torch, step for step (golden files
 // by scripts/golden/finetune.py: dropout off, eager attention, the head PyTorch
 // initialised). For each case — 2 and 5 labels, regression on text pairs, token
-// classification — step 0's logits, loss and the gradient of every parameter tensor, then
+// classification, and a classifier of mean-pooled tokens — step 0's logits, loss and the gradient of every parameter tensor, then
 // 10 AdamW steps with warm-up, linear decay and clipping: each step's loss, gradient norm
 // and learning rate, and the parameters after them.
 #include <doctest/doctest.h>
@@ -107,7 +107,12 @@ void run_case(const std::string& name, const fs::path& file = {}) {
   const int threads = 2;
 
   using model_t = shopml::nn::bert_for_task<shopml::cpu, Task>;
-  auto model = model_t::from_pretrained(SHOPML_MODEL_DIR, {.num_labels = k});
+  const auto pooling = f.metadata().find("pooling");  // absent in goldens made before it existed
+  const bool mean = pooling != f.metadata().end() && pooling->second == "mean";
+  typename model_t::options opts{.num_labels = k};
+  if (mean) opts.pooling = shopml::nn::sequence_pooling::mean;
+  auto model = model_t::from_pretrained(SHOPML_MODEL_DIR, opts);
+  REQUIRE(model.parameters().contains("bert.pooler.dense.weight") == (!token && !mean));
   set_tensor(model, "classifier.weight", f.to_f32("init.classifier.weight"));
   set_tensor(model, "classifier.bias", f.to_f32("init.classifier.bias"));
   const auto initial = std::vector<float>(model.parameters().values(),
@@ -243,6 +248,9 @@ TEST_CASE("fine-tuning parity: sequence classification, 5 labels, Chinese") {
 }
 TEST_CASE("fine-tuning parity: regression on text pairs") {
   run_case<shopml::nn::bert_task::sequence_classification>("reg_pairs");
+}
+TEST_CASE("fine-tuning parity: sequence classification of mean-pooled tokens (sentence-transformers' pooling)") {
+  run_case<shopml::nn::bert_task::sequence_classification>("seq2_en_mean");
 }
 TEST_CASE("fine-tuning parity: token classification") {
   run_case<shopml::nn::bert_task::token_classification>("tok_zh_en");

@@ -13,8 +13,10 @@
 #include <vector>
 
 #include "shopml/io/json_file.hpp"
+#include "shopml/io/sentence_transformers_config.hpp"
 #include "shopml/log.hpp"
 #include "shopml/nn/bert_for_classification.hpp"
+#include "shopml/nn/sentence_embedder.hpp"
 #include "shopml/optim/lr_schedule.hpp"
 #include "shopml/tokenize/tokenizer.hpp"
 #include "shopml/train/examples.hpp"
@@ -240,6 +242,92 @@ TEST_CASE("a checkpoint fine-tuned by transformers loads and predicts the same")
   check_transformers_checkpoint<nn::bert_for_sequence_classification<>>("tiny_seqcls", false,
                                                                        {"negative", "neutral", "positive"});
   check_transformers_checkpoint<nn::bert_for_token_classification<>>("tiny_tokcls", true, {"WORD", "NUM", "OTHER"});
+}
+
+// A classifier of mean-pooled tokens saved by sentence-transformers (scripts/golden/finetune.py:
+// Transformer, Pooling(mean), Dense(identity), 3 AdamW steps, SentenceTransformer.save with the
+// new file formats of sentence-transformers 6): shopml loads it as such, predicts the same, and
+// saves it back in the form sentence-transformers reads (legacy module names and pooling flags,
+// which every version reads), bit for bit the same model.
+TEST_CASE("a sentence-transformers classifier (mean pooling, Dense head) loads, predicts and saves back") {
+  const fs::path dir = fs::path(SHOPML_GOLDEN_DIR) / "finetune" / "tiny_meancls";
+  check_transformers_checkpoint<seq_model>("tiny_meancls", false, {"negative", "neutral", "positive"});
+  const auto model = seq_model::from_pretrained(dir);
+  CHECK(model.pooling() == nn::sequence_pooling::mean);
+  CHECK(!model.parameters().contains("bert.pooler.dense.weight"));
+
+  const auto saved = temp_dir("saved_mean");
+  model.save_pretrained(saved);
+  const auto theirs = io::sentence_transformers_config::from_directory(dir);
+  const auto ours = io::sentence_transformers_config::from_directory(saved);
+  CHECK(ours.pooling.mean_tokens);
+  CHECK(ours.pooling.modes() == 1);
+  CHECK(theirs.pooling.mean_tokens);
+  CHECK(theirs.pooling.modes() == 1);
+  REQUIRE(ours.dense.has_value());
+  CHECK(ours.dense->in_features == theirs.dense->in_features);
+  CHECK(ours.dense->out_features == theirs.dense->out_features);
+  CHECK(ours.dense->activation_function == theirs.dense->activation_function);
+  CHECK(!ours.normalize);
+  // The tensors sentence-transformers wrote, names, shapes and values, in both files; less only
+  // BertModel's pooler, which sentence-transformers keeps but never runs.
+  for (const auto* file : {"model.safetensors", "2_Dense/model.safetensors"}) {
+    CAPTURE(file);
+    const auto a = io::safetensors_file::open(saved / file), b = io::safetensors_file::open(dir / file);
+    for (const auto& name : b.keys()) CHECK((a.contains(name) || name.rfind("pooler.", 0) == 0));
+    for (const auto& name : a.keys()) {
+      CAPTURE(name);
+      REQUIRE(b.contains(name));
+      CHECK(a.info(name).shape == b.info(name).shape);
+      const auto x = a.as_f32(name), y = b.as_f32(name);
+      CHECK(std::equal(x.values().begin(), x.values().end(), y.values().begin(), y.values().end()));
+    }
+  }
+  CHECK(io::read_json(saved / "config.json")["architectures"][0] == "BertModel");
+  CHECK(io::read_json(saved / "config.json")["id2label"]["2"] == "positive");
+  const auto reloaded = seq_model::from_pretrained(saved);
+  CHECK(reloaded.pooling() == nn::sequence_pooling::mean);
+  nn::token_batch batch;
+  batch.add(std::vector<std::int64_t>{4, 17, 33, 5});
+  batch.add(std::vector<std::int64_t>{4, 60, 5, 9, 5}, std::vector<std::int64_t>{0, 0, 0, 1, 1});
+  CHECK(reloaded.logits(batch) == model.logits(batch));
+
+  // It is not a sentence encoder, and not a model with HF's pooler.
+  CHECK_THROWS_WITH_AS(seq_model::from_pretrained(saved, {.pooling = nn::sequence_pooling::pooler}),
+                       doctest::Contains("pooler was asked for"), value_error);
+  CHECK_THROWS_WITH_AS(nn::sentence_embedder<>::from_directory(saved), doctest::Contains("Dense module"),
+                       value_error);
+  // Saving a pooler model over it would leave modules.json shadowing it: refused, nothing changed.
+  const auto before = io::read_json(saved / "config.json");
+  auto pooler_model = seq_model::from_pretrained(fs::path(SHOPML_GOLDEN_DIR) / "finetune" / "tiny_seqcls");
+  CHECK_THROWS_WITH_AS(pooler_model.save_pretrained(saved), doctest::Contains("Dense module"), value_error);
+  CHECK(io::read_json(saved / "config.json") == before);
+  // Pooling is for sequence classification.
+  CHECK_THROWS_WITH_AS(nn::bert_for_token_classification<>::from_pretrained(
+                           model_dir, {.num_labels = 2, .pooling = nn::sequence_pooling::mean}),
+                       doctest::Contains("sequence classification only"), value_error);
+  fs::remove_all(saved);
+}
+
+TEST_CASE("sentence-transformers pooling configurations, old and new format") {
+  const auto dir = temp_dir("pooling_config");
+  fs::create_directories(dir);
+  const auto parse = [&](const nlohmann::json& j) {
+    io::write_json(dir / "config.json", j);
+    return io::pooling_config::from_file(dir / "config.json");
+  };
+  const auto both = parse({{"embedding_dimension", 8}, {"pooling_mode", {"cls", "mean"}}});
+  CHECK(both.cls_token);
+  CHECK(both.mean_tokens);
+  CHECK(both.modes() == 2);
+  CHECK(parse({{"pooling_mode", "max"}}).max_tokens);
+  CHECK(parse({{"pooling_mode_mean_sqrt_len_tokens", true}}).mean_sqrt_len_tokens);
+  CHECK_THROWS_WITH_AS(parse({{"pooling_mode", {"mean", "cls"}}}), doctest::Contains("another order"), value_error);
+  CHECK_THROWS_WITH_AS(parse({{"pooling_mode", "lasttoken"}}), doctest::Contains("'lasttoken' is not supported"),
+                       value_error);
+  CHECK_THROWS_WITH_AS(parse({{"pooling_mode", nlohmann::json::array()}}), doctest::Contains("no pooling mode"),
+                       value_error);
+  fs::remove_all(dir);
 }
 
 TEST_CASE("resize_token_embeddings: new rows at the mean of the old ones, saved with the new vocab_size") {

@@ -217,6 +217,16 @@ struct kernels<cpu> {
     simd::run(simd::scatter_add_rows_kernel{}, rows, cols, x, ld, index, table, ldt, threads);
   }
 
+  static void mean_pool(std::size_t segments, std::size_t cols, const float* x, std::size_t ld,
+                        const std::size_t* offsets, const std::uint8_t* mask, float* out, int threads) {
+    simd::run(simd::mean_pool_kernel{}, segments, cols, x, ld, offsets, mask, out, threads);
+  }
+
+  static void mean_pool_backward(std::size_t segments, std::size_t cols, const float* dout, const std::size_t* offsets,
+                                 const std::uint8_t* mask, float* dx, std::size_t ld, int threads) {
+    simd::run(simd::mean_pool_backward_kernel{}, segments, cols, dout, offsets, mask, dx, ld, threads);
+  }
+
   // dlogits' rows are ld apart like the logits', and dlogits may be logits (simd/loss.hpp).
   static double cross_entropy(std::size_t rows, std::size_t classes, const float* logits, std::size_t ld,
                               const std::int64_t* labels, float scale, float* dlogits, int threads) {

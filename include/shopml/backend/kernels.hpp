@@ -97,8 +97,9 @@ struct adamw_step {
 //    reproducible for a given thread count (and, where it costs nothing, for all).
 template <class K>
 concept training_kernel_set =
-    kernel_set<K> && requires(const float* cx, float* x, const std::int64_t* index, std::size_t n, float a,
-                              std::uint64_t key, int threads, gelu_form form, const adamw_step& step) {
+    kernel_set<K> && requires(const float* cx, float* x, const std::int64_t* index, const std::size_t* offsets,
+                              const std::uint8_t* mask, std::size_t n, float a, std::uint64_t key, int threads,
+                              gelu_form form, const adamw_step& step) {
       // C[m×n] (=) alpha · Aᵀ · B + beta · C, A stored k × m (rows lda apart), B k × n:
       // gemm_at(m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads). nn.Linear's weight
       // gradient dW += dYᵀ·X, attention's dV = Pᵀ·dC and dK = dSᵀ·Q.
@@ -131,6 +132,14 @@ concept training_kernel_set =
       // table[index[r]·ldt + j] += x[r·ld + j] for r < rows, j < cols (embedding gradients;
       // indices checked by the caller): scatter_add_rows(rows, cols, x, ld, index, table, ldt, threads).
       { K::scatter_add_rows(n, n, cx, n, index, x, n, threads) } -> std::same_as<void>;
+      // Mean pooling of packed sequences (sentence-transformers' Pooling(mean)): segment s is rows
+      // [offsets[s], offsets[s+1]) of x (ld apart); rows with mask 0 are left out:
+      // out[s·cols + j] (=) Σ_{t kept} x[t·ld + j] / max(count_s, 1e-9):
+      // mean_pool(segments, cols, x, ld, offsets, mask, out, threads), and its backward
+      // dx[t·ld + j] (=) mask[t] · dout[s·cols + j] / max(count_s, 1e-9), every row of every
+      // segment written: mean_pool_backward(segments, cols, dout, offsets, mask, dx, ld, threads).
+      { K::mean_pool(n, n, cx, n, offsets, mask, x, threads) } -> std::same_as<void>;
+      { K::mean_pool_backward(n, n, cx, offsets, mask, x, n, threads) } -> std::same_as<void>;
       // Softmax cross-entropy of rows × classes logits (rows ld apart) against labels, -100 =
       // ignored: returns Σ over kept rows of −log softmax(row)[label] in double, and writes
       // dlogits (=) scale · (softmax(row) − onehot(label)), 0 on ignored rows, its rows ld

@@ -1,6 +1,8 @@
 #pragma once
 // Hugging Face's BERT task models, trainable:
 //   bert_for_sequence_classification<B>: logits = W_c · dropout(tanh(W_p · h_CLS + b_p)) + b_c
+//     or, with pooling = mean, logits = W_c · dropout(mean of the tokens' h) + b_c (the
+//     sentence-transformers way: the pooling all-MiniLM-L6-v2 was trained with)
 //   bert_for_token_classification<B>:    logits_t = W_c · dropout(h_t) + b_c for every token
 // Losses as HF computes them from `labels`: cross-entropy (mean over the labelled rows,
 // -100 ignored) or, with one label, mean squared error (problem_type "regression").
@@ -10,6 +12,7 @@
 //   auto model = nn::bert_for_sequence_classification<>::from_pretrained(dir, {.labels = {"neg", "pos"}});
 //   double loss = model.forward_backward(batch, {.classes = labels}, plan, 1.0f);
 //   model.save_pretrained(out);   // loads in transformers' AutoModelForSequenceClassification
+//                                 // (with mean pooling: in sentence-transformers, encode = logits)
 
 #include <algorithm>
 #include <cmath>
@@ -32,6 +35,7 @@
 #include "shopml/error.hpp"
 #include "shopml/io/json_file.hpp"
 #include "shopml/io/safetensors.hpp"
+#include "shopml/io/sentence_transformers_config.hpp"
 #include "shopml/nn/bert_config.hpp"
 #include "shopml/nn/bert_weights.hpp"
 #include "shopml/nn/buffer.hpp"
@@ -42,6 +46,10 @@
 namespace shopml::nn {
 
 enum class bert_task { sequence_classification, token_classification };
+
+// What a sequence classifier reads: HF's pooler, tanh(W_p · h_CLS + b_p), or the mean of
+// the sequence's tokens (attention mask 1), as sentence-transformers' Pooling(mean).
+enum class sequence_pooling { pooler, mean };
 
 // The targets of one batch: class ids (one per sequence, or one per token with -100 for
 // tokens without a label) or, for regression, one value per sequence.
@@ -74,6 +82,9 @@ class bert_for_task {
     std::vector<std::string> labels;
     std::optional<std::size_t> num_labels;  // when labels is empty; unset: the checkpoint's, else 2
     std::uint64_t seed = 42;     // initialises a head the checkpoint lacks
+    // Sequence classification only. Unset: mean for a classifier saved with mean pooling
+    // (a sentence-transformers directory whose modules end in a Dense head), else pooler.
+    std::optional<sequence_pooling> pooling;
   };
 
   static const char* architecture() {
@@ -83,19 +94,38 @@ class bert_for_task {
   // A model from a Hugging Face directory (config.json, model.safetensors): a BertModel
   // checkpoint (the head is then fresh) or a task model saved by transformers or by
   // save_pretrained (the head is loaded). shape_error names a tensor whose shape differs.
+  // A sentence-transformers directory (modules.json: Transformer, Pooling(mean), Dense with
+  // identity activation, as save_pretrained writes with mean pooling) gives a mean-pooling
+  // classifier whose head is the Dense module's linear layer.
   static bert_for_task from_pretrained(const std::filesystem::path& dir, const options& opts = {},
                                        Backend backend = {}) {
     const auto config_path = dir / "config.json";
     auto json = io::read_json(config_path);
     const auto file = io::safetensors_file::open(dir / "model.safetensors");
-    bert_for_task model(std::move(json), config_path.string(), file, opts, std::move(backend));
+    options chosen = opts;
+    std::optional<io::safetensors_file> head;
+    if (const auto dense = saved_dense_head(dir, opts)) {
+      chosen.pooling = sequence_pooling::mean;
+      if (opts.labels.empty() && !opts.num_labels && json_labels(json) != dense->out_features)
+        chosen.num_labels = dense->out_features;
+      head = io::safetensors_file::open(dense->dir / "model.safetensors");
+    }
+    bert_for_task model(std::move(json), config_path.string(), file, chosen, std::move(backend),
+                        head ? &*head : nullptr);
     model.source_dir_ = dir;
     return model;
   }
 
+  // From a parsed config.json and the encoder's checkpoint; `dense_head`, when given, holds
+  // the classifier as a sentence-transformers Dense module (linear.weight, linear.bias).
   bert_for_task(nlohmann::json config_json, const std::string& source, const io::safetensors_file& file,
-                const options& opts, Backend backend = {})
+                const options& opts, Backend backend = {}, const io::safetensors_file* dense_head = nullptr)
       : backend_(std::move(backend)), json_(std::move(config_json)), config_(bert_config::from_json(json_, source)) {
+    if (!sequence && opts.pooling)
+      throw value_error(std::string(architecture()) + ": pooling applies to sequence classification only");
+    pooling_ = opts.pooling.value_or(sequence_pooling::pooler);
+    if (dense_head && pooling_ != sequence_pooling::mean)
+      throw value_error(std::string(architecture()) + ": a Dense head goes with mean pooling");
     labels_ = choose_labels(json_, source, opts);
     regression_ = sequence && labels_.size() == 1;
     const auto problem = io::json_value<std::string>(json_, "problem_type", "", source);
@@ -105,7 +135,7 @@ class bert_for_task {
         io::json_value<double>(json_, "classifier_dropout", config_.hidden_dropout_prob, source));
     if (!(classifier_dropout_ >= 0.0f && classifier_dropout_ < 1.0f))
       throw value_error("'" + source + "': classifier_dropout must be in [0, 1)");
-    build(file, opts.seed);
+    build(file, dense_head, opts.seed);
   }
 
   const bert_config& config() const { return config_; }
@@ -113,6 +143,7 @@ class bert_for_task {
   std::size_t num_labels() const { return labels_.size(); }
   const std::vector<std::string>& labels() const { return labels_; }
   bool regression() const { return regression_; }
+  sequence_pooling pooling() const { return pooling_; }
   parameter_set<Backend>& parameters() { return params_; }
   const parameter_set<Backend>& parameters() const { return params_; }
 
@@ -180,21 +211,35 @@ class bert_for_task {
   // Writes model.safetensors (HF names, metadata format "pt") and config.json with the
   // architecture, id2label/label2id and problem_type, so that transformers'
   // AutoModelFor...Classification.from_pretrained(dir) loads it, plus the tokenizer files
-  // of the directory the model came from. Each file is written to a temporary name and
-  // renamed.
+  // of the directory the model came from. With mean pooling, which transformers' classes
+  // lack, it writes a sentence-transformers model instead: the encoder as a BertModel,
+  // modules.json (Transformer, Pooling(mean), Dense with identity activation holding the
+  // classifier), so that SentenceTransformer(dir).encode(texts) gives the logits. Each file
+  // is written to a temporary name and renamed.
   void save_pretrained(const std::filesystem::path& dir) const {
-    std::filesystem::create_directories(dir);
+    namespace fs = std::filesystem;
+    fs::create_directories(dir);
+    if (pooling_ == sequence_pooling::pooler && fs::exists(dir / "modules.json") &&
+        io::sentence_transformers_config::from_directory(dir).dense)
+      throw value_error("save_pretrained: '" + dir.string() +
+                        "' holds a sentence-transformers classifier (modules.json with a Dense module), which would "
+                        "shadow this model when it is loaded; save to another directory");
     std::vector<float> host(params_.size());
     buffer<Backend>::download(host, params_.values());
-    std::vector<io::tensor_view> tensors;
-    for (const auto& t : params_.tensors())
-      tensors.emplace_back(t.name, t.shape, std::span<const float>(host.data() + t.offset, t.size()));
+    const bool mean = pooling_ == sequence_pooling::mean;
+    std::vector<io::tensor_view> tensors, dense;
+    for (const auto& t : params_.tensors()) {
+      const std::span<const float> values(host.data() + t.offset, t.size());
+      if (mean && t.name.rfind("classifier.", 0) == 0) dense.emplace_back("linear." + t.name.substr(11), t.shape, values);
+      else tensors.emplace_back(mean ? t.name.substr(prefix().size()) : t.name, t.shape, values);
+    }
     io::save_safetensors(dir / "model.safetensors", tensors, {{"format", "pt"}});
     io::write_json(dir / "config.json", hf_config());
-    namespace fs = std::filesystem;
+    if (mean) save_sentence_transformers_modules(dir, dense);
     std::error_code same;
     if (source_dir_.empty() || fs::equivalent(source_dir_, dir, same)) return;
-    for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"})
+    for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
+                             "sentence_bert_config.json"})
       if (fs::exists(source_dir_ / name)) {
         auto partial = dir / name;
         partial += ".partial";
@@ -206,7 +251,7 @@ class bert_for_task {
   // config.json as transformers writes it for this model.
   nlohmann::json hf_config() const {
     nlohmann::json j = json_;
-    j["architectures"] = {architecture()};
+    j["architectures"] = {pooling_ == sequence_pooling::mean ? "BertModel" : architecture()};
     j["vocab_size"] = config_.vocab_size;
     nlohmann::json id2label = nlohmann::json::object(), label2id = nlohmann::json::object();
     for (std::size_t i = 0; i < labels_.size(); ++i) {
@@ -215,7 +260,8 @@ class bert_for_task {
     }
     j["id2label"] = id2label;
     j["label2id"] = label2id;
-    if (sequence) j["problem_type"] = regression_ ? "regression" : "single_label_classification";
+    if (sequence && pooling_ == sequence_pooling::pooler)
+      j["problem_type"] = regression_ ? "regression" : "single_label_classification";
     j.erase("num_labels");
     return j;
   }
@@ -269,12 +315,58 @@ class bert_for_task {
 
  private:
   struct head_activations {
-    buffer<Backend> pooled_input;  // [S × H] CLS rows (sequence classification)
-    buffer<Backend> pooled;        // [S × H] tanh(pooler)
+    buffer<Backend> pooled_input;  // [S × H] CLS rows (sequence classification with the pooler)
+    buffer<Backend> pooled;        // [S × H] tanh(pooler), or the mean of each sequence's tokens
     buffer<Backend> dropped;       // classifier input after dropout
     buffer<Backend> logits;        // [rows × labels]
     buffer<Backend> d_logits, d_dropped, d_pooled;
   };
+
+  // The Dense head of a sentence-transformers directory saved with mean pooling, if `dir` is one.
+  static std::optional<io::dense_config> saved_dense_head(const std::filesystem::path& dir, const options& opts) {
+    if (!sequence || !std::filesystem::exists(dir / "modules.json")) return std::nullopt;
+    const auto st = io::sentence_transformers_config::from_directory(dir);
+    if (!st.dense) return std::nullopt;
+    const std::string what = std::string(architecture()) + ": '" + dir.string() + "' ";
+    const auto& p = st.pooling;
+    if (!p.mean_tokens || p.modes() != 1 || st.normalize || !st.dense->bias ||
+        st.dense->activation_function != "torch.nn.modules.linear.Identity")
+      throw value_error(what + "is a sentence-transformers model, but not a classifier of mean-pooled tokens "
+                               "(Pooling(mean) then Dense with bias and identity activation, nothing after)");
+    if (opts.pooling == sequence_pooling::pooler)
+      throw value_error(what + "holds a classifier of mean-pooled tokens, and pooler was asked for");
+    return st.dense;
+  }
+
+  // How many labels config.json's id2label names (0 without one).
+  static std::size_t json_labels(const nlohmann::json& json) {
+    return json.contains("id2label") && json["id2label"].is_object() ? json["id2label"].size() : 0;
+  }
+
+  // modules.json, 1_Pooling/config.json and 2_Dense/{config.json, model.safetensors} of a
+  // sentence-transformers model whose last module, a Dense, is the classifier.
+  void save_sentence_transformers_modules(const std::filesystem::path& dir,
+                                          const std::vector<io::tensor_view>& dense) const {
+    const std::size_t h = config_.hidden_size;
+    std::filesystem::create_directories(dir / "1_Pooling");
+    std::filesystem::create_directories(dir / "2_Dense");
+    io::write_json(dir / "1_Pooling" / "config.json",
+                   {{"word_embedding_dimension", h}, {"pooling_mode_cls_token", false},
+                    {"pooling_mode_mean_tokens", true}, {"pooling_mode_max_tokens", false},
+                    {"pooling_mode_mean_sqrt_len_tokens", false}, {"pooling_mode_weightedmean_tokens", false},
+                    {"pooling_mode_lasttoken", false}, {"include_prompt", true}});
+    io::write_json(dir / "2_Dense" / "config.json",
+                   {{"in_features", h}, {"out_features", labels_.size()}, {"bias", true},
+                    {"activation_function", "torch.nn.modules.linear.Identity"}});
+    io::save_safetensors(dir / "2_Dense" / "model.safetensors", dense, {{"format", "pt"}});
+    const auto module = [](int i, const char* path, const char* type) {
+      return nlohmann::json{{"idx", i}, {"name", std::to_string(i)}, {"path", path},
+                            {"type", std::string("sentence_transformers.models.") + type}};
+    };
+    io::write_json(dir / "modules.json", nlohmann::json::array({module(0, "", "Transformer"),
+                                                                module(1, "1_Pooling", "Pooling"),
+                                                                module(2, "2_Dense", "Dense")}));
+  }
 
   static std::string prefix() { return "bert."; }
   static std::string pooler() { return "bert.pooler.dense"; }
@@ -312,13 +404,13 @@ class bert_for_task {
   void declare(parameter_layout& layout) const {
     trainable_bert<Backend>::declare(layout, config_, prefix());
     const std::size_t h = config_.hidden_size, k = labels_.size();
-    if (sequence) trainable_bert<Backend>::declare_linear(layout, pooler(), h, h);
+    if (pooling_ == sequence_pooling::pooler && sequence) trainable_bert<Backend>::declare_linear(layout, pooler(), h, h);
     trainable_bert<Backend>::declare_linear(layout, "classifier", k, h);
   }
 
   // Allocates the parameters and fills them from the checkpoint; what it lacks of the
   // heads is initialised as HF does.
-  void build(const io::safetensors_file& file, std::uint64_t seed) {
+  void build(const io::safetensors_file& file, const io::safetensors_file* dense_head, std::uint64_t seed) {
     parameter_layout layout;
     declare(layout);
     params_ = parameter_set<Backend>(backend_, layout);
@@ -327,16 +419,22 @@ class bert_for_task {
     std::uint64_t fresh = 0;
     for (const auto& t : params_.tensors()) {
       const bool encoder = t.name.rfind(prefix(), 0) == 0;
-      const std::string stored = encoder ? file_prefix + t.name.substr(prefix().size()) : t.name;
+      const bool in_dense = dense_head && !encoder;  // classifier.* as the Dense module's linear.*
+      const auto& source = in_dense ? *dense_head : file;
+      const std::string stored = encoder    ? file_prefix + t.name.substr(prefix().size())
+                                 : in_dense ? "linear." + t.name.substr(t.name.find('.') + 1)
+                                            : t.name;
       std::span<float> out(host.data() + t.offset, t.size());
-      if (const auto name = find_tensor(file, stored)) {
-        const auto& info = file.info(*name);
+      if (const auto name = find_tensor(source, stored)) {
+        const auto& info = source.info(*name);
         if (info.shape != t.shape)
-          throw shape_error("'" + file.source() + "': tensor '" + *name + "' has shape " + show_shape(info.shape) + ", " +
-                            architecture() + " with " + std::to_string(labels_.size()) + " labels needs " +
+          throw shape_error("'" + source.source() + "': tensor '" + *name + "' has shape " + show_shape(info.shape) +
+                            ", " + architecture() + " with " + std::to_string(labels_.size()) + " labels needs " +
                             show_shape(t.shape));
-        const auto values = file.as_f32(*name);
+        const auto values = source.as_f32(*name);
         std::copy(values.values().begin(), values.values().end(), out.begin());
+      } else if (in_dense) {
+        throw parse_error("'" + source.source() + "' has no tensor '" + stored + "' (the classifier's)");
       } else if (!encoder || t.name.rfind(pooler(), 0) == 0) {
         // A fresh head: weights normal(0, initializer_range), biases zero (already).
         if (t.decay) fill_normal(out, config_.initializer_range, dropout_key(seed, fresh++, 0xC1A55));
@@ -393,7 +491,11 @@ class bert_for_task {
     const float* p = params_.values();
     const std::size_t h = config_.hidden_size, k = labels_.size(), n = rows(batch);
     const float* input = acts.last_hidden();
-    if constexpr (sequence) {
+    if (sequence && pooling_ == sequence_pooling::mean) {
+      ensure_size(head.pooled, backend_, n * h);
+      K::mean_pool(n, h, input, h, batch.offsets.data(), batch.attention_mask.data(), head.pooled.data(), threads);
+      input = head.pooled.data();
+    } else if constexpr (sequence) {
       ensure_size(head.pooled_input, backend_, n * h);
       ensure_size(head.pooled, backend_, n * h);
       for (std::size_t s = 0; s < n; ++s)
@@ -449,7 +551,10 @@ class bert_for_task {
     if (dropout.enabled && classifier_dropout_ > 0.0f)
       K::dropout(d_input, n * h, classifier_dropout_, dropout.key(trainable_bert<Backend>::head_dropout_site(config_)),
                  0, threads);
-    if constexpr (sequence) {
+    if (sequence && pooling_ == sequence_pooling::mean) {
+      K::mean_pool_backward(n, h, d_input, batch.offsets.data(), batch.attention_mask.data(), train_.d_hidden.data(), h,
+                            threads);
+    } else if constexpr (sequence) {
       // pooled = tanh(pooled_input W_pᵀ + b_p); only CLS rows receive gradient.
       K::tanh_backward(head.pooled.data(), d_input, n * h, threads);
       K::gemm_at(h, h, n, 1.0f, d_input, h, head.pooled_input.data(), h, 1.0f, g + at(pooler() + ".weight"), h,
@@ -473,6 +578,7 @@ class bert_for_task {
   bert_config config_;
   std::vector<std::string> labels_;
   bool regression_ = false;
+  sequence_pooling pooling_ = sequence_pooling::pooler;
   float classifier_dropout_ = 0.1f;
   parameter_set<Backend> params_;
   trainable_bert<Backend> encoder_;

@@ -53,6 +53,10 @@ class sentence_embedder {
  public:
   sentence_embedder(bert_encoder<Backend> bert, io::sentence_transformers_config config)
       : bert_(std::move(bert)), config_(config) {
+    if (config_.dense)
+      throw value_error("sentence_embedder: '" + config_.dense->dir.string() +
+                        "' is a Dense module, which the sentence encoder does not run (a classifier saved by "
+                        "bert_for_sequence_classification with mean pooling loads with its from_pretrained)");
     set_max_seq_length(config_.max_seq_length);
   }
 

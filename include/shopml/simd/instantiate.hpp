@@ -19,6 +19,7 @@
 #include "shopml/simd/layer_norm.hpp"
 #include "shopml/simd/logistic.hpp"
 #include "shopml/simd/loss.hpp"
+#include "shopml/simd/mean_pool.hpp"
 #include "shopml/simd/reduce.hpp"
 #include "shopml/simd/softmax.hpp"
 #include "shopml/simd/tanh.hpp"
@@ -74,6 +75,10 @@
   X(A, dropout_kernel, void, (float*, std::size_t, float, std::uint64_t, std::size_t, int))          \
   X(A, scatter_add_rows_kernel, void,                                                                 \
     (std::size_t, std::size_t, const float*, std::size_t, const std::int64_t*, float*, std::size_t, int)) \
+  X(A, mean_pool_kernel, void,                                                                        \
+    (std::size_t, std::size_t, const float*, std::size_t, const std::size_t*, const std::uint8_t*, float*, int)) \
+  X(A, mean_pool_backward_kernel, void,                                                               \
+    (std::size_t, std::size_t, const float*, const std::size_t*, const std::uint8_t*, float*, std::size_t, int)) \
   X(A, cross_entropy_kernel, double,                                                                  \
     (std::size_t, std::size_t, const float*, std::size_t, const std::int64_t*, float, float*, int))  \
   X(A, mse_kernel, double, (std::size_t, const float*, const float*, float, float*))                 \
