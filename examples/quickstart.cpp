@@ -1,5 +1,6 @@
 // shopml in one page: texts -> embeddings -> a sentiment head; interactions -> recommendations.
 // Run: quickstart [MODEL_DIR]  (default ~/.cache/shopml/models/all-MiniLM-L6-v2, see scripts/fetch-model.sh)
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -7,7 +8,14 @@
 #include <utility>
 #include <vector>
 
-#include <shopml/shopml.hpp>
+// One header per component used (shopml/shopml.hpp has them all, at a compile-time cost).
+#include <shopml/linear_model/logistic_regression.hpp>
+#include <shopml/metrics/classification_report.hpp>
+#include <shopml/model_selection/train_test_split.hpp>
+#include <shopml/nn/sentence_encoder.hpp>
+#include <shopml/recommend/interactions.hpp>
+#include <shopml/recommend/item_item.hpp>
+#include <shopml/tokenize/tokenizer.hpp>
 
 int main(int argc, char** argv) {
   const std::filesystem::path dir = argc > 1 ? std::filesystem::path(argv[1])
