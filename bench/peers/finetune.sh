@@ -15,6 +15,13 @@
 #      same split (fitted on BASELINE_ROWS of the training records, scored on the same held-out ones);
 #   4. save_pretrained, reloaded by transformers' AutoModelForSequenceClassification (no missing or
 #      unexpected keys), logits compared; peak RSS of the shopml training process.
+# With ADD_CJK=1 the fine-tuning of step 3 first adds to the tokenizer the single CJK characters of
+# the shared bert-base-chinese vocabulary that MiniLM's lacks (add_tokens + resize_token_embeddings,
+# HF's remedy for [UNK]), and step 4's reload uses the saved tokenizer with them.
+# With POOLING=mean the classifier reads the mean of the tokens (sentence-transformers' pooling, the
+# one all-MiniLM-L6-v2 was trained with) instead of BERT's pooler, on both sides (PyTorch:
+# scripts/golden/finetune.py's MeanPoolingClassifier), and the save is reloaded by
+# sentence-transformers (SentenceTransformer(dir).encode = the logits).
 # Ends with one line:
 #   RESULT rows=<n> classes=<k> step0_loss_abs_diff=<x> grad_max_rel_l2=<x> loss_max_abs_diff_10=<x>
 #   param_max_rel=<x> zero_grad_tensors=<n> hf_reload_max_abs_diff=<x> speedup_step_1t=<x>
@@ -26,7 +33,8 @@
 #   Default: the shared Chinese shopping reviews, reviews-zh/online_shopping_10_cats.csv (review ->
 #   text, label -> label: binary sentiment) under SHOPML_DATA_DIR, else ../shared/data beside this
 #   checkout, else beside the repository it was cloned from.
-# env: THREADS (fine-tuning and baseline threads; default nproc), BUDGET_STEPS (default 600),
+# env: POOLING (pooler or mean; default pooler), ADD_CJK (0 or 1; default 0), THREADS (fine-tuning and baseline threads; default
+#      nproc), BUDGET_STEPS (default 600),
 #      LR (1e-4), MAX_LENGTH (128), TIME_BATCHES (10), REPEATS (2: passes over the timing batches),
 #      EVAL_ROWS (5000; 0 = the whole 20 %), BASELINE_ROWS (10000; 0 = the whole 80 %),
 #      RELOAD_ROWS (32), BUILD_JOBS (2), SHOPML_MODEL_DIR, OMP_WAIT_POLICY (default passive, for
@@ -35,7 +43,7 @@
 #      SHOPML_PEER_PYTHON (a python with the pinned packages; default: a venv of this script's own,
 #      FINETUNE_VENV, default build/peers-finetune/venv, made on first use with the versions pinned
 #      in scripts/golden/requirements.txt: torch, transformers, tokenizers, safetensors, numpy,
-#      scikit-learn, scipy).
+#      scikit-learn, scipy, sentence-transformers; a venv made with fewer gets the missing ones).
 # Progress goes to stderr; the report and RESULT to stdout. About 20 minutes on 2 quiet cores with
 # the defaults (after the first build and venv).
 set -euo pipefail
@@ -56,17 +64,21 @@ export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-passive}
 say() { echo "[finetune.sh] $*" >&2; }
 die() { echo "finetune.sh: $*" >&2; exit 1; }
 start_all=$SECONDS
+pooling=${POOLING:-pooler}
+[[ $pooling == pooler || $pooling == mean ]] || die "POOLING is pooler or mean, not '$pooling'"
+add_cjk=${ADD_CJK:-0}
+[[ $add_cjk == 0 || $add_cjk == 1 ]] || die "ADD_CJK is 0 or 1, not '$add_cjk'"
 
 # ---- the CSV
+data=${SHOPML_DATA_DIR:-}
+if [[ -z $data ]]; then
+  data=$root/../shared/data
+  origin=$(git config --get remote.origin.url || true)
+  [[ ! -d $data && -n $origin && -d $origin/../shared/data ]] && data=$origin/../shared/data
+fi
 if [[ $# -ge 1 ]]; then
   csv=$1
 else
-  data=${SHOPML_DATA_DIR:-}
-  if [[ -z $data ]]; then
-    data=$root/../shared/data
-    origin=$(git config --get remote.origin.url || true)
-    [[ ! -d $data && -n $origin && -d $origin/../shared/data ]] && data=$origin/../shared/data
-  fi
   csv=$data/reviews-zh/online_shopping_10_cats.csv
 fi
 [[ -f $csv ]] || die "no CSV at '$csv' (give one as the argument, or set SHOPML_DATA_DIR to the shared data)"
@@ -77,8 +89,8 @@ if [[ -n ${SHOPML_PEER_PYTHON:-} ]]; then
   py=$SHOPML_PEER_PYTHON
 else
   venv=${FINETUNE_VENV:-$build/venv}
-  mapfile -t pins < <(grep -E '^(torch|transformers|tokenizers|safetensors|numpy|scikit-learn|scipy)==' scripts/golden/requirements.txt)
-  [[ ${#pins[@]} -eq 7 ]] || die "scripts/golden/requirements.txt should pin 7 of the packages, found: ${pins[*]}"
+  mapfile -t pins < <(grep -E '^(torch|transformers|tokenizers|safetensors|numpy|scikit-learn|scipy|sentence-transformers)==' scripts/golden/requirements.txt)
+  [[ ${#pins[@]} -eq 8 ]] || die "scripts/golden/requirements.txt should pin 8 of the packages, found: ${pins[*]}"
   if [[ ! -e $venv ]]; then
     say "making $venv with ${pins[*]} (a few GB: torch brings its CUDA libraries from PyPI) ..."
     python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
@@ -87,18 +99,22 @@ else
     echo "${pins[*]}" >"$venv/.pinned"
   fi
   [[ -f $venv/.pinned ]] || die "$venv exists but this script did not finish making it (no .pinned): remove it, or set SHOPML_PEER_PYTHON"
-  [[ "$(cat "$venv/.pinned")" == "${pins[*]}" ]] ||
-    die "$venv holds $(cat "$venv/.pinned"), scripts/golden/requirements.txt now pins ${pins[*]}: remove $venv to remake it"
+  if [[ "$(cat "$venv/.pinned")" != "${pins[*]}" ]]; then
+    say "$venv holds $(cat "$venv/.pinned"); installing the pins of scripts/golden/requirements.txt: ${pins[*]} ..."
+    "$venv/bin/pip" install -q "${pins[@]}" || die "pip could not install ${pins[*]} into $venv"
+    echo "${pins[*]}" >"$venv/.pinned"
+  fi
   [[ $venv == /* ]] && py=$venv/bin/python || py=$PWD/$venv/bin/python
 fi
 "$py" - <<'PY' || die "$py lacks the reference packages (see above)"
 import importlib, sys
 pins = {l.split("==")[0]: l.strip().split("==")[1] for l in open("scripts/golden/requirements.txt")
-        if "==" in l and l.split("==")[0] in ("torch", "transformers", "tokenizers", "safetensors", "numpy", "scikit-learn")}
-import torch, transformers, tokenizers, safetensors, numpy, sklearn
+        if "==" in l and l.split("==")[0] in ("torch", "transformers", "tokenizers", "safetensors", "numpy", "scikit-learn",
+                                               "sentence-transformers")}
+import torch, transformers, tokenizers, safetensors, numpy, sklearn, sentence_transformers
 have = {"torch": torch.__version__.split("+")[0], "transformers": transformers.__version__,
         "tokenizers": tokenizers.__version__, "safetensors": safetensors.__version__, "numpy": numpy.__version__,
-        "scikit-learn": sklearn.__version__}
+        "scikit-learn": sklearn.__version__, "sentence-transformers": sentence_transformers.__version__}
 off = {k: (have[k], v) for k, v in pins.items() if have[k] != v}
 print("[finetune.sh] python:", sys.executable, " ".join(f"{k}=={v}" for k, v in have.items()), file=sys.stderr)
 if off:
@@ -119,7 +135,7 @@ load() { cut -d' ' -f1-3 /proc/loadavg; }
 flags=$(grep -m1 -o -w -E 'avx512f|avx512bw|avx512_bf16|avx512_vnni|avx2|fma|amx_tile|amx_bf16|amx_int8' /proc/cpuinfo | sort -u | tr '\n' ' ' || true)
 machine="$(lscpu | sed -n 's/^Model name: *//p'), $(nproc) CPUs [${flags% }], threads=$threads"
 commit=$(git rev-parse --short HEAD || echo unknown)
-say "machine: $machine; $(date -u '+%F %H:%M UTC'); commit $commit; load average $(load)"
+say "machine: $machine; $(date -u '+%F %H:%M UTC'); commit $commit; load average $(load); pooling $pooling; add CJK $add_cjk"
 
 # ---- records, split, timing batches
 rm -rf "$work"
@@ -133,14 +149,14 @@ m = json.load(open(sys.argv[1], encoding="utf-8"))
 cols = m["text_columns"]
 print(m["rows"], cols[0], cols[1] if len(cols) > 1 else "-", m["label_column"])' "$work/meta.json" || die "cannot read $work/meta.json")
 common=(--csv "$csv" --text "$text" --label "$label" --classes "$work/classes.txt" --rows "$rows"
-        --model "$SHOPML_MODEL_DIR" --max-length "$max_length")
+        --model "$SHOPML_MODEL_DIR" --max-length "$max_length" --pooling "$pooling")
 [[ $text_b != - ]] && common+=(--text-b "$text_b")
 say "$(cat "$work/prepare.json")"
 
 # ---- 1. parity on the CSV's records
 t0=$SECONDS
 say "parity: golden of 160 records by transformers + torch (scripts/golden/finetune.py --csv) ..."
-"$py" scripts/golden/finetune.py --csv "$csv" --out "$work/golden" >&2 || die "scripts/golden/finetune.py --csv failed"
+"$py" scripts/golden/finetune.py --csv "$csv" --out "$work/golden" --pooling "$pooling" >&2 || die "scripts/golden/finetune.py --csv failed"
 golden=$(ls "$work"/golden/*.safetensors)
 say "parity: shopml against it (tests/train, SHOPML_FINETUNE_GOLDEN=$golden) ..."
 parity_ok=1
@@ -157,20 +173,33 @@ for t in 1 2; do
   OMP_NUM_THREADS=$t "$peer" time "${common[@]}" --threads "$t" --batches "$work/time.idx" --repeats "$repeats" \
     >>"$work/timing.jsonl" || die "finetune_peer time failed"
   say "timing at $t thread(s): PyTorch (load average $(load)) ..."
-  OMP_NUM_THREADS=$t "$py" bench/peers/finetune_peer.py torch-time "$work" "$t" "$repeats" "$max_length" \
+  OMP_NUM_THREADS=$t "$py" bench/peers/finetune_peer.py torch-time "$work" "$t" "$repeats" "$max_length" "$pooling" \
     >>"$work/timing.jsonl" || die "the PyTorch timing failed"
 done
 say "timing took $((SECONDS - t0)) s"
 
 # ---- 3. fine-tuning for the budget, held-out accuracy; 4. HF reload
 t0=$SECONDS
+added=()
+if ((add_cjk)); then
+  vocab=$data/vocab/bert-base-chinese-vocab.txt
+  [[ -f $vocab ]] || die "ADD_CJK=1 needs the shared bert-base-chinese vocabulary at '$vocab' (set SHOPML_DATA_DIR)"
+  # one-character lines in CJK Unified Ideographs and Extension A, as examples/finetune_reviews.cpp's --add-cjk
+  "$py" -c '
+import sys
+for line in open(sys.argv[1], encoding="utf-8"):
+    t = line.rstrip("\r\n")
+    if len(t) == 1 and (0x4E00 <= ord(t) <= 0x9FFF or 0x3400 <= ord(t) <= 0x4DBF):
+        print(t)' "$vocab" >"$work/cjk_tokens.txt" || die "could not read '$vocab'"
+  added=(--add-tokens "$work/cjk_tokens.txt")
+fi
 say "fine-tuning shopml: $budget steps of 16, lr $lr, $threads thread(s) (load average $(load)) ..."
 OMP_NUM_THREADS=$threads "$peer" train "${common[@]}" --threads "$threads" --train "$work/train.idx" --test "$work/eval.idx" \
-  --steps "$budget" --lr "$lr" --save "$work/saved" --logits-out "$work/logits.f32" --logits-rows "$reload_rows" \
+  --steps "$budget" --lr "$lr" --save "$work/saved" --logits-out "$work/logits.f32" --logits-rows "$reload_rows" "${added[@]}" \
   >"$work/train.jsonl" || die "finetune_peer train failed"
 say "fine-tuning and evaluation took $((SECONDS - t0)) s"
 "$py" bench/peers/finetune_peer.py reload "$work" "$work/saved" "$work/logits.f32" "$reload_rows" "$max_length" \
-  >"$work/reload.jsonl" || die "transformers could not reload shopml's save_pretrained (see above)"
+  >"$work/reload.jsonl" || die "transformers (sentence-transformers with POOLING=mean) could not reload shopml's save_pretrained (see above)"
 
 t0=$SECONDS
 say "frozen embeddings + logistic regression on the same split (load average $(load)) ..."

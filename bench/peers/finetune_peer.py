@@ -12,9 +12,10 @@
         baseline.idx     the training records of the frozen-embedding baseline: likewise --baseline-rows
                          of train.idx (embedding every record costs minutes on 2 cores)
         time.idx         N batches of 16 training records (RandomState(0)), one batch per line
-  finetune_peer.py torch-time WORK THREADS REPEATS [MAX_LENGTH]
-      PyTorch's training steps on time.idx's batches: BertForSequenceClassification (train mode:
-      dropout on, transformers' default attention), each batch tokenised (truncation to
+  finetune_peer.py torch-time WORK THREADS REPEATS [MAX_LENGTH [POOLING]]
+      PyTorch's training steps on time.idx's batches: BertForSequenceClassification, or with
+      POOLING mean scripts/golden/finetune.py's MeanPoolingClassifier (train mode: dropout on,
+      transformers' default attention), each batch tokenised (truncation to
       MAX_LENGTH) and padded to its longest row by DataCollatorWithPadding, torch.optim.AdamW
       (lr 2e-5, weight decay 0.01 except biases and LayerNorm, as HF's Trainer),
       clip_grad_norm_ 1.0, get_linear_schedule_with_warmup; one untimed step, then REPEATS passes;
@@ -22,7 +23,9 @@
   finetune_peer.py reload WORK SAVED_DIR LOGITS ROWS [MAX_LENGTH]
       transformers' AutoModelForSequenceClassification.from_pretrained(SAVED_DIR) (the model shopml
       saved; no missing, unexpected or mismatched keys allowed), eval-mode logits of the first ROWS
-      eval.idx records against shopml's (LOGITS, float32); prints one JSON line.
+      eval.idx records against shopml's (LOGITS, float32); prints one JSON line. A directory with
+      modules.json (shopml's save with mean pooling) is loaded by sentence-transformers instead,
+      SentenceTransformer(SAVED_DIR).encode giving the logits.
   finetune_peer.py summary WORK
       the table and the RESULT line from WORK's JSON lines and parity log.
 """
@@ -132,7 +135,7 @@ def tokenize(tok, texts, max_length):
 
 
 # ---------------------------------------------------------------- PyTorch training steps
-def torch_time(work, threads, repeats, max_length):
+def torch_time(work, threads, repeats, max_length, pooling="pooler"):
     import torch
     from transformers import (AutoTokenizer, BertForSequenceClassification, DataCollatorWithPadding,
                               get_linear_schedule_with_warmup)
@@ -151,7 +154,12 @@ def torch_time(work, threads, repeats, max_length):
             f["labels"] = ys[i]
         batches.append(collator(feats))
     torch.manual_seed(0)
-    model = BertForSequenceClassification.from_pretrained(str(MODEL), num_labels=len(meta["classes"]))
+    if pooling == "mean":
+        from transformers import BertModel
+        bert = BertModel.from_pretrained(str(MODEL), add_pooling_layer=False)
+        model = golden_module().MeanPoolingClassifier(bert, len(meta["classes"]))
+    else:
+        model = BertForSequenceClassification.from_pretrained(str(MODEL), num_labels=len(meta["classes"]))
     model.train()
     decay = [p for n, p in model.named_parameters() if "bias" not in n and "LayerNorm" not in n]
     no_decay = [p for n, p in model.named_parameters() if "bias" in n or "LayerNorm" in n]
@@ -193,6 +201,9 @@ def reload(work, saved, logits_path, rows, max_length):
     from transformers.utils import logging as hf_logging
     hf_logging.disable_progress_bar()
     meta, texts, _ = load_work(work)
+    test = [i for line in read_idx(work / "eval.idx") for i in line][:rows]
+    if (saved / "modules.json").exists():
+        return reload_sentence_transformer(meta, [texts[i] for i in test], saved, logits_path, max_length)
     model, info = AutoModelForSequenceClassification.from_pretrained(str(saved), output_loading_info=True)
     problems = {k: v for k, v in info.items() if v}
     if problems:
@@ -202,7 +213,6 @@ def reload(work, saved, logits_path, rows, max_length):
         raise SystemExit(f"{saved}: id2label {id2label} is not the classes {meta['classes']}")
     model.eval()
     tok = AutoTokenizer.from_pretrained(str(saved))
-    test = [i for line in read_idx(work / "eval.idx") for i in line][:rows]
     feats = tokenize(tok, [texts[i] for i in test], max_length)
     with torch.no_grad():
         logits = model(**DataCollatorWithPadding(tok)(feats)).logits.numpy()
@@ -213,6 +223,39 @@ def reload(work, saved, logits_path, rows, max_length):
         f"logits of {len(test)} held-out records max |shopml - transformers| = {diff:.3g}, argmax agreement {agree:.3f}")
     print(json.dumps({"engine": "transformers", "mode": "reload", "rows": len(test), "max_abs_diff": diff,
                       "argmax_agreement": agree, "architecture": type(model).__name__}))
+
+
+def reload_sentence_transformer(meta, texts, saved, logits_path, max_length):
+    """shopml's save of a mean-pooling classifier, loaded by sentence-transformers: encode = logits."""
+    import json as json_module
+    import numpy as np
+    from sentence_transformers import SentenceTransformer
+    model = SentenceTransformer(str(saved), device="cpu")
+    kinds = [type(m).__name__ for m in model]
+    if kinds != ["Transformer", "Pooling", "Dense"]:
+        raise SystemExit(f"sentence-transformers loaded {saved} as {kinds}, not Transformer, Pooling, Dense")
+    config = json_module.loads((saved / "config.json").read_text(encoding="utf-8"))
+    id2label = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
+    if id2label != meta["classes"]:
+        raise SystemExit(f"{saved}: id2label {id2label} is not the classes {meta['classes']}")
+    model.max_seq_length = max_length
+    if len(texts[0]) == 1:
+        logits = model.encode([t[0] for t in texts], batch_size=32, convert_to_numpy=True)
+    else:  # encode takes single texts: the pair goes through the modules as one sequence, as shopml's
+        import torch
+        from transformers import AutoTokenizer, DataCollatorWithPadding
+        tok = AutoTokenizer.from_pretrained(str(saved))
+        features = dict(DataCollatorWithPadding(tok)(tokenize(tok, texts, max_length)))
+        model.eval()
+        with torch.no_grad():
+            logits = model(features)["sentence_embedding"].numpy()
+    ours = np.fromfile(logits_path, dtype="<f4").reshape(logits.shape)
+    diff = float(np.abs(ours - logits).max())
+    agree = float((ours.argmax(1) == logits.argmax(1)).mean())
+    log(f"sentence-transformers SentenceTransformer({saved}) = {kinds}: logits (encode) of {len(texts)} held-out "
+        f"records max |shopml - sentence-transformers| = {diff:.3g}, argmax agreement {agree:.3f}")
+    print(json.dumps({"engine": "sentence-transformers", "mode": "reload", "rows": len(texts), "max_abs_diff": diff,
+                      "argmax_agreement": agree, "architecture": "SentenceTransformer(" + ", ".join(kinds) + ")"}))
 
 
 # ---------------------------------------------------------------- summary
@@ -268,8 +311,8 @@ def summary(work):
     print(f"  held-out accuracy {train['accuracy']:.4f} (macro-F1 {train['macro_f1']:.4f}) on {train['test_rows']} of the "
           f"{meta['test']} held-out records; frozen embeddings + logistic regression {base['accuracy']:.4f} on the same "
           f"records (fitted on {base['train_rows']} training records, {base['embed_s']:.0f} s to embed)")
-    print(f"  transformers reload of shopml's save_pretrained: max |logits diff| {rel['max_abs_diff']:.2e} "
-          f"on {rel['rows']} records; peak RSS of the training process {train['peak_rss_mb_train']:.0f} MB")
+    print(f"  {rel['engine']} reload ({rel['architecture']}) of shopml's save_pretrained: max |logits diff| "
+          f"{rel['max_abs_diff']:.2e} on {rel['rows']} records; peak RSS of the training process {train['peak_rss_mb_train']:.0f} MB")
     fmt = lambda x: f"{float(x):.2e}"
     st = lambda t: f"{speed[t]:.2f}" if t in speed else "nan"
     print(f"RESULT rows={meta['rows']} classes={len(meta['classes'])} step0_loss_abs_diff={fmt(m0.group(3))} "
@@ -291,7 +334,8 @@ def main():
                 rest = rest[:i] + rest[i + 2:]
         prepare(Path(rest[0]), Path(rest[1]), *opts.values())
     elif cmd == "torch-time":
-        torch_time(Path(rest[0]), int(rest[1]), int(rest[2]), int(rest[3]) if len(rest) > 3 else 128)
+        torch_time(Path(rest[0]), int(rest[1]), int(rest[2]), int(rest[3]) if len(rest) > 3 else 128,
+                   rest[4] if len(rest) > 4 else "pooler")
     elif cmd == "reload":
         reload(Path(rest[0]), Path(rest[1]), Path(rest[2]), int(rest[3]), int(rest[4]) if len(rest) > 4 else 128)
     elif cmd == "summary":

@@ -11,16 +11,20 @@
 //       on a square product of gemm-size, both at the same thread count.
 //   finetune_peer train    COMMON --train FILE --test FILE --steps N [--lr 5e-5] [--warmup-ratio 0.1]
 //                          [--seed 42] [--save DIR] [--logits-out FILE] [--logits-rows 32]
+//                          [--add-tokens FILE]
 //       fine-tunes for N optimiser steps (batch 16) on the --train records, reports the
 //       held-out accuracy on --test, saves with save_pretrained and writes the eval-mode
-//       logits of the first --logits-rows test records (float32, row-major).
+//       logits of the first --logits-rows test records (float32, row-major). --add-tokens:
+//       the tokens of FILE (one a line) that the vocabulary lacks are added to the tokenizer
+//       (add_tokens) and the embeddings grown to match (resize_token_embeddings); the
+//       tokenizer is saved with the model.
 //   finetune_peer baseline COMMON --train FILE --test FILE
 //       the frozen-embedding baseline: sentence_encoder embeddings (normalised) of those
 //       records and logistic_regression (C 1, tol 1e-5, max_iter 1000) fitted on --train,
 //       scored on --test. Text pairs are represented as [u, v, |u - v|].
 //
 // COMMON: --csv FILE --text COL [--text-b COL] --label COL --classes FILE --rows N
-//         [--model DIR] [--threads N] [--max-length 128]
+//         [--model DIR] [--threads N] [--max-length 128] [--pooling pooler|mean]
 // --rows is the number of records the Python side read: a different count stops the run.
 
 #include <malloc.h>
@@ -199,6 +203,15 @@ fs::path model_dir(const args& o) {
   return o.get("model", (fs::path(std::getenv("HOME") ? std::getenv("HOME") : ".") / ".cache/shopml/models/all-MiniLM-L6-v2").string());
 }
 
+// The classifier's input: --pooling pooler (HF's BertForSequenceClassification) or mean.
+model_t::options model_options(const args& o, const dataset& d) {
+  const auto pooling = o.get("pooling", "pooler");
+  if (pooling != "pooler" && pooling != "mean")
+    throw shopml::value_error("finetune_peer: --pooling is pooler or mean, not '" + pooling + "'");
+  return {.labels = d.classes,
+          .pooling = pooling == "mean" ? shopml::nn::sequence_pooling::mean : shopml::nn::sequence_pooling::pooler};
+}
+
 // Matrix FLOPs of one forward pass (GEMMs and attention products; the training step does
 // three times as many: backward computes the input and the weight gradient of each).
 double forward_flops(const shopml::nn::bert_config& c, const shopml::nn::token_batch& batch, std::size_t labels) {
@@ -236,7 +249,7 @@ int run_time(const args& o) {
   for (const auto& line : read_lines(o.get("batches"))) batches.push_back(parse_indices(line));
   if (batches.empty()) throw shopml::value_error(o.get("batches") + ": no batches");
 
-  auto model = model_t::from_pretrained(dir, {.labels = d.classes});
+  auto model = model_t::from_pretrained(dir, model_options(o, d));
   shopml::optim::adamw<> opt(model.parameters(), {.weight_decay = 0.01});
   std::vector<std::pair<shopml::nn::token_batch, shopml::nn::batch_targets>> collated;
   std::vector<std::size_t> tokens;
@@ -330,12 +343,19 @@ int run_train(const args& o) {
   auto start = clock_type::now();
   std::vector<shopml::train::example> train, test;
   std::optional<std::uint32_t> unk_id;
-  {
-    const auto tok = shopml::tokenize::tokenizer::from_file(dir / "tokenizer.json");
-    unk_id = tok.token_to_id("[UNK]");
-    train = encode(tok, d, train_idx, max_length, threads);
-    test = encode(tok, d, test_idx, max_length, threads);
+  auto tok = shopml::tokenize::tokenizer::from_file(dir / "tokenizer.json");
+  const std::string add_tokens = o.get("add-tokens", "");
+  if (!add_tokens.empty()) {  // HF's remedy for a vocabulary that lacks the texts' characters
+    std::vector<std::string> missing;
+    for (auto& t : read_lines(add_tokens))
+      if (!t.empty() && !tok.token_to_id(t)) missing.push_back(std::move(t));
+    const std::size_t added = tok.add_tokens(missing);
+    std::fprintf(stderr, "[finetune_peer] added %zu tokens of %s that the vocabulary lacked (vocabulary %zu)\n", added,
+                 add_tokens.c_str(), tok.vocab_size());
   }
+  unk_id = tok.token_to_id("[UNK]");
+  train = encode(tok, d, train_idx, max_length, threads);
+  test = encode(tok, d, test_idx, max_length, threads);
   d.a = {};  // the texts are not needed any more
   d.b = {};
   malloc_trim(0);  // what tokenising freed goes back to the system: resident memory is what training holds
@@ -349,7 +369,8 @@ int run_train(const args& o) {
                train.size(), test.size(), seconds_since(start), static_cast<double>(train_tokens) / static_cast<double>(train.size()),
                100.0 * static_cast<double>(unk) / static_cast<double>(train_tokens), rss_now_mb(), peak_rss_mb());
 
-  auto model = model_t::from_pretrained(dir, {.labels = d.classes});
+  auto model = model_t::from_pretrained(dir, model_options(o, d));
+  if (tok.vocab_size() != model.config().vocab_size) model.resize_token_embeddings(tok.vocab_size(), 42);
   std::fprintf(stderr, "[finetune_peer] memory before training: %.0f MB resident, peak so far %.0f MB\n", rss_now_mb(), peak_rss_mb());
   const std::size_t per_epoch = (train.size() + 15) / 16;
   shopml::train::fit_options fo;
@@ -412,7 +433,8 @@ int run_train(const args& o) {
   const std::string save = o.get("save", "");
   if (!save.empty()) {
     model.save_pretrained(save);
-    std::fprintf(stderr, "[finetune_peer] saved the fine-tuned model to %s\n", save.c_str());
+    tok.save(fs::path(save) / "tokenizer.json");  // with the added tokens, if any
+    std::fprintf(stderr, "[finetune_peer] saved the fine-tuned model and its tokenizer to %s\n", save.c_str());
   }
   const std::string logits_out = o.get("logits-out", "");
   if (!logits_out.empty()) {

@@ -34,7 +34,7 @@ reruns give byte-identical files.
 
 Run: "$(scripts/golden/make-venv.sh)" scripts/golden/finetune.py [case ...]
 
-3. With --csv FILE --out DIR [--seed N]: one case of the same kind and format from the records
+3. With --csv FILE --out DIR [--seed N] [--pooling pooler|mean]: one case of the same kind and format from the records
    of any CSV (bench/peers/finetune.sh runs tests/train's parity test on it): columns
    text,label or text_a,text_b,label (or review,label, as the shared online_shopping_10_cats.csv);
    BertForSequenceClassification with one class per distinct label (sorted, numerically when
@@ -619,10 +619,15 @@ if __name__ == "__main__":
         parser.add_argument("--csv", type=Path, required=True, help="columns text,label or text_a,text_b,label")
         parser.add_argument("--out", type=Path, required=True, help="directory for csv_<stem>.safetensors")
         parser.add_argument("--seed", type=int, default=1005, help="records drawn and head initialised with it")
+        parser.add_argument("--pooling", choices=["pooler", "mean"], default="pooler",
+                            help="the classifier's input: BertForSequenceClassification's pooler, or "
+                                 "MeanPoolingClassifier's mean of the tokens")
         args = parser.parse_args()
         args.out.mkdir(parents=True, exist_ok=True)
-        # "csv_" keeps the name clear of the named cases' prefixes ("tok" selects token classification)
-        run_case(f"csv_{args.csv.stem}", tok, check_tok, csv_case(args.csv, args.out, args.seed))
+        # "csv_" keeps the name clear of the named cases' prefixes ("tok" selects token classification);
+        # the suffix "_mean" selects MeanPoolingClassifier
+        suffix = "_mean" if args.pooling == "mean" else ""
+        run_case(f"csv_{args.csv.stem}{suffix}", tok, check_tok, csv_case(args.csv, args.out, args.seed))
         sys.exit(0)
     OUT.mkdir(parents=True, exist_ok=True)
     cases = sys.argv[1:] or [*SEEDS, "tiny"]
