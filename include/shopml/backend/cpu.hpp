@@ -15,9 +15,11 @@
 #include <new>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "shopml/backend/kernels.hpp"
 #include "shopml/error.hpp"
+#include "shopml/simd/gemm_bf16.hpp"
 #include "shopml/simd/instantiate.hpp"
 
 #if defined(SHOPML_CPU_DISPATCH)
@@ -133,6 +135,56 @@ struct kernels<cpu> {
                         " but the kernels run " + simd::active_arch_name());
     simd::run(simd::gemm_packed_kernel{}, m, b.n_, b.k_, alpha, a, lda, static_cast<const float*>(b.data_.get()),
               beta, c, ldc, bias, threads);
+  }
+
+  // op(B) rounded to bf16 and packed once for gemm_packed_bf16 (packs_weights_bf16): in AMX's
+  // layout where the CPU has AMX-BF16 (unless allow_amx is false), else widened back to fp32
+  // and packed as pack_b does (simd/gemm_bf16.hpp).
+  class packed_matrix_bf16 {
+   public:
+    packed_matrix_bf16() = default;
+    std::size_t rows() const { return k_; }
+    std::size_t cols() const { return n_; }
+    bool amx() const { return amx_; }
+
+   private:
+    friend struct kernels<cpu>;
+    std::size_t k_ = 0, n_ = 0;
+    bool amx_ = false;
+    simd::bf16::amx_matrix tiles_;
+    packed_matrix widened_;
+  };
+
+  static packed_matrix_bf16 pack_b_bf16(bool trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb,
+                                        bool allow_amx = true) {
+    packed_matrix_bf16 p;
+    p.k_ = k;
+    p.n_ = n;
+    p.amx_ = allow_amx && simd::bf16::amx_bf16_usable();
+    if (p.amx_) {
+      p.tiles_ = simd::bf16::pack_amx(trans_b, k, n, b, ldb);
+    } else {
+      std::vector<float> rounded(k * n);  // op(B) as k × n
+      for (std::size_t kk = 0; kk < k; ++kk)
+        for (std::size_t col = 0; col < n; ++col)
+          rounded[kk * n + col] = simd::bf16::round_trip(trans_b ? b[col * ldb + kk] : b[kk * ldb + col]);
+      p.widened_ = pack_b(false, k, n, rounded.data(), n);
+    }
+    return p;
+  }
+
+  static void gemm_packed_bf16(std::size_t m, float alpha, const float* a, std::size_t lda,
+                               const packed_matrix_bf16& b, float beta, float* c, std::size_t ldc, const float* bias,
+                               int threads) {
+#if defined(SHOPML_AMX_BF16)
+    if (b.amx_) return simd::bf16::gemm_amx(m, alpha, a, lda, b.tiles_, beta, c, ldc, bias, threads);
+#endif
+    std::vector<float> rounded(m * b.k_);
+    parallel_for(0, static_cast<std::ptrdiff_t>(m), threads, [&](std::ptrdiff_t r) {
+      for (std::size_t j = 0; j < b.k_; ++j)
+        rounded[static_cast<std::size_t>(r) * b.k_ + j] = simd::bf16::round_trip(a[static_cast<std::size_t>(r) * lda + j]);
+    });
+    gemm_packed(m, alpha, rounded.data(), b.k_, b.widened_, beta, c, ldc, bias, threads);
   }
 
   static void gemm_batched(bool trans_b, std::size_t batch, std::size_t m, std::size_t n,
@@ -253,6 +305,7 @@ struct kernels<cpu> {
 
 static_assert(kernel_set<kernels<cpu>>);
 static_assert(packs_weights<kernels<cpu>>);
+static_assert(packs_weights_bf16<kernels<cpu>>);
 static_assert(training_kernel_set<kernels<cpu>>);
 
 }  // namespace shopml

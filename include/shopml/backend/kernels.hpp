@@ -76,6 +76,20 @@ concept packs_weights =
       { K::gemm_packed(n, a, cx, n, packed, a, x, n, cx, threads) } -> std::same_as<void>;
     };
 
+// Optional: dense layers in bfloat16 (the encoder's precision bf16). pack_b_bf16 rounds
+// op(B) to bf16 (to nearest even) and packs it; gemm_packed_bf16 is gemm_packed with A
+// rounded to bf16 too and the exact products summed in fp32, so results differ from
+// fp32's by the rounding of the operands and the order of the sums only.
+template <class K>
+concept packs_weights_bf16 =
+    requires(const float* cx, float* x, std::size_t n, float a, bool flag, int threads,
+             const typename K::packed_matrix_bf16& packed) {
+      { K::pack_b_bf16(flag, n, n, cx, n) } -> std::same_as<typename K::packed_matrix_bf16>;
+      { packed.rows() } -> std::same_as<std::size_t>;
+      { packed.cols() } -> std::same_as<std::size_t>;
+      { K::gemm_packed_bf16(n, a, cx, n, packed, a, x, n, cx, threads) } -> std::same_as<void>;
+    };
+
 // The parameters of one torch.optim.AdamW step (the adamw kernel below). Doubles, as
 // torch's Python floats: the factors derived from them (1 − β1, lr / bias_correction1,
 // ...) are computed in double and rounded to float once, as torch does.
