@@ -16,12 +16,13 @@
 #include <cmath>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <unordered_set>
 #include <vector>
 
 #include "shopml/error.hpp"
 #include "shopml/recommend/interactions.hpp"
-#include "shopml/recommend/item_item.hpp"
+#include "shopml/recommend/recommendation_batch.hpp"
 
 namespace shopml::metrics {
 

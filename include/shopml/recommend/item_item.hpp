@@ -26,7 +26,6 @@
 #include <concepts>
 #include <cstdint>
 #include <filesystem>
-#include <limits>
 #include <map>
 #include <span>
 #include <string>
@@ -36,6 +35,7 @@
 #include "shopml/parallel.hpp"
 #include "shopml/recommend/interactions.hpp"
 #include "shopml/recommend/neighbours.hpp"
+#include "shopml/recommend/recommendation_batch.hpp"
 #include "shopml/recommend/saved_similarity.hpp"
 #include "shopml/recommend/similarity.hpp"
 
@@ -54,25 +54,6 @@ struct similar_items_options {
   std::int32_t N = 10;
   bool include_self = true;  // implicit's behaviour: the item is its own best neighbour
 };
-
-// Many users' recommendations, row r for the r-th requested user, N columns, padded with
-// index -1 and score -FLT_MAX where a user has fewer than N.
-struct recommendation_batch {
-  std::int32_t N = 0;
-  std::vector<std::int32_t> ids;
-  std::vector<double> scores;
-
-  std::int32_t rows() const { return N == 0 ? 0 : static_cast<std::int32_t>(ids.size() / static_cast<std::size_t>(N)); }
-  std::span<const std::int32_t> ids_of(std::int32_t row) const {
-    return std::span<const std::int32_t>(ids).subspan(static_cast<std::size_t>(row) * N, static_cast<std::size_t>(N));
-  }
-  std::span<const double> scores_of(std::int32_t row) const {
-    return std::span<const double>(scores).subspan(static_cast<std::size_t>(row) * N, static_cast<std::size_t>(N));
-  }
-};
-
-// The padding score of recommendation_batch (implicit pads with -np.finfo(np.float32).max).
-inline constexpr double missing_score = -static_cast<double>(std::numeric_limits<float>::max());
 
 namespace detail {
 
