@@ -18,7 +18,6 @@
 #include <concepts>
 #include <cstdint>
 #include <initializer_list>
-#include <iostream>
 #include <limits>
 #include <map>
 #include <ranges>
@@ -36,6 +35,7 @@
 #include "shopml/isa.hpp"
 #include "shopml/linear_model/lbfgs.hpp"
 #include "shopml/linear_model/logistic_loss.hpp"
+#include "shopml/log.hpp"
 #include "shopml/parallel.hpp"
 
 namespace shopml::linear_model {
@@ -100,7 +100,7 @@ class logistic_regression {
     double tol = 1e-4;         // lbfgs stops when max |gradient component| <= tol
     class_weight_spec class_weight{};  // none, balanced, or {label: weight}
     int threads = 0;           // 0 = shopml::num_threads() default
-    bool warn_not_converged = true;  // print sklearn's ConvergenceWarning to std::clog
+    bool warn_not_converged = true;  // sklearn's ConvergenceWarning, as a shopml warning (log.hpp)
   };
 
   // What fit learns; restore() rebuilds a model from it (saved_head.hpp).
@@ -203,8 +203,9 @@ class logistic_regression {
     status_ = res.status;
     state_ = std::move(state);
     if (!state_.converged && params_.warn_not_converged)
-      std::clog << "shopml: ConvergenceWarning: lbfgs " << to_string(res.status) << " (n_iter=" << res.n_iter
-                << ", max_iter=" << params_.max_iter << "). Increase max_iter or scale the data.\n";
+      log_warning(std::string("ConvergenceWarning: lbfgs ") + to_string(res.status) + " (n_iter=" +
+                  std::to_string(res.n_iter) + ", max_iter=" + std::to_string(params_.max_iter) +
+                  "). Increase max_iter or scale the data.");
     return *this;
   }
 
