@@ -3,6 +3,7 @@
 // little-endian [texts × dim]) so the script can check them against the reference.
 //
 //   encoder_throughput --model DIR --texts FILE [--threads N] [--batch B] [--runs R] [--out FILE]
+//                      [--precision fp32|bf16]
 
 #include <sys/resource.h>
 
@@ -21,6 +22,7 @@ int main(int argc, char** argv) try {
   std::string model_dir = SHOPML_MODEL_DIR, texts_file, out_file;
   int threads = 1, runs = 3;
   std::size_t batch = 32;
+  shopml::nn::precision precision = shopml::nn::precision::fp32;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
     if (key == "--model") model_dir = value;
@@ -29,6 +31,8 @@ int main(int argc, char** argv) try {
     else if (key == "--batch") batch = static_cast<std::size_t>(std::atol(value.c_str()));
     else if (key == "--runs") runs = std::max(1, std::atoi(value.c_str()));
     else if (key == "--out") out_file = value;
+    else if (key == "--precision" && (value == "fp32" || value == "bf16"))
+      precision = value == "bf16" ? shopml::nn::precision::bf16 : shopml::nn::precision::fp32;
     else throw shopml::value_error("unknown option " + key);
   }
   std::ifstream in(texts_file);
@@ -36,7 +40,7 @@ int main(int argc, char** argv) try {
   std::vector<std::string> texts;
   for (std::string line; std::getline(in, line);) texts.push_back(line);
 
-  const auto model = shopml::nn::sentence_encoder<>::from_directory(model_dir);
+  const auto model = shopml::nn::sentence_encoder<>::from_directory(model_dir, {.precision = precision});
   std::vector<double> seconds;
   shopml::nn::embedding_matrix embeddings;
   for (int r = 0; r < runs; ++r) {
@@ -53,8 +57,8 @@ int main(int argc, char** argv) try {
     std::ofstream out(out_file, std::ios::binary);
     out.write(reinterpret_cast<const char*>(embeddings.data()), static_cast<std::streamsize>(embeddings.size() * sizeof(float)));
   }
-  std::printf("{\"engine\": \"shopml\", \"threads\": %d, \"batch\": %zu, \"texts\": %zu, \"runs\": [", threads, batch,
-              texts.size());
+  std::printf("{\"engine\": \"shopml\", \"precision\": \"%s\", \"threads\": %d, \"batch\": %zu, \"texts\": %zu, \"runs\": [",
+              shopml::nn::to_string(precision), threads, batch, texts.size());
   for (std::size_t r = 0; r < seconds.size(); ++r) std::printf("%s%.4f", r ? ", " : "", seconds[r]);
   std::printf("], \"median_s\": %.4f, \"texts_per_s\": %.2f, \"peak_rss_mb\": %.1f}\n", median,
               static_cast<double>(texts.size()) / median, static_cast<double>(usage.ru_maxrss) / 1024.0);

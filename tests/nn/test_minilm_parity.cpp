@@ -1,7 +1,8 @@
 // all-MiniLM-L6-v2 against sentence-transformers on real review texts (golden files by
 // scripts/golden/encoder.py): every embedding's cosine to the reference >= 0.99999 and
 // max |difference| <= 1e-4. From texts: all 2,257 golden texts; from the reference token
-// ids (the encoder alone, whatever the tokenizer does): an even 200 of them.
+// ids (the encoder alone, whatever the tokenizer does): an even 200 of them. At precision
+// bf16 (dense layers in bfloat16): cosine >= 0.999 to the same fp32 references.
 // SHOPML_ENCODER_PARITY_TEXTS=<n> makes both check an even subset of n.
 #include <doctest/doctest.h>
 
@@ -18,8 +19,10 @@ struct token_ids {
   std::vector<std::int64_t> ids, type_ids, attention_mask;
 };
 
-// Checks every row of `got` against the golden row of its text; prints the worst figures.
-void check_parity(const shopml::nn::embedding_matrix& got, const std::vector<std::size_t>& picked, const char* what) {
+// Checks every row of `got` against the golden row of its text (cosine >= min_cosine, every
+// component within max_abs); prints the worst figures.
+void check_parity(const shopml::nn::embedding_matrix& got, const std::vector<std::size_t>& picked, const char* what,
+                  double min_cosine = 0.99999, double max_abs = 1e-4) {
   const auto golden = shopml_test::read_golden_embeddings();
   const std::size_t dim = 384;
   REQUIRE(golden.size() % dim == 0);
@@ -37,8 +40,8 @@ void check_parity(const shopml::nn::embedding_matrix& got, const std::vector<std
     }
     const double cos = dot / std::sqrt(nw * nh);
     CAPTURE(picked[k]);
-    CHECK(cos >= 0.99999);
-    CHECK(diff <= 1e-4);
+    CHECK(cos >= min_cosine);
+    CHECK(diff <= max_abs);
     min_cos = std::min(min_cos, cos);
     max_diff = std::max(max_diff, diff);
   }
@@ -87,4 +90,16 @@ TEST_CASE("all-MiniLM-L6-v2 from texts (tokenizer.json) matches sentence-transfo
     CHECK((one - many).cwiseAbs().maxCoeff() < 1e-5f);
     CHECK((one - got.topRows(static_cast<Eigen::Index>(few.size()))).cwiseAbs().maxCoeff() < 1e-5f);
   }
+}
+
+TEST_CASE("all-MiniLM-L6-v2 at precision bf16 stays within cosine 0.999 of sentence-transformers' fp32") {
+  const auto inputs = shopml_test::read_golden_inputs();
+  const auto picked = shopml_test::parity_subset(inputs.size());
+  std::vector<std::string> texts;
+  for (std::size_t i : picked) texts.push_back(shopml_test::read_text(inputs[i]));
+  const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR,
+                                                                    {.precision = shopml::nn::precision::bf16});
+  CHECK(model.embedder().model().precision() == shopml::nn::precision::bf16);
+  std::printf("bf16 road: %s\n", shopml::simd::bf16::amx_bf16_usable() ? "AMX tiles" : "fp32 GEMM on rounded operands");
+  check_parity(model.encode(texts), picked, "MiniLM bf16 from texts", 0.999, 0.01);
 }

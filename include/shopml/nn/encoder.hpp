@@ -21,6 +21,7 @@
 #include "shopml/nn/buffer.hpp"
 #include "shopml/nn/embeddings.hpp"
 #include "shopml/nn/layer.hpp"
+#include "shopml/nn/precision.hpp"
 #include "shopml/nn/token_batch.hpp"
 
 namespace shopml::nn {
@@ -28,19 +29,26 @@ namespace shopml::nn {
 template <class Backend = cpu>
 class bert_encoder {
  public:
-  bert_encoder(bert_config config, const io::safetensors_file& file, Backend backend = {})
-      : config_(config), backend_(std::move(backend)), weights_(bert_weights<Backend>::load(file, config_, backend_)) {
+  bert_encoder(bert_config config, const io::safetensors_file& file, Backend backend = {},
+               const load_options& options = {})
+      : config_(config), backend_(std::move(backend)), weights_(bert_weights<Backend>::load(file, config_, backend_)),
+        precision_(options.precision) {
     layers_.reserve(weights_.layers.size());
-    for (const auto& w : weights_.layers) layers_.emplace_back(backend_, w, config_);
+    for (const auto& w : weights_.layers) layers_.emplace_back(backend_, w, config_, precision_);
   }
 
   // config.json and model.safetensors of a Hugging Face model directory.
   static bert_encoder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
+    return from_directory(dir, load_options{}, std::move(backend));
+  }
+  static bert_encoder from_directory(const std::filesystem::path& dir, const load_options& options,
+                                     Backend backend = {}) {
     return bert_encoder(bert_config::from_file(dir / "config.json"),
-                        io::safetensors_file::open(dir / "model.safetensors"), std::move(backend));
+                        io::safetensors_file::open(dir / "model.safetensors"), std::move(backend), options);
   }
 
   const bert_config& config() const { return config_; }
+  nn::precision precision() const { return precision_; }
   const Backend& backend() const { return backend_; }
   std::size_t hidden_size() const { return config_.hidden_size; }
   const bert_weights<Backend>& weights() const { return weights_; }
@@ -63,6 +71,7 @@ class bert_encoder {
   bert_config config_;
   Backend backend_;
   bert_weights<Backend> weights_;
+  nn::precision precision_ = nn::precision::fp32;
   std::vector<bert_layer<Backend>> layers_;  // after weights_: they read its tensors
 };
 

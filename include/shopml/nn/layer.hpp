@@ -11,6 +11,7 @@
 #include "shopml/nn/bert_weights.hpp"
 #include "shopml/nn/buffer.hpp"
 #include "shopml/nn/dense.hpp"
+#include "shopml/nn/precision.hpp"
 #include "shopml/nn/token_batch.hpp"
 
 namespace shopml::nn {
@@ -37,11 +38,12 @@ struct layer_scratch {
 template <class Backend>
 class bert_layer {
  public:
-  bert_layer(const Backend& backend, const layer_weights<Backend>& w, const bert_config& config)
-      : qkv_(backend, {&w.query, &w.key, &w.value}, config.hidden_size),
-        attention_output_(backend, {&w.attention_output}, config.hidden_size),
-        intermediate_(backend, {&w.intermediate}, config.hidden_size),
-        output_(backend, {&w.output}, config.intermediate_size),
+  bert_layer(const Backend& backend, const layer_weights<Backend>& w, const bert_config& config,
+             precision format = precision::fp32)
+      : qkv_(backend, {&w.query, &w.key, &w.value}, config.hidden_size, format),
+        attention_output_(backend, {&w.attention_output}, config.hidden_size, format),
+        intermediate_(backend, {&w.intermediate}, config.hidden_size, format),
+        output_(backend, {&w.output}, config.intermediate_size, format),
         attention_norm_{w.attention_norm.gamma.data(), w.attention_norm.beta.data()},
         output_norm_{w.output_norm.gamma.data(), w.output_norm.beta.data()} {}
 

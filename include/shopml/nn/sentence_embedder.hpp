@@ -62,10 +62,14 @@ class sentence_embedder {
 
   // config.json, model.safetensors and the sentence-transformers files of `dir`.
   static sentence_embedder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
+    return from_directory(dir, load_options{}, std::move(backend));
+  }
+  static sentence_embedder from_directory(const std::filesystem::path& dir, const load_options& options,
+                                          Backend backend = {}) {
     if (!std::filesystem::is_directory(dir))
       throw io_error("sentence_embedder: model directory '" + dir.string() + "' " +
                      (std::filesystem::exists(dir) ? "is not a directory" : "does not exist"));
-    return sentence_embedder(bert_encoder<Backend>::from_directory(dir, std::move(backend)),
+    return sentence_embedder(bert_encoder<Backend>::from_directory(dir, options, std::move(backend)),
                              io::sentence_transformers_config::from_directory(dir));
   }
 

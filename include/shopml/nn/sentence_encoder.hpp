@@ -37,12 +37,17 @@ class sentence_encoder {
 
   // A Hugging Face BERT directory: config.json, model.safetensors, tokenizer.json and,
   // where present, modules.json, 1_Pooling/config.json and sentence_bert_config.json.
+  // Options by name: from_directory(dir, {.precision = nn::precision::bf16}) (nn/precision.hpp).
   static sentence_encoder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
+    return from_directory(dir, load_options{}, std::move(backend));
+  }
+  static sentence_encoder from_directory(const std::filesystem::path& dir, const load_options& options,
+                                         Backend backend = {}) {
     if (!std::filesystem::is_directory(dir))
       throw io_error("sentence_encoder: model directory '" + dir.string() + "' " +
                      (std::filesystem::exists(dir) ? "is not a directory" : "does not exist"));
     return sentence_encoder(tokenize::tokenizer::from_file(dir / "tokenizer.json"),
-                            sentence_embedder<Backend>::from_directory(dir, std::move(backend)));
+                            sentence_embedder<Backend>::from_directory(dir, options, std::move(backend)));
   }
 
   // Row i embeds texts[i]: any contiguous range of strings (std::vector<std::string>,
