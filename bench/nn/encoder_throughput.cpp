@@ -60,8 +60,11 @@ int main(int argc, char** argv) try {
   std::printf("{\"engine\": \"shopml\", \"precision\": \"%s\", \"threads\": %d, \"batch\": %zu, \"texts\": %zu, \"runs\": [",
               shopml::nn::to_string(precision), threads, batch, texts.size());
   for (std::size_t r = 0; r < seconds.size(); ++r) std::printf("%s%.4f", r ? ", " : "", seconds[r]);
-  std::printf("], \"median_s\": %.4f, \"texts_per_s\": %.2f, \"peak_rss_mb\": %.1f}\n", median,
-              static_cast<double>(texts.size()) / median, static_cast<double>(usage.ru_maxrss) / 1024.0);
+  // The instruction set the dense layers ran: AMX tiles for bf16 where the CPU has them.
+  const bool amx = precision == shopml::nn::precision::bf16 && shopml::simd::bf16::amx_bf16_usable();
+  std::printf("], \"median_s\": %.4f, \"texts_per_s\": %.2f, \"peak_rss_mb\": %.1f, \"isa\": \"%s\"}\n", median,
+              static_cast<double>(texts.size()) / median, static_cast<double>(usage.ru_maxrss) / 1024.0,
+              amx ? "amx_bf16" : shopml::simd::active_arch_name());
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "encoder_throughput: " << e.what() << "\n";

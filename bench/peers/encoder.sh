@@ -1,14 +1,21 @@
 #!/usr/bin/env bash
 # shopml's sentence encoder against ONNX Runtime and PyTorch (sentence-transformers) on the
-# same texts: all-MiniLM-L6-v2, 1 and 2 threads, batch 1 and 32, median of several runs.
+# same texts: all-MiniLM-L6-v2, 1 and 2 threads, batch 1 and 32, median of several runs; and
+# shopml at precision bf16 (dense layers in bfloat16) at batch 32.
 # Checks shopml's embeddings against sentence-transformers' and ends with one line
 #   RESULT texts=<n> min_cosine=<x> vs_onnxruntime_1t=<x> vs_onnxruntime_2t=<x> vs_torch_2t=<x> peak_rss_mb=<x>
-# where vs_* = shopml texts/s ÷ peer texts/s at batch 32.
+#          bf16_min_cosine=<x> bf16_vs_onnxruntime_fp32_1t=<x> bf16_vs_onnxruntime_fp32_2t=<x>
+#          bf16_vs_shopml_fp32_1t=<x> isa=<isa>
+# where vs_* = shopml texts/s ÷ peer texts/s at batch 32, and isa is the instruction set the
+# kernels ran (amx_bf16 when the bf16 layers ran on AMX tiles).
 #
 # usage: bench/peers/encoder.sh [FILE]   (FILE: one text per line; default: the shared
 #        English review sentences, every other line, plus every 20th Chinese food-delivery
 #        review: about 2,000 texts)
-# env:   RUNS (default 3), SHOPML_PEER_PYTHON (default: scripts/golden/make-venv.sh's python)
+# env:   RUNS (default 3), SHOPML_PEER_PYTHON (default: a venv of this script's own, ENCODER_VENV,
+#        default build/peers-encoder/venv, made on first use with the versions pinned in
+#        scripts/golden/requirements.txt: torch, transformers, sentence-transformers, tokenizers,
+#        safetensors, numpy, onnx, onnxruntime)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
@@ -19,7 +26,13 @@ mkdir -p "$work"
 
 bash scripts/fetch-model.sh >/dev/null
 model=${SHOPML_MODEL_DIR:-$HOME/.cache/shopml/models/all-MiniLM-L6-v2}
-py=${SHOPML_PEER_PYTHON:-$(scripts/golden/make-venv.sh)}
+if [[ -n ${SHOPML_PEER_PYTHON:-} ]]; then
+  py=$SHOPML_PEER_PYTHON
+else
+  source bench/peers/peer_venv.sh
+  py=$(peer_python "${ENCODER_VENV:-$build/venv}" torch transformers sentence-transformers tokenizers safetensors numpy \
+    onnx onnxruntime) || { echo "encoder.sh: no python with the peers (see above)" >&2; exit 1; }
+fi
 
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHOPML_BUILD_TESTS=OFF -DSHOPML_BUILD_EXAMPLES=OFF >/dev/null
 cmake --build "$build" --target encoder_throughput -j "$(nproc)" >/dev/null
@@ -54,6 +67,10 @@ for threads in 1 2; do
     "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch "$batch" \
       --runs "$runs" --out "$out" | tee -a "$results"
   done
+  out=/dev/null
+  [[ $threads == 2 ]] && out=$work/shopml_bf16.f32
+  "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch 32 \
+    --runs "$runs" --out "$out" --precision bf16 | tee -a "$results"
 done
 "$py" bench/peers/encoder_peers.py "$model" "$build/minilm.onnx" "$texts" "$work" --runs "$runs" | tee -a "$results"
 
@@ -61,7 +78,9 @@ done
 import json, sys
 import numpy as np
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-rate = {(r["engine"], r["threads"], r["batch"]): r["texts_per_s"] for r in rows}
+rate = {(r["engine"] + ("_bf16" if r.get("precision") == "bf16" else ""), r["threads"], r["batch"]): r["texts_per_s"]
+        for r in rows}
+isa = next(r["isa"] for r in rows if r.get("precision") == "bf16")
 work = sys.argv[2]
 ref = np.fromfile(f"{work}/torch.f32", dtype="<f4").reshape(-1, 384)
 def min_cos(name):
@@ -72,8 +91,10 @@ print("\nengine       threads batch  texts/s")
 for (engine, t, b), v in sorted(rate.items()):
     print(f"{engine:12} {t:7} {b:5} {v:8.1f}")
 cos, diff = min_cos("shopml")
+bf16_cos, bf16_diff = min_cos("shopml_bf16")
 ort_cos, _ = min_cos("onnxruntime")
 print(f"shopml vs sentence-transformers: min cosine {cos:.9f}, max abs diff {diff:.3g}; onnxruntime's min cosine {ort_cos:.9f}")
+print(f"shopml bf16 vs sentence-transformers (fp32): min cosine {bf16_cos:.9f}, max abs diff {bf16_diff:.3g}; kernels: {isa}")
 for t in (1, 2):
     print(f"{t} thread(s), batch 1: shopml/onnxruntime {rate[('shopml', t, 1)] / rate[('onnxruntime', t, 1)]:.2f}, "
           f"shopml/torch {rate[('shopml', t, 1)] / rate[('torch', t, 1)]:.2f}")
@@ -81,5 +102,9 @@ n = next(r["texts"] for r in rows)
 rss = max(r.get("peak_rss_mb", 0) for r in rows if r["engine"] == "shopml")
 print(f"RESULT texts={n} min_cosine={cos:.6f} vs_onnxruntime_1t={rate[('shopml', 1, 32)] / rate[('onnxruntime', 1, 32)]:.2f} "
       f"vs_onnxruntime_2t={rate[('shopml', 2, 32)] / rate[('onnxruntime', 2, 32)]:.2f} "
-      f"vs_torch_2t={rate[('shopml', 2, 32)] / rate[('torch', 2, 32)]:.2f} peak_rss_mb={rss:.0f}")
+      f"vs_torch_2t={rate[('shopml', 2, 32)] / rate[('torch', 2, 32)]:.2f} peak_rss_mb={rss:.0f} "
+      f"bf16_min_cosine={bf16_cos:.6f} "
+      f"bf16_vs_onnxruntime_fp32_1t={rate[('shopml_bf16', 1, 32)] / rate[('onnxruntime', 1, 32)]:.2f} "
+      f"bf16_vs_onnxruntime_fp32_2t={rate[('shopml_bf16', 2, 32)] / rate[('onnxruntime', 2, 32)]:.2f} "
+      f"bf16_vs_shopml_fp32_1t={rate[('shopml_bf16', 1, 32)] / rate[('shopml', 1, 32)]:.2f} isa={isa}")
 PY

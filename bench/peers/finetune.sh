@@ -88,23 +88,9 @@ csv=$(realpath "$csv")
 if [[ -n ${SHOPML_PEER_PYTHON:-} ]]; then
   py=$SHOPML_PEER_PYTHON
 else
-  venv=${FINETUNE_VENV:-$build/venv}
-  mapfile -t pins < <(grep -E '^(torch|transformers|tokenizers|safetensors|numpy|scikit-learn|scipy|sentence-transformers)==' scripts/golden/requirements.txt)
-  [[ ${#pins[@]} -eq 8 ]] || die "scripts/golden/requirements.txt should pin 8 of the packages, found: ${pins[*]}"
-  if [[ ! -e $venv ]]; then
-    say "making $venv with ${pins[*]} (a few GB: torch brings its CUDA libraries from PyPI) ..."
-    python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
-    "$venv/bin/pip" install -q --upgrade pip || die "pip could not upgrade itself in $venv"
-    "$venv/bin/pip" install -q "${pins[@]}" || die "pip could not install ${pins[*]} into $venv (remove it before retrying)"
-    echo "${pins[*]}" >"$venv/.pinned"
-  fi
-  [[ -f $venv/.pinned ]] || die "$venv exists but this script did not finish making it (no .pinned): remove it, or set SHOPML_PEER_PYTHON"
-  if [[ "$(cat "$venv/.pinned")" != "${pins[*]}" ]]; then
-    say "$venv holds $(cat "$venv/.pinned"); installing the pins of scripts/golden/requirements.txt: ${pins[*]} ..."
-    "$venv/bin/pip" install -q "${pins[@]}" || die "pip could not install ${pins[*]} into $venv"
-    echo "${pins[*]}" >"$venv/.pinned"
-  fi
-  [[ $venv == /* ]] && py=$venv/bin/python || py=$PWD/$venv/bin/python
+  source bench/peers/peer_venv.sh
+  py=$(peer_python "${FINETUNE_VENV:-$build/venv}" torch transformers tokenizers safetensors numpy scikit-learn scipy \
+    sentence-transformers) || die "no python with the reference packages (see above)"
 fi
 "$py" - <<'PY' || die "$py lacks the reference packages (see above)"
 import importlib, sys
