@@ -7,6 +7,7 @@
 //   bench/compare.py before.json after.json --png ratios.png
 #include <benchmark/benchmark.h>
 
+#include <chrono>
 #include <cstdint>
 #include <random>
 #include <string>
@@ -95,6 +96,70 @@ void BM_gemm_packed(benchmark::State& state) {
 BENCHMARK(BM_gemm_packed)
     ->ArgNames({"M", "N", "K", "threads"})
     ->ArgsProduct({{1, 32, 128}, {384, 1536}, {384, 1536}, {1, 2}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
+#if defined(SHOPML_AMX_BF16)
+// One core's AMX-BF16 rate with nothing but TDPBF16PS on registers (4 independent 16×16
+// accumulators): the ceiling for BM_gemm_packed_bf16 per thread.
+__attribute__((target("amx-tile,amx-bf16"))) double amx_bf16_peak_gflops() {
+  shopml::simd::bf16::detail::tile_config config;
+  for (int t = 0; t < 8; ++t) config.rows[t] = 16, config.bytes_per_row[t] = 64;
+  _tile_loadconfig(&config);
+  alignas(64) static std::uint16_t ones[16 * 32];
+  for (auto& x : ones) x = 0x3f80;  // 1.0
+  _tile_zero(0);  // tile numbers are immediates
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, ones, 64);
+  _tile_loadd(5, ones, 64);
+  _tile_loadd(6, ones, 64);
+  _tile_loadd(7, ones, 64);
+  constexpr long iterations = 2'000'000;
+  const auto start = std::chrono::steady_clock::now();
+  for (long i = 0; i < iterations; ++i) {
+    _tile_dpbf16ps(0, 4, 6);
+    _tile_dpbf16ps(1, 4, 7);
+    _tile_dpbf16ps(2, 5, 6);
+    _tile_dpbf16ps(3, 5, 7);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  _tile_release();
+  return double(iterations) * 4 * 16 * 16 * 32 * 2 / seconds * 1e-9;
+}
+#endif
+
+// The dense layers at precision bf16 (kernels<cpu>::gemm_packed_bf16) on the same shapes;
+// arg amx 1: AMX tiles where the CPU has them (counter of_peak: the fraction of one core's
+// TDPBF16PS rate per thread), 0: the fp32 GEMM on bf16-rounded operands.
+void BM_gemm_packed_bf16(benchmark::State& state) {
+  const auto m = static_cast<std::size_t>(state.range(0)), n = static_cast<std::size_t>(state.range(1)),
+             k = static_cast<std::size_t>(state.range(2));
+  const int threads = static_cast<int>(state.range(3));
+  const bool amx = state.range(4) != 0;
+  if (amx && !shopml::simd::bf16::amx_bf16_usable()) return state.SkipWithError("this CPU has no usable AMX-BF16");
+  const auto a = random_floats(m * k), w = random_floats(k * n), bias = random_floats(n);
+  const auto packed = K::pack_b_bf16(true, k, n, w.data(), k, amx);
+  std::vector<float> c(m * n);
+  for (auto _ : state) {
+    K::gemm_packed_bf16(m, 1.0f, a.data(), k, packed, 0.0f, c.data(), n, bias.data(), threads);
+    benchmark::ClobberMemory();
+  }
+  const double flop = 2.0 * double(m) * double(n) * double(k);
+  state.counters["GFLOP/s"] = per_second(flop * 1e-9);
+#if defined(SHOPML_AMX_BF16)
+  if (amx) {
+    static const double peak = amx_bf16_peak_gflops();
+    state.counters["peak GFLOP/s per thread"] = peak;
+    state.counters["of_peak"] = benchmark::Counter(flop * 1e-9 / (peak * shopml::num_threads(threads)),
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+  }
+#endif
+}
+BENCHMARK(BM_gemm_packed_bf16)
+    ->ArgNames({"M", "N", "K", "threads", "amx"})
+    ->ArgsProduct({{1, 32, 128, 1024}, {384, 1536}, {384, 1536}, {1, 2}, {0, 1}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
