@@ -141,6 +141,11 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) inline void column_block(
   const std::uint16_t* b0 = b.values.get() + (2 * cb) * kp * 16;
   const std::uint16_t* b1 = b0 + kp * 16;
   const std::size_t col0 = 32 * cb, cols = std::min<std::size_t>(32, b.n - col0);
+  const auto mask0 = static_cast<__mmask16>(cols >= 16 ? 0xffffu : (1u << cols) - 1u);
+  const auto mask1 = static_cast<__mmask16>(cols >= 32 ? 0xffffu : cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
+  const __m512 scale = _mm512_set1_ps(alpha), keep = _mm512_set1_ps(beta);
+  const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(mask0, bias + col0) : _mm512_setzero_ps();
+  const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(mask1, bias + col0 + 16) : _mm512_setzero_ps();
   for (std::size_t row0 = 0; row0 < mp; row0 += 32) {
     _tile_zero(0);
     _tile_zero(1);
@@ -161,13 +166,19 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) inline void column_block(
     _tile_stored(1, block + 16, 128);
     _tile_stored(2, block + 16 * 32, 128);
     _tile_stored(3, block + 16 * 32 + 16, 128);
+    // C = alpha · block + bias (+ beta · C), two masked vectors a row: with K in the
+    // hundreds this epilogue costs as much as the tile products, so it must not be scalar.
     const std::size_t rows = std::min<std::size_t>(32, m - row0);
     for (std::size_t r = 0; r < rows; ++r) {
       float* out = c + (row0 + r) * ldc + col0;
-      for (std::size_t j = 0; j < cols; ++j) {
-        const float v = alpha * block[r * 32 + j] + (bias ? bias[col0 + j] : 0.0f);
-        out[j] = beta == 0.0f ? v : v + beta * out[j];
+      __m512 v0 = _mm512_fmadd_ps(scale, _mm512_load_ps(block + r * 32), bias0);
+      __m512 v1 = _mm512_fmadd_ps(scale, _mm512_load_ps(block + r * 32 + 16), bias1);
+      if (beta != 0.0f) {
+        v0 = _mm512_fmadd_ps(keep, _mm512_maskz_loadu_ps(mask0, out), v0);
+        v1 = _mm512_fmadd_ps(keep, _mm512_maskz_loadu_ps(mask1, out + 16), v1);
       }
+      _mm512_mask_storeu_ps(out, mask0, v0);
+      _mm512_mask_storeu_ps(out + 16, mask1, v1);
     }
   }
   _tile_release();
