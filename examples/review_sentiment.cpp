@@ -4,7 +4,10 @@
 // classification report on the held-out part, then the head saved, reloaded and checked
 // to predict exactly the same.
 //
-//   review_sentiment [--model DIR] [--C 1.0] [--head PATH] [--threads N]
+//   review_sentiment [--model DIR] [--C 1.0] [--head PATH] [--threads N] [--precision fp32|bf16]
+//
+// --precision bf16 runs the encoder's dense layers in bfloat16 (nn/precision.hpp), to see
+// what it changes in the head's accuracy.
 
 #include <cstdlib>
 #include <filesystem>
@@ -55,20 +58,23 @@ int main(int argc, char** argv) try {
   std::filesystem::path head_path = std::filesystem::temp_directory_path() / "review_sentiment_head.safetensors";
   double C = 1.0;
   int threads = 0;
+  auto precision = shopml::nn::precision::fp32;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (i + 1 < argc && arg == "--model") model_dir = argv[++i];
     else if (i + 1 < argc && arg == "--head") head_path = argv[++i];
     else if (i + 1 < argc && arg == "--C") C = std::stod(argv[++i]);
     else if (i + 1 < argc && arg == "--threads") threads = std::stoi(argv[++i]);
+    else if (i + 1 < argc && arg == "--precision" && (std::string(argv[i + 1]) == "fp32" || std::string(argv[i + 1]) == "bf16"))
+      precision = std::string(argv[++i]) == "bf16" ? shopml::nn::precision::bf16 : shopml::nn::precision::fp32;
     else {
-      std::cout << "usage: review_sentiment [--model DIR] [--C 1.0] [--head PATH] [--threads N]\n";
+      std::cout << "usage: review_sentiment [--model DIR] [--C 1.0] [--head PATH] [--threads N] [--precision fp32|bf16]\n";
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
   }
 
   const auto data = read_labelled_sentences(std::filesystem::path(SHOPML_DATA_DIR) / "reviews-en");
-  const auto encoder = shopml::nn::sentence_encoder<>::from_directory(model_dir);
+  const auto encoder = shopml::nn::sentence_encoder<>::from_directory(model_dir, {.precision = precision});
   std::cout << "embedding " << data.text.size() << " reviews with " << model_dir.filename().string() << " ...\n";
   const auto X = encoder.encode(data.text, {.batch_size = 32, .normalize = true, .threads = threads});
 
