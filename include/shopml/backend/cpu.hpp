@@ -20,6 +20,7 @@
 #include "shopml/backend/kernels.hpp"
 #include "shopml/error.hpp"
 #include "shopml/simd/gemm_bf16.hpp"
+#include "shopml/simd/gemm_int8.hpp"
 #include "shopml/simd/instantiate.hpp"
 
 #if defined(SHOPML_CPU_DISPATCH)
@@ -187,6 +188,68 @@ struct kernels<cpu> {
     gemm_packed(m, alpha, rounded.data(), b.k_, b.widened_, beta, c, ldc, bias, threads);
   }
 
+  // op(B) quantised per output channel to s8 for gemm_packed_int8 (packs_weights_int8;
+  // simd/gemm_int8.hpp): in AMX's layout where the CPU has AMX-INT8 (unless allow_amx is
+  // false), else as floats holding the integers, packed as pack_b does.
+  class packed_matrix_int8 {
+   public:
+    packed_matrix_int8() = default;
+    std::size_t rows() const { return tiles_.weights.k; }
+    std::size_t cols() const { return tiles_.weights.n; }
+    bool amx() const { return amx_; }
+
+   private:
+    friend struct kernels<cpu>;
+    bool amx_ = false;
+    simd::int8::amx_matrix tiles_;  // on the other road: only its scales and sizes
+    packed_matrix integers_;
+  };
+
+  static packed_matrix_int8 pack_b_int8(bool trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb,
+                                        bool allow_amx = true) {
+    packed_matrix_int8 p;
+    auto q = simd::int8::quantize_weights(trans_b, k, n, b, ldb);
+    p.amx_ = allow_amx && simd::int8::amx_int8_usable();
+    if (p.amx_) {
+      p.tiles_ = simd::int8::pack_amx(std::move(q));
+    } else {
+      const std::vector<float> integers(q.values.begin(), q.values.end());
+      p.integers_ = pack_b(false, k, n, integers.data(), n);
+      q.values = {};
+      p.tiles_.weights = std::move(q);
+    }
+    return p;
+  }
+
+  static void gemm_packed_int8(std::size_t m, float alpha, const float* a, std::size_t lda,
+                               const packed_matrix_int8& b, float beta, float* c, std::size_t ldc, const float* bias,
+                               int threads) {
+#if defined(SHOPML_AMX_BF16)
+    if (b.amx_) return simd::int8::gemm_amx(m, alpha, a, lda, b.tiles_, beta, c, ldc, bias, threads);
+#endif
+    // The same integers through the fp32 GEMM: (a_q − z_a) · w_q, then the scales.
+    const auto& w = b.tiles_.weights;
+    const std::size_t k = w.k, n = w.n;
+    std::vector<float> shifted(m * k), sums(m * n);
+    std::vector<simd::int8::row_quantization> rows_q(m);
+    parallel_for(0, static_cast<std::ptrdiff_t>(m), threads, [&](std::ptrdiff_t r) {
+      const auto row = static_cast<std::size_t>(r);
+      std::vector<std::uint8_t> q(k);
+      rows_q[row] = simd::int8::quantize_row(a + row * lda, k, q.data());
+      for (std::size_t j = 0; j < k; ++j)
+        shifted[row * k + j] = static_cast<float>(static_cast<std::int32_t>(q[j]) - rows_q[row].zero_point);
+    });
+    gemm_packed(m, 1.0f, shifted.data(), k, b.integers_, 0.0f, sums.data(), n, nullptr, threads);
+    parallel_for(0, static_cast<std::ptrdiff_t>(m), threads, [&](std::ptrdiff_t r) {
+      const auto row = static_cast<std::size_t>(r);
+      float* out = c + row * ldc;
+      for (std::size_t j = 0; j < n; ++j) {
+        const float v = alpha * rows_q[row].scale * w.scales[j] * sums[row * n + j] + (bias ? bias[j] : 0.0f);
+        out[j] = beta == 0.0f ? v : v + beta * out[j];
+      }
+    });
+  }
+
   static void gemm_batched(bool trans_b, std::size_t batch, std::size_t m, std::size_t n,
                            std::size_t k, float alpha, const float* a, std::size_t lda,
                            std::size_t stride_a, const float* b, std::size_t ldb,
@@ -306,6 +369,7 @@ struct kernels<cpu> {
 static_assert(kernel_set<kernels<cpu>>);
 static_assert(packs_weights<kernels<cpu>>);
 static_assert(packs_weights_bf16<kernels<cpu>>);
+static_assert(packs_weights_int8<kernels<cpu>>);
 static_assert(training_kernel_set<kernels<cpu>>);
 
 }  // namespace shopml

@@ -90,6 +90,21 @@ concept packs_weights_bf16 =
       { K::gemm_packed_bf16(n, a, cx, n, packed, a, x, n, cx, threads) } -> std::same_as<void>;
     };
 
+// Optional: dense layers in int8 (the encoder's precision int8), dynamically quantised as
+// ONNX Runtime does: pack_b_int8 quantises op(B) per output channel to s8 (symmetric) and
+// packs it; gemm_packed_int8 quantises each row of A to u8 with its own scale and zero point
+// and computes C = alpha · s_a[r] · s_w[c] · (Σ a_q·w_q − z_a[r]·Σ w_q[c]) + bias (+ beta · C)
+// with the bracket exact (simd/gemm_int8.hpp).
+template <class K>
+concept packs_weights_int8 =
+    requires(const float* cx, float* x, std::size_t n, float a, bool flag, int threads,
+             const typename K::packed_matrix_int8& packed) {
+      { K::pack_b_int8(flag, n, n, cx, n) } -> std::same_as<typename K::packed_matrix_int8>;
+      { packed.rows() } -> std::same_as<std::size_t>;
+      { packed.cols() } -> std::same_as<std::size_t>;
+      { K::gemm_packed_int8(n, a, cx, n, packed, a, x, n, cx, threads) } -> std::same_as<void>;
+    };
+
 // The parameters of one torch.optim.AdamW step (the adamw kernel below). Doubles, as
 // torch's Python floats: the factors derived from them (1 − β1, lr / bias_correction1,
 // ...) are computed in double and rounded to float once, as torch does.

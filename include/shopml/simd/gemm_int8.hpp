@@ -1,0 +1,205 @@
+#pragma once
+// INT8 GEMM for dynamically quantised dense layers (the encoder at precision int8), with the
+// zero point handled as ONNX Runtime's dynamic quantisation does (MatMulInteger of a u8
+// activation with its zero point and an s8 weight), per row and per output channel:
+//  * weights, once: per output channel c, symmetric s8, s_w[c] = max_k |w[c][k]| / 127,
+//    w_q = round(w / s_w[c]) (half to even);
+//  * activations, per call and row r: asymmetric u8 over [min(0, min a_r), max(0, max a_r)]
+//    (DynamicQuantizeLinear's range), s_a[r] = (max − min) / 255, z_a[r] = round(−min / s_a[r]),
+//    a_q = clamp(round(a / s_a[r]) + z_a[r], 0, 255); a row of zeros gets s_a = 1, z_a = 0;
+//  * C[r][c] = alpha · s_a[r] · s_w[c] · (Σ_k a_q·w_q − z_a[r] · Σ_k w_q[c]) + bias[c] (+ beta · C),
+//    the bracket an exact integer.
+//
+// Two roads, as the bf16 GEMM (gemm_bf16.hpp): AMX-INT8 tiles (TDPBUSD, u8 × s8 → int32) where
+// the CPU and Linux allow them, else the fp32 GEMM on the integer values (a_q − z_a) and w_q,
+// exact while the sums stay below 2^24 (a few ulps of them beyond).
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "shopml/parallel.hpp"
+#include "shopml/simd/gemm_bf16.hpp"
+
+namespace shopml::simd::int8 {
+
+// The per-channel weight quantisation of op(B) (k × n): w_q (k × n, row-major), scales, column sums.
+struct quantized_weights {
+  std::size_t k = 0, n = 0;
+  std::vector<std::int8_t> values;
+  std::vector<float> scales;
+  std::vector<std::int32_t> column_sums;
+};
+
+inline quantized_weights quantize_weights(bool trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb) {
+  quantized_weights q;
+  q.k = k;
+  q.n = n;
+  q.values.resize(k * n);
+  q.scales.resize(n);
+  q.column_sums.assign(n, 0);
+  const auto at = [&](std::size_t kk, std::size_t col) { return trans_b ? b[col * ldb + kk] : b[kk * ldb + col]; };
+  for (std::size_t col = 0; col < n; ++col) {
+    float largest = 0.0f;
+    for (std::size_t kk = 0; kk < k; ++kk) largest = std::max(largest, std::abs(at(kk, col)));
+    const float scale = largest > 0.0f ? largest / 127.0f : 1.0f;
+    q.scales[col] = scale;
+    for (std::size_t kk = 0; kk < k; ++kk) {
+      const auto v = static_cast<std::int8_t>(std::clamp(std::nearbyint(at(kk, col) / scale), -127.0f, 127.0f));
+      q.values[kk * n + col] = v;
+      q.column_sums[col] += v;
+    }
+  }
+  return q;
+}
+
+// One row of activations as u8 with its scale and zero point (DynamicQuantizeLinear per row).
+struct row_quantization {
+  float scale = 1.0f;
+  std::int32_t zero_point = 0;
+};
+
+inline row_quantization quantize_row(const float* a, std::size_t k, std::uint8_t* out) {
+  float lo = 0.0f, hi = 0.0f;
+  for (std::size_t j = 0; j < k; ++j) lo = std::min(lo, a[j]), hi = std::max(hi, a[j]);
+  row_quantization q;
+  if (hi > lo) {
+    q.scale = (hi - lo) / 255.0f;
+    q.zero_point = static_cast<std::int32_t>(std::clamp(std::nearbyint(-lo / q.scale), 0.0f, 255.0f));
+  }
+  for (std::size_t j = 0; j < k; ++j)
+    out[j] = static_cast<std::uint8_t>(
+        std::clamp(std::nearbyint(a[j] / q.scale) + static_cast<float>(q.zero_point), 0.0f, 255.0f));
+  return q;
+}
+
+// w_q in AMX's layout: k padded to kp (a multiple of 64), blocks of 16 columns (an even
+// number); block j holds kp/4 rows of 16 column quads (w(4p..4p+3, c)).
+struct amx_matrix {
+  quantized_weights weights;  // scales and column sums (values kept for nothing else: cleared)
+  std::size_t kp = 0, blocks = 0;
+  std::vector<std::int8_t> tiles;
+};
+
+inline amx_matrix pack_amx(quantized_weights q) {
+  amx_matrix p;
+  p.kp = bf16::round_up(q.k, 64);
+  p.blocks = bf16::round_up((q.n + 15) / 16, 2);
+  p.tiles.assign(p.blocks * p.kp * 16, 0);
+  for (std::size_t kk = 0; kk < q.k; ++kk)
+    for (std::size_t col = 0; col < q.n; ++col)
+      p.tiles[(col / 16) * p.kp * 16 + (kk / 4) * 64 + (col % 16) * 4 + kk % 4] = q.values[kk * q.n + col];
+  q.values.clear();
+  q.values.shrink_to_fit();
+  p.weights = std::move(q);
+  return p;
+}
+
+#if defined(SHOPML_AMX_BF16)
+
+// AMX-INT8 and AMX-TILE on the CPU, and the tile state granted (as amx_bf16_usable).
+inline bool amx_int8_usable() {
+  static const bool usable = [] {
+    unsigned a = 0, b = 0, c = 0, d = 0;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const bool amx = (d >> 25 & 1u) && (d >> 24 & 1u);                    // AMX-INT8, AMX-TILE
+    const bool avx512 = (b >> 16 & 1u) && (b >> 30 & 1u) && (b >> 31 & 1u);  // F, BW, VL
+    constexpr long arch_req_xcomp_perm = 0x1023, xfeature_xtiledata = 18;
+    return amx && avx512 && syscall(SYS_arch_prctl, arch_req_xcomp_perm, xfeature_xtiledata) == 0;
+  }();
+  return usable;
+}
+
+namespace detail {
+
+// Columns [32 cb, 32 cb + 32) of C for all rows, from the quantised A (mp × kp u8).
+__attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl"))) inline void column_block(
+    std::size_t cb, std::size_t m, std::size_t mp, const std::uint8_t* aq, const row_quantization* rows_q,
+    const amx_matrix& b, float alpha, float beta, float* c, std::size_t ldc, const float* bias) {
+  bf16::detail::tile_config config;
+  for (int t = 0; t < 8; ++t) config.rows[t] = 16, config.bytes_per_row[t] = 64;
+  _tile_loadconfig(&config);
+  alignas(64) std::int32_t block[32 * 32];
+  const std::size_t kp = b.kp;
+  const std::int8_t* b0 = b.tiles.data() + (2 * cb) * kp * 16;
+  const std::int8_t* b1 = b0 + kp * 16;
+  const auto& w = b.weights;
+  const std::size_t col0 = 32 * cb, cols = std::min<std::size_t>(32, w.n - col0);
+  const auto mask0 = static_cast<__mmask16>(cols >= 16 ? 0xffffu : (1u << cols) - 1u);
+  const auto mask1 = static_cast<__mmask16>(cols >= 32 ? 0xffffu : cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
+  const __m512 scale0 = _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_maskz_loadu_ps(mask0, w.scales.data() + col0));
+  const __m512 scale1 = _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_maskz_loadu_ps(mask1, w.scales.data() + col0 + 16));
+  const __m512i sums0 = _mm512_maskz_loadu_epi32(mask0, w.column_sums.data() + col0);
+  const __m512i sums1 = _mm512_maskz_loadu_epi32(mask1, w.column_sums.data() + col0 + 16);
+  const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(mask0, bias + col0) : _mm512_setzero_ps();
+  const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(mask1, bias + col0 + 16) : _mm512_setzero_ps();
+  const __m512 keep = _mm512_set1_ps(beta);
+  for (std::size_t row0 = 0; row0 < mp; row0 += 32) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    const std::uint8_t* a0 = aq + row0 * kp;
+    for (std::size_t kc = 0; kc < kp; kc += 64) {
+      _tile_loadd(4, a0 + kc, kp);
+      _tile_loadd(5, a0 + 16 * kp + kc, kp);
+      _tile_loadd(6, b0 + kc * 16, 64);
+      _tile_loadd(7, b1 + kc * 16, 64);
+      _tile_dpbusd(0, 4, 6);
+      _tile_dpbusd(1, 4, 7);
+      _tile_dpbusd(2, 5, 6);
+      _tile_dpbusd(3, 5, 7);
+    }
+    _tile_stored(0, block, 128);
+    _tile_stored(1, block + 16, 128);
+    _tile_stored(2, block + 16 * 32, 128);
+    _tile_stored(3, block + 16 * 32 + 16, 128);
+    const std::size_t rows = std::min<std::size_t>(32, m - row0);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const auto& q = rows_q[row0 + r];
+      const __m512i zero_point = _mm512_set1_epi32(q.zero_point);
+      const __m512 row_scale = _mm512_set1_ps(q.scale);
+      const __m512i exact0 = _mm512_sub_epi32(_mm512_load_si512(block + r * 32), _mm512_mullo_epi32(zero_point, sums0));
+      const __m512i exact1 =
+          _mm512_sub_epi32(_mm512_load_si512(block + r * 32 + 16), _mm512_mullo_epi32(zero_point, sums1));
+      float* out = c + (row0 + r) * ldc + col0;
+      __m512 v0 = _mm512_fmadd_ps(_mm512_mul_ps(row_scale, scale0), _mm512_cvtepi32_ps(exact0), bias0);
+      __m512 v1 = _mm512_fmadd_ps(_mm512_mul_ps(row_scale, scale1), _mm512_cvtepi32_ps(exact1), bias1);
+      if (beta != 0.0f) {
+        v0 = _mm512_fmadd_ps(keep, _mm512_maskz_loadu_ps(mask0, out), v0);
+        v1 = _mm512_fmadd_ps(keep, _mm512_maskz_loadu_ps(mask1, out + 16), v1);
+      }
+      _mm512_mask_storeu_ps(out, mask0, v0);
+      _mm512_mask_storeu_ps(out + 16, mask1, v1);
+    }
+  }
+  _tile_release();
+}
+
+}  // namespace detail
+
+// gemm with op(B) = b; beta = 0 never reads C. Needs amx_int8_usable().
+inline void gemm_amx(std::size_t m, float alpha, const float* a, std::size_t lda, const amx_matrix& b, float beta,
+                     float* c, std::size_t ldc, const float* bias, int threads) {
+  if (m == 0 || b.weights.n == 0) return;
+  const std::size_t mp = bf16::round_up(m, 32), kp = b.kp, k = b.weights.k;
+  std::vector<std::uint8_t> aq(mp * kp, 0);
+  std::vector<row_quantization> rows_q(m);
+  parallel_for(0, static_cast<std::ptrdiff_t>(m), threads, [&](std::ptrdiff_t r) {
+    const auto row = static_cast<std::size_t>(r);
+    rows_q[row] = quantize_row(a + row * lda, k, aq.data() + row * kp);
+  });
+  parallel_for(0, static_cast<std::ptrdiff_t>((b.weights.n + 31) / 32), threads, [&](std::ptrdiff_t cb) {
+    detail::column_block(static_cast<std::size_t>(cb), m, mp, aq.data(), rows_q.data(), b, alpha, beta, c, ldc, bias);
+  });
+}
+
+#else
+
+inline bool amx_int8_usable() { return false; }
+
+#endif
+
+}  // namespace shopml::simd::int8
