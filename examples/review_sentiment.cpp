@@ -4,10 +4,10 @@
 // classification report on the held-out part, then the head saved, reloaded and checked
 // to predict exactly the same.
 //
-//   review_sentiment [--model DIR] [--C 1.0] [--head PATH] [--threads N] [--precision fp32|bf16]
+//   review_sentiment [--model DIR] [--C 1.0] [--head PATH] [--threads N] [--precision fp32|bf16|int8]
 //
-// --precision bf16 runs the encoder's dense layers in bfloat16 (nn/precision.hpp), to see
-// what it changes in the head's accuracy.
+// --precision bf16 / int8 runs the encoder's dense layers in bfloat16 / dynamically quantised
+// int8 (nn/precision.hpp), to see what it changes in the head's accuracy.
 
 #include <cstdlib>
 #include <filesystem>
@@ -65,10 +65,15 @@ int main(int argc, char** argv) try {
     else if (i + 1 < argc && arg == "--head") head_path = argv[++i];
     else if (i + 1 < argc && arg == "--C") C = std::stod(argv[++i]);
     else if (i + 1 < argc && arg == "--threads") threads = std::stoi(argv[++i]);
-    else if (i + 1 < argc && arg == "--precision" && (std::string(argv[i + 1]) == "fp32" || std::string(argv[i + 1]) == "bf16"))
-      precision = std::string(argv[++i]) == "bf16" ? shopml::nn::precision::bf16 : shopml::nn::precision::fp32;
+    else if (i + 1 < argc && arg == "--precision") {
+      const std::string value = argv[++i];
+      if (value != "fp32" && value != "bf16" && value != "int8") throw shopml::value_error("--precision: fp32, bf16 or int8");
+      precision = value == "bf16" ? shopml::nn::precision::bf16
+                  : value == "int8" ? shopml::nn::precision::int8
+                                    : shopml::nn::precision::fp32;
+    }
     else {
-      std::cout << "usage: review_sentiment [--model DIR] [--C 1.0] [--head PATH] [--threads N] [--precision fp32|bf16]\n";
+      std::cout << "usage: review_sentiment [--model DIR] [--C 1.0] [--head PATH] [--threads N] [--precision fp32|bf16|int8]\n";
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }
   }

@@ -3,7 +3,7 @@
 // little-endian [texts × dim]) so the script can check them against the reference.
 //
 //   encoder_throughput --model DIR --texts FILE [--threads N] [--batch B] [--runs R] [--out FILE]
-//                      [--precision fp32|bf16]
+//                      [--precision fp32|bf16|int8]
 
 #include <sys/resource.h>
 
@@ -31,8 +31,10 @@ int main(int argc, char** argv) try {
     else if (key == "--batch") batch = static_cast<std::size_t>(std::atol(value.c_str()));
     else if (key == "--runs") runs = std::max(1, std::atoi(value.c_str()));
     else if (key == "--out") out_file = value;
-    else if (key == "--precision" && (value == "fp32" || value == "bf16"))
-      precision = value == "bf16" ? shopml::nn::precision::bf16 : shopml::nn::precision::fp32;
+    else if (key == "--precision" && (value == "fp32" || value == "bf16" || value == "int8"))
+      precision = value == "bf16"   ? shopml::nn::precision::bf16
+                  : value == "int8" ? shopml::nn::precision::int8
+                                    : shopml::nn::precision::fp32;
     else throw shopml::value_error("unknown option " + key);
   }
   std::ifstream in(texts_file);
@@ -60,11 +62,12 @@ int main(int argc, char** argv) try {
   std::printf("{\"engine\": \"shopml\", \"precision\": \"%s\", \"threads\": %d, \"batch\": %zu, \"texts\": %zu, \"runs\": [",
               shopml::nn::to_string(precision), threads, batch, texts.size());
   for (std::size_t r = 0; r < seconds.size(); ++r) std::printf("%s%.4f", r ? ", " : "", seconds[r]);
-  // The instruction set the dense layers ran: AMX tiles for bf16 where the CPU has them.
-  const bool amx = precision == shopml::nn::precision::bf16 && shopml::simd::bf16::amx_bf16_usable();
+  // The instruction set the dense layers ran: AMX tiles for bf16 / int8 where the CPU has them.
+  const char* isa = precision == shopml::nn::precision::bf16 && shopml::simd::bf16::amx_bf16_usable()   ? "amx_bf16"
+                    : precision == shopml::nn::precision::int8 && shopml::simd::int8::amx_int8_usable() ? "amx_int8"
+                                                                                                        : shopml::simd::active_arch_name();
   std::printf("], \"median_s\": %.4f, \"texts_per_s\": %.2f, \"peak_rss_mb\": %.1f, \"isa\": \"%s\"}\n", median,
-              static_cast<double>(texts.size()) / median, static_cast<double>(usage.ru_maxrss) / 1024.0,
-              amx ? "amx_bf16" : shopml::simd::active_arch_name());
+              static_cast<double>(texts.size()) / median, static_cast<double>(usage.ru_maxrss) / 1024.0, isa);
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "encoder_throughput: " << e.what() << "\n";

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # shopml's sentence encoder against ONNX Runtime and PyTorch (sentence-transformers) on the
 # same texts: all-MiniLM-L6-v2, 1 and 2 threads, batch 1 and 32, median of several runs; and
-# shopml at precision bf16 (dense layers in bfloat16) at batch 32.
+# at batch 32 shopml at precision bf16 (dense layers in bfloat16) and int8 (dynamic
+# quantisation) beside ONNX Runtime with quantize_dynamic's INT8 graph.
 # Checks shopml's embeddings against sentence-transformers' and ends with one line
 #   RESULT texts=<n> min_cosine=<x> vs_onnxruntime_1t=<x> vs_onnxruntime_2t=<x> vs_torch_2t=<x> peak_rss_mb=<x>
 #          bf16_min_cosine=<x> bf16_vs_onnxruntime_fp32_1t=<x> bf16_vs_onnxruntime_fp32_2t=<x>
-#          bf16_vs_shopml_fp32_1t=<x> isa=<isa>
+#          bf16_vs_shopml_fp32_1t=<x> int8_min_cosine=<x> int8_vs_onnxruntime_int8_1t=<x>
+#          int8_vs_onnxruntime_int8_2t=<x> isa=<isa> int8_isa=<isa>
 # where vs_* = shopml texts/s ÷ peer texts/s at batch 32, and isa is the instruction set the
-# kernels ran (amx_bf16 when the bf16 layers ran on AMX tiles).
+# kernels ran (amx_bf16 / amx_int8 when the bf16 / int8 layers ran on AMX tiles).
 #
 # usage: bench/peers/encoder.sh [FILE]   (FILE: one text per line; default: the shared
 #        English review sentences, every other line, plus every 20th Chinese food-delivery
@@ -67,10 +69,12 @@ for threads in 1 2; do
     "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch "$batch" \
       --runs "$runs" --out "$out" | tee -a "$results"
   done
-  out=/dev/null
-  [[ $threads == 2 ]] && out=$work/shopml_bf16.f32
-  "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch 32 \
-    --runs "$runs" --out "$out" --precision bf16 | tee -a "$results"
+  for precision in bf16 int8; do
+    out=/dev/null
+    [[ $threads == 2 ]] && out=$work/shopml_$precision.f32
+    "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch 32 \
+      --runs "$runs" --out "$out" --precision "$precision" | tee -a "$results"
+  done
 done
 "$py" bench/peers/encoder_peers.py "$model" "$build/minilm.onnx" "$texts" "$work" --runs "$runs" | tee -a "$results"
 
@@ -78,9 +82,10 @@ done
 import json, sys
 import numpy as np
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-rate = {(r["engine"] + ("_bf16" if r.get("precision") == "bf16" else ""), r["threads"], r["batch"]): r["texts_per_s"]
-        for r in rows}
+rate = {(r["engine"] + ("_" + r["precision"] if r.get("precision", "fp32") != "fp32" else ""), r["threads"], r["batch"]):
+        r["texts_per_s"] for r in rows}
 isa = next(r["isa"] for r in rows if r.get("precision") == "bf16")
+int8_isa = next(r["isa"] for r in rows if r.get("precision") == "int8")
 work = sys.argv[2]
 ref = np.fromfile(f"{work}/torch.f32", dtype="<f4").reshape(-1, 384)
 def min_cos(name):
@@ -92,9 +97,13 @@ for (engine, t, b), v in sorted(rate.items()):
     print(f"{engine:12} {t:7} {b:5} {v:8.1f}")
 cos, diff = min_cos("shopml")
 bf16_cos, bf16_diff = min_cos("shopml_bf16")
+int8_cos, int8_diff = min_cos("shopml_int8")
+ort_int8_cos, _ = min_cos("onnxruntime_int8")
 ort_cos, _ = min_cos("onnxruntime")
 print(f"shopml vs sentence-transformers: min cosine {cos:.9f}, max abs diff {diff:.3g}; onnxruntime's min cosine {ort_cos:.9f}")
 print(f"shopml bf16 vs sentence-transformers (fp32): min cosine {bf16_cos:.9f}, max abs diff {bf16_diff:.3g}; kernels: {isa}")
+print(f"shopml int8 vs sentence-transformers (fp32): min cosine {int8_cos:.9f}, max abs diff {int8_diff:.3g}; kernels: "
+      f"{int8_isa}; onnxruntime int8's min cosine {ort_int8_cos:.9f}")
 for t in (1, 2):
     print(f"{t} thread(s), batch 1: shopml/onnxruntime {rate[('shopml', t, 1)] / rate[('onnxruntime', t, 1)]:.2f}, "
           f"shopml/torch {rate[('shopml', t, 1)] / rate[('torch', t, 1)]:.2f}")
@@ -106,5 +115,9 @@ print(f"RESULT texts={n} min_cosine={cos:.6f} vs_onnxruntime_1t={rate[('shopml',
       f"bf16_min_cosine={bf16_cos:.6f} "
       f"bf16_vs_onnxruntime_fp32_1t={rate[('shopml_bf16', 1, 32)] / rate[('onnxruntime', 1, 32)]:.2f} "
       f"bf16_vs_onnxruntime_fp32_2t={rate[('shopml_bf16', 2, 32)] / rate[('onnxruntime', 2, 32)]:.2f} "
-      f"bf16_vs_shopml_fp32_1t={rate[('shopml_bf16', 1, 32)] / rate[('shopml', 1, 32)]:.2f} isa={isa}")
+      f"bf16_vs_shopml_fp32_1t={rate[('shopml_bf16', 1, 32)] / rate[('shopml', 1, 32)]:.2f} "
+      f"int8_min_cosine={int8_cos:.6f} "
+      f"int8_vs_onnxruntime_int8_1t={rate[('shopml_int8', 1, 32)] / rate[('onnxruntime_int8', 1, 32)]:.2f} "
+      f"int8_vs_onnxruntime_int8_2t={rate[('shopml_int8', 2, 32)] / rate[('onnxruntime_int8', 2, 32)]:.2f} "
+      f"isa={isa} int8_isa={int8_isa}")
 PY

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The peers of bench/peers/encoder.sh: texts -> all-MiniLM-L6-v2 sentence embeddings with
-ONNX Runtime (the exported graph, HF tokenizers in front) and with PyTorch
-(sentence-transformers' own encode). Both sort texts by length and pad each batch to its
+ONNX Runtime (the exported graph, HF tokenizers in front; and the same graph after
+onnxruntime.quantization.quantize_dynamic, INT8 weights: engine "onnxruntime_int8", batch 32
+only) and with PyTorch (sentence-transformers' own encode). Both sort texts by length and pad each batch to its
 longest text, as sentence-transformers does. One JSON line per (engine, threads, batch);
 the 2-thread batch-32 embeddings of each engine go to OUT_DIR/<engine>.f32.
 
@@ -72,16 +73,23 @@ def main():
     if texts and texts[-1] == "":
         texts.pop()
 
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    int8_path = a.onnx.replace(".onnx", ".int8.onnx")
+    quantize_dynamic(a.onnx, int8_path, weight_type=QuantType.QInt8)  # ORT's default recipe for CPU
     st = SentenceTransformer(a.model_dir, device="cpu")
     for threads in a.threads:
         torch.set_num_threads(threads)
         ort_encode = ort_encoder(a.model_dir, a.onnx, threads, st.max_seq_length)
+        ort_int8_encode = ort_encoder(a.model_dir, int8_path, threads, st.max_seq_length)
         engines = {
             "onnxruntime": lambda b: ort_encode(texts, b),
+            "onnxruntime_int8": lambda b: ort_int8_encode(texts, b),
             "torch": lambda b: st.encode(texts, batch_size=b, convert_to_numpy=True, show_progress_bar=False),
         }
         for name, run in engines.items():
             for batch in a.batch:
+                if name == "onnxruntime_int8" and batch != max(a.batch):
+                    continue
                 with torch.inference_mode():
                     seconds, emb = timed(lambda: run(batch), a.runs)
                 median = sorted(seconds)[len(seconds) // 2]

@@ -2,7 +2,8 @@
 // scripts/golden/encoder.py): every embedding's cosine to the reference >= 0.99999 and
 // max |difference| <= 1e-4. From texts: all 2,257 golden texts; from the reference token
 // ids (the encoder alone, whatever the tokenizer does): an even 200 of them. At precision
-// bf16 (dense layers in bfloat16): cosine >= 0.999 to the same fp32 references.
+// bf16 (dense layers in bfloat16): cosine >= 0.999 to the same fp32 references; at int8
+// (dynamic quantisation): >= 0.99.
 // SHOPML_ENCODER_PARITY_TEXTS=<n> makes both check an even subset of n.
 #include <doctest/doctest.h>
 
@@ -102,4 +103,16 @@ TEST_CASE("all-MiniLM-L6-v2 at precision bf16 stays within cosine 0.999 of sente
   CHECK(model.embedder().model().precision() == shopml::nn::precision::bf16);
   std::printf("bf16 road: %s\n", shopml::simd::bf16::amx_bf16_usable() ? "AMX tiles" : "fp32 GEMM on rounded operands");
   check_parity(model.encode(texts), picked, "MiniLM bf16 from texts", 0.999, 0.01);
+}
+
+TEST_CASE("all-MiniLM-L6-v2 at precision int8 stays within cosine 0.99 of sentence-transformers' fp32") {
+  const auto inputs = shopml_test::read_golden_inputs();
+  const auto picked = shopml_test::parity_subset(inputs.size());
+  std::vector<std::string> texts;
+  for (std::size_t i : picked) texts.push_back(shopml_test::read_text(inputs[i]));
+  const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR,
+                                                                    {.precision = shopml::nn::precision::int8});
+  CHECK(model.embedder().model().precision() == shopml::nn::precision::int8);
+  std::printf("int8 road: %s\n", shopml::simd::int8::amx_int8_usable() ? "AMX-INT8 tiles" : "fp32 GEMM on the integers");
+  check_parity(model.encode(texts), picked, "MiniLM int8 from texts", 0.99, 0.05);
 }

@@ -4,8 +4,9 @@
 // dense op whose outputs sit side by side in each row of y. On backends that pack
 // weights (packs_weights<kernels<B>>), the stacked weights are packed once at load and
 // each call is a single gemm_packed; elsewhere each part is one gemm on the weight as stored.
-// At precision bf16 the stacked weights are packed as bf16 (packs_weights_bf16) and each call
-// is one gemm_packed_bf16; a backend without it refuses bf16 at load.
+// At precision bf16 / int8 the stacked weights are packed as bf16 / quantised to s8
+// (packs_weights_bf16 / packs_weights_int8) and each call is one gemm_packed_bf16 /
+// gemm_packed_int8; a backend without them refuses that precision at load.
 
 #include <cstddef>
 #include <initializer_list>
@@ -37,6 +38,14 @@ template <class K>
 struct packed_bf16_matrix_of<K, true> {
   using type = typename K::packed_matrix_bf16;
 };
+template <class K, bool = packs_weights_int8<K>>
+struct packed_int8_matrix_of {
+  struct type {};
+};
+template <class K>
+struct packed_int8_matrix_of<K, true> {
+  using type = typename K::packed_matrix_int8;
+};
 }  // namespace detail
 
 template <class Backend>
@@ -49,26 +58,25 @@ class dense {
   // Parts with weights [out_i × in] and biases [out_i]; they stay alive with the weights' owner.
   dense(const Backend& backend, std::initializer_list<const linear_weights<Backend>*> parts, std::size_t in,
         precision format = precision::fp32)
-      : in_(in), bf16_(format == precision::bf16) {
+      : in_(in), format_(format) {
     for (const auto* p : parts) {
       parts_.push_back({p->w.data(), p->b.data(), p->b.size()});
       out_ += p->b.size();
     }
-    if (bf16_) {
+    if (format_ == precision::bf16) {
       if constexpr (packs_weights_bf16<K>) {
-        std::vector<float> stacked(out_ * in_);
-        bias_ = buffer<Backend>(backend, out_);
-        std::size_t row = 0;
-        for (const auto& p : parts_) {
-          buffer<Backend>::download(std::span<float>(stacked.data() + row * in_, p.out * in_), p.w);
-          buffer<Backend>::copy(bias_.data() + row, p.b, p.out);
-          row += p.out;
-        }
-        packed_bf16_ = K::pack_b_bf16(true, in_, out_, stacked.data(), in_);
-        parts_.clear();
+        packed_bf16_ = K::pack_b_bf16(true, in_, out_, stack(backend).data(), in_);
         return;
       } else {
         throw value_error("precision bf16: this backend has no bf16 GEMM (packs_weights_bf16)");
+      }
+    }
+    if (format_ == precision::int8) {
+      if constexpr (packs_weights_int8<K>) {
+        packed_int8_ = K::pack_b_int8(true, in_, out_, stack(backend).data(), in_);
+        return;
+      } else {
+        throw value_error("precision int8: this backend has no int8 GEMM (packs_weights_int8)");
       }
     }
     if constexpr (packed) {
@@ -91,7 +99,12 @@ class dense {
   // y rows have stride ldy >= out().
   void forward(std::size_t tokens, const float* x, float* y, std::size_t ldy, int threads) const {
     if constexpr (packs_weights_bf16<K>) {
-      if (bf16_) return K::gemm_packed_bf16(tokens, 1.0f, x, in_, packed_bf16_, 0.0f, y, ldy, bias_.data(), threads);
+      if (format_ == precision::bf16)
+        return K::gemm_packed_bf16(tokens, 1.0f, x, in_, packed_bf16_, 0.0f, y, ldy, bias_.data(), threads);
+    }
+    if constexpr (packs_weights_int8<K>) {
+      if (format_ == precision::int8)
+        return K::gemm_packed_int8(tokens, 1.0f, x, in_, packed_int8_, 0.0f, y, ldy, bias_.data(), threads);
     }
     if constexpr (packed) {
       K::gemm_packed(tokens, 1.0f, x, in_, packed_, 0.0f, y, ldy, bias_.data(), threads);
@@ -105,17 +118,33 @@ class dense {
   }
 
  private:
+  // The parts' weights stacked on the host ([out × in]) and their biases into bias_; the parts
+  // are then dropped, since the reduced-precision copy is all forward reads.
+  std::vector<float> stack(const Backend& backend) {
+    std::vector<float> stacked(out_ * in_);
+    bias_ = buffer<Backend>(backend, out_);
+    std::size_t row = 0;
+    for (const auto& p : parts_) {
+      buffer<Backend>::download(std::span<float>(stacked.data() + row * in_, p.out * in_), p.w);
+      buffer<Backend>::copy(bias_.data() + row, p.b, p.out);
+      row += p.out;
+    }
+    parts_.clear();
+    return stacked;
+  }
+
   struct part {
     const float* w;
     const float* b;
     std::size_t out;
   };
   std::size_t in_ = 0, out_ = 0;
-  bool bf16_ = false;
+  precision format_ = precision::fp32;
   std::vector<part> parts_;
   buffer<Backend> bias_;
   typename detail::packed_matrix_of<K>::type packed_;
   typename detail::packed_bf16_matrix_of<K>::type packed_bf16_;
+  typename detail::packed_int8_matrix_of<K>::type packed_int8_;
 };
 
 }  // namespace shopml::nn

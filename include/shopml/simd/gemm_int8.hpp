@@ -114,6 +114,41 @@ inline bool amx_int8_usable() {
 
 namespace detail {
 
+// quantize_row, 16 lanes at a time (the same divisions and roundings, so the same bytes):
+// scalar, this pass cost as much as the tile products.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline row_quantization quantize_row_avx512(
+    const float* a, std::size_t k, std::uint8_t* out) {
+  __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
+  std::size_t j = 0;
+  for (; j + 16 <= k; j += 16) {
+    const __m512 v = _mm512_loadu_ps(a + j);
+    lo = _mm512_min_ps(lo, v);
+    hi = _mm512_max_ps(hi, v);
+  }
+  if (j < k) {
+    const auto tail = static_cast<__mmask16>((1u << (k - j)) - 1u);
+    const __m512 v = _mm512_maskz_loadu_ps(tail, a + j);  // zeros never widen a range that holds 0
+    lo = _mm512_min_ps(lo, v);
+    hi = _mm512_max_ps(hi, v);
+  }
+  const float min = _mm512_reduce_min_ps(lo), max = _mm512_reduce_max_ps(hi);
+  row_quantization q;
+  if (max > min) {
+    q.scale = (max - min) / 255.0f;
+    q.zero_point = static_cast<std::int32_t>(std::clamp(std::nearbyint(-min / q.scale), 0.0f, 255.0f));
+  }
+  const __m512 scale = _mm512_set1_ps(q.scale), zero_point = _mm512_set1_ps(static_cast<float>(q.zero_point));
+  const __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(255.0f);
+  for (j = 0; j < k; j += 16) {
+    const auto lanes = static_cast<__mmask16>(k - j >= 16 ? 0xffffu : (1u << (k - j)) - 1u);
+    const __m512 v = _mm512_div_ps(_mm512_maskz_loadu_ps(lanes, a + j), scale);
+    const __m512 rounded = _mm512_roundscale_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m512 clamped = _mm512_min_ps(_mm512_max_ps(_mm512_add_ps(rounded, zero_point), zero), top);
+    _mm_mask_storeu_epi8(out + j, lanes, _mm512_cvtepi32_epi8(_mm512_cvtps_epi32(clamped)));
+  }
+  return q;
+}
+
 // Columns [32 cb, 32 cb + 32) of C for all rows, from the quantised A (mp × kp u8).
 __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl"))) inline void column_block(
     std::size_t cb, std::size_t m, std::size_t mp, const std::uint8_t* aq, const row_quantization* rows_q,
@@ -189,7 +224,7 @@ inline void gemm_amx(std::size_t m, float alpha, const float* a, std::size_t lda
   std::vector<row_quantization> rows_q(m);
   parallel_for(0, static_cast<std::ptrdiff_t>(m), threads, [&](std::ptrdiff_t r) {
     const auto row = static_cast<std::size_t>(r);
-    rows_q[row] = quantize_row(a + row * lda, k, aq.data() + row * kp);
+    rows_q[row] = detail::quantize_row_avx512(a + row * lda, k, aq.data() + row * kp);
   });
   parallel_for(0, static_cast<std::ptrdiff_t>((b.weights.n + 31) / 32), threads, [&](std::ptrdiff_t cb) {
     detail::column_block(static_cast<std::size_t>(cb), m, mp, aq.data(), rows_q.data(), b, alpha, beta, c, ldc, bias);
