@@ -163,6 +163,68 @@ BENCHMARK(BM_gemm_packed_bf16)
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 
+#if defined(SHOPML_AMX_BF16)
+// One core's AMX-INT8 rate (TDPBUSD, 4 independent accumulators), in GOP/s (a multiply-add = 2).
+__attribute__((target("amx-tile,amx-int8"))) double amx_int8_peak_gops() {
+  shopml::simd::bf16::detail::tile_config config;
+  for (int t = 0; t < 8; ++t) config.rows[t] = 16, config.bytes_per_row[t] = 64;
+  _tile_loadconfig(&config);
+  alignas(64) static std::uint8_t ones[16 * 64];
+  for (auto& x : ones) x = 1;
+  _tile_zero(0);  // tile numbers are immediates
+  _tile_zero(1);
+  _tile_zero(2);
+  _tile_zero(3);
+  _tile_loadd(4, ones, 64);
+  _tile_loadd(5, ones, 64);
+  _tile_loadd(6, ones, 64);
+  _tile_loadd(7, ones, 64);
+  constexpr long iterations = 2'000'000;
+  const auto start = std::chrono::steady_clock::now();
+  for (long i = 0; i < iterations; ++i) {
+    _tile_dpbusd(0, 4, 6);
+    _tile_dpbusd(1, 4, 7);
+    _tile_dpbusd(2, 5, 6);
+    _tile_dpbusd(3, 5, 7);
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  _tile_release();
+  return double(iterations) * 4 * 16 * 16 * 64 * 2 / seconds * 1e-9;
+}
+#endif
+
+// The dense layers at precision int8 (kernels<cpu>::gemm_packed_int8, activations quantised
+// per call) on the same shapes; amx and of_peak as BM_gemm_packed_bf16's, in GOP/s.
+void BM_gemm_packed_int8(benchmark::State& state) {
+  const auto m = static_cast<std::size_t>(state.range(0)), n = static_cast<std::size_t>(state.range(1)),
+             k = static_cast<std::size_t>(state.range(2));
+  const int threads = static_cast<int>(state.range(3));
+  const bool amx = state.range(4) != 0;
+  if (amx && !shopml::simd::int8::amx_int8_usable()) return state.SkipWithError("this CPU has no usable AMX-INT8");
+  const auto a = random_floats(m * k), w = random_floats(k * n), bias = random_floats(n);
+  const auto packed = K::pack_b_int8(true, k, n, w.data(), k, amx);
+  std::vector<float> c(m * n);
+  for (auto _ : state) {
+    K::gemm_packed_int8(m, 1.0f, a.data(), k, packed, 0.0f, c.data(), n, bias.data(), threads);
+    benchmark::ClobberMemory();
+  }
+  const double ops = 2.0 * double(m) * double(n) * double(k);
+  state.counters["GOP/s"] = per_second(ops * 1e-9);
+#if defined(SHOPML_AMX_BF16)
+  if (amx) {
+    static const double peak = amx_int8_peak_gops();
+    state.counters["peak GOP/s per thread"] = peak;
+    state.counters["of_peak"] = benchmark::Counter(ops * 1e-9 / (peak * shopml::num_threads(threads)),
+                                                   benchmark::Counter::kIsIterationInvariantRate);
+  }
+#endif
+}
+BENCHMARK(BM_gemm_packed_int8)
+    ->ArgNames({"M", "N", "K", "threads", "amx"})
+    ->ArgsProduct({{1, 32, 128, 1024}, {384, 1536}, {384, 1536}, {1, 2}, {0, 1}})
+    ->UseRealTime()
+    ->Unit(benchmark::kMicrosecond);
+
 // Attention of one 128-token sequence, 12 heads of 32: scores = Q·Kᵀ, context = P·V.
 void BM_gemm_batched_attention(benchmark::State& state) {
   const int threads = static_cast<int>(state.range(0));
