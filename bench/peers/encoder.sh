@@ -92,9 +92,9 @@ def min_cos(name):
     e = np.fromfile(f"{work}/{name}.f32", dtype="<f4").reshape(-1, 384)
     return float(((e * ref).sum(1) / (np.linalg.norm(e, axis=1) * np.linalg.norm(ref, axis=1))).min()), \
            float(np.abs(e - ref).max())
-print("\nengine       threads batch  texts/s")
+print("\nengine           threads batch  texts/s")
 for (engine, t, b), v in sorted(rate.items()):
-    print(f"{engine:12} {t:7} {b:5} {v:8.1f}")
+    print(f"{engine:16} {t:7} {b:5} {v:8.1f}")
 cos, diff = min_cos("shopml")
 bf16_cos, bf16_diff = min_cos("shopml_bf16")
 int8_cos, int8_diff = min_cos("shopml_int8")
