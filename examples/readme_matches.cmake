@@ -1,5 +1,6 @@
 # Fails unless the README's C++ block is examples/quickstart.cpp, character for character.
 #   cmake -DREADME=<README.md> -DSOURCE=<quickstart.cpp> -P readme_matches.cmake
+cmake_minimum_required(VERSION 3.21)  # a -P script sets no policies: without it CMP0007 warns on every line list
 file(READ "${README}" readme)
 file(READ "${SOURCE}" source)
 string(FIND "${readme}" "```cpp\n" start)
