@@ -10,7 +10,7 @@
 
 #include <cstddef>
 #include <initializer_list>
-#include <span>
+#include <type_traits>
 #include <vector>
 
 #include "shopml/backend/kernels.hpp"
@@ -22,30 +22,22 @@
 namespace shopml::nn {
 
 namespace detail {
-template <class K, bool = packs_weights<K>>
-struct packed_matrix_of {
+// K's packed-matrix type named by Member (an alias template), or an empty stand-in for
+// backends that lack it, so that dense can hold one of each unconditionally.
+template <template <class> class Member, class K, class = void>
+struct member_or_empty {
   struct type {};
 };
-template <class K>
-struct packed_matrix_of<K, true> {
-  using type = typename K::packed_matrix;
-};
-template <class K, bool = packs_weights_bf16<K>>
-struct packed_bf16_matrix_of {
-  struct type {};
+template <template <class> class Member, class K>
+struct member_or_empty<Member, K, std::void_t<Member<K>>> {
+  using type = Member<K>;
 };
 template <class K>
-struct packed_bf16_matrix_of<K, true> {
-  using type = typename K::packed_matrix_bf16;
-};
-template <class K, bool = packs_weights_int8<K>>
-struct packed_int8_matrix_of {
-  struct type {};
-};
+using packed_fp32 = typename K::packed_matrix;
 template <class K>
-struct packed_int8_matrix_of<K, true> {
-  using type = typename K::packed_matrix_int8;
-};
+using packed_bf16 = typename K::packed_matrix_bf16;
+template <class K>
+using packed_int8 = typename K::packed_matrix_int8;
 }  // namespace detail
 
 template <class Backend>
@@ -66,30 +58,17 @@ class dense {
     if (format_ == precision::bf16) {
       if constexpr (packs_weights_bf16<K>) {
         packed_bf16_ = K::pack_b_bf16(true, in_, out_, stack(backend).data(), in_);
-        return;
       } else {
         throw value_error("precision bf16: this backend has no bf16 GEMM (packs_weights_bf16)");
       }
-    }
-    if (format_ == precision::int8) {
+    } else if (format_ == precision::int8) {
       if constexpr (packs_weights_int8<K>) {
         packed_int8_ = K::pack_b_int8(true, in_, out_, stack(backend).data(), in_);
-        return;
       } else {
         throw value_error("precision int8: this backend has no int8 GEMM (packs_weights_int8)");
       }
-    }
-    if constexpr (packed) {
-      buffer<Backend> stacked(backend, out_ * in_);
-      bias_ = buffer<Backend>(backend, out_);
-      std::size_t row = 0;
-      for (const auto& p : parts_) {
-        buffer<Backend>::copy(stacked.data() + row * in_, p.w, p.out * in_);
-        buffer<Backend>::copy(bias_.data() + row, p.b, p.out);
-        row += p.out;
-      }
-      packed_ = K::pack_b(true, in_, out_, stacked.data(), in_);
-      parts_.clear();  // the packed copy is all forward reads
+    } else if constexpr (packed) {
+      packed_ = K::pack_b(true, in_, out_, stack(backend).data(), in_);
     }
   }
 
@@ -118,14 +97,14 @@ class dense {
   }
 
  private:
-  // The parts' weights stacked on the host ([out × in]) and their biases into bias_; the parts
-  // are then dropped, since the reduced-precision copy is all forward reads.
-  std::vector<float> stack(const Backend& backend) {
-    std::vector<float> stacked(out_ * in_);
+  // The parts' weights stacked ([out × in], the backend's memory) for packing, and their
+  // biases into bias_; the parts are then dropped, since the packed copy is all forward reads.
+  buffer<Backend> stack(const Backend& backend) {
+    buffer<Backend> stacked(backend, out_ * in_);
     bias_ = buffer<Backend>(backend, out_);
     std::size_t row = 0;
     for (const auto& p : parts_) {
-      buffer<Backend>::download(std::span<float>(stacked.data() + row * in_, p.out * in_), p.w);
+      buffer<Backend>::copy(stacked.data() + row * in_, p.w, p.out * in_);
       buffer<Backend>::copy(bias_.data() + row, p.b, p.out);
       row += p.out;
     }
@@ -142,9 +121,9 @@ class dense {
   precision format_ = precision::fp32;
   std::vector<part> parts_;
   buffer<Backend> bias_;
-  typename detail::packed_matrix_of<K>::type packed_;
-  typename detail::packed_bf16_matrix_of<K>::type packed_bf16_;
-  typename detail::packed_int8_matrix_of<K>::type packed_int8_;
+  typename detail::member_or_empty<detail::packed_fp32, K>::type packed_;
+  typename detail::member_or_empty<detail::packed_bf16, K>::type packed_bf16_;
+  typename detail::member_or_empty<detail::packed_int8, K>::type packed_int8_;
 };
 
 }  // namespace shopml::nn
