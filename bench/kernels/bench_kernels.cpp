@@ -103,9 +103,7 @@ BENCHMARK(BM_gemm_packed)
 // One core's AMX-BF16 rate with nothing but TDPBF16PS on registers (4 independent 16×16
 // accumulators): the ceiling for BM_gemm_packed_bf16 per thread.
 __attribute__((target("amx-tile,amx-bf16"))) double amx_bf16_peak_gflops() {
-  shopml::simd::bf16::detail::tile_config config;
-  for (int t = 0; t < 8; ++t) config.rows[t] = 16, config.bytes_per_row[t] = 64;
-  _tile_loadconfig(&config);
+  shopml::simd::bf16::detail::configure_tiles();
   alignas(64) static std::uint16_t ones[16 * 32];
   for (auto& x : ones) x = 0x3f80;  // 1.0
   _tile_zero(0);  // tile numbers are immediates
@@ -166,9 +164,7 @@ BENCHMARK(BM_gemm_packed_bf16)
 #if defined(SHOPML_AMX_BF16)
 // One core's AMX-INT8 rate (TDPBUSD, 4 independent accumulators), in GOP/s (a multiply-add = 2).
 __attribute__((target("amx-tile,amx-int8"))) double amx_int8_peak_gops() {
-  shopml::simd::bf16::detail::tile_config config;
-  for (int t = 0; t < 8; ++t) config.rows[t] = 16, config.bytes_per_row[t] = 64;
-  _tile_loadconfig(&config);
+  shopml::simd::bf16::detail::configure_tiles();
   alignas(64) static std::uint8_t ones[16 * 64];
   for (auto& x : ones) x = 1;
   _tile_zero(0);  // tile numbers are immediates

@@ -112,6 +112,31 @@ struct tile_config {
   std::uint8_t rows[16] = {};
 };
 
+// The layout every AMX product here uses: all eight tiles 16 rows × 64 bytes (four of C, two
+// of A, two of B). Per thread, before its first tile instruction; _tile_release after.
+__attribute__((target("amx-tile"))) inline void configure_tiles() {
+  tile_config config;
+  for (int t = 0; t < 8; ++t) config.rows[t] = 16, config.bytes_per_row[t] = 64;
+  _tile_loadconfig(&config);
+}
+
+// Tiles 0–3 (2 × 2 tiles of 16 × 16 four-byte sums) into a 32 × 32 row-major block.
+__attribute__((target("amx-tile"))) inline void store_block(void* block) {
+  auto* out = static_cast<std::uint32_t*>(block);
+  _tile_stored(0, out, 128);
+  _tile_stored(1, out + 16, 128);
+  _tile_stored(2, out + 16 * 32, 128);
+  _tile_stored(3, out + 16 * 32 + 16, 128);
+}
+
+// The lanes of the two 16-column halves of a 32-column block that hold columns (< cols).
+struct column_masks {
+  __mmask16 low, high;
+  explicit column_masks(std::size_t cols)
+      : low(static_cast<__mmask16>(cols >= 16 ? 0xffffu : (1u << cols) - 1u)),
+        high(static_cast<__mmask16>(cols >= 32 ? 0xffffu : cols > 16 ? (1u << (cols - 16)) - 1u : 0u)) {}
+};
+
 // Rows [first, last) of A (fp32) into `out` as bf16, kp columns per row, zero beyond k.
 __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void round_rows(
     const float* a, std::size_t lda, std::size_t k, std::size_t kp, std::size_t first, std::size_t last,
@@ -133,16 +158,14 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void roun
 __attribute__((target("amx-tile,amx-bf16,avx512f"))) inline void column_block(
     std::size_t cb, std::size_t m, std::size_t mp, const std::uint16_t* a16, const amx_matrix& b, float alpha,
     float beta, float* c, std::size_t ldc, const float* bias) {
-  tile_config config;
-  for (int t = 0; t < 8; ++t) config.rows[t] = 16, config.bytes_per_row[t] = 64;
-  _tile_loadconfig(&config);
+  configure_tiles();
   alignas(64) float block[32 * 32];
   const std::size_t kp = b.kp, a_stride = kp * sizeof(std::uint16_t);
   const std::uint16_t* b0 = b.values.get() + (2 * cb) * kp * 16;
   const std::uint16_t* b1 = b0 + kp * 16;
   const std::size_t col0 = 32 * cb, cols = std::min<std::size_t>(32, b.n - col0);
-  const auto mask0 = static_cast<__mmask16>(cols >= 16 ? 0xffffu : (1u << cols) - 1u);
-  const auto mask1 = static_cast<__mmask16>(cols >= 32 ? 0xffffu : cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
+  const column_masks masks(cols);
+  const __mmask16 mask0 = masks.low, mask1 = masks.high;
   const __m512 scale = _mm512_set1_ps(alpha), keep = _mm512_set1_ps(beta);
   const __m512 bias0 = bias ? _mm512_maskz_loadu_ps(mask0, bias + col0) : _mm512_setzero_ps();
   const __m512 bias1 = bias ? _mm512_maskz_loadu_ps(mask1, bias + col0 + 16) : _mm512_setzero_ps();
@@ -162,10 +185,7 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) inline void column_block(
       _tile_dpbf16ps(2, 5, 6);
       _tile_dpbf16ps(3, 5, 7);
     }
-    _tile_stored(0, block, 128);
-    _tile_stored(1, block + 16, 128);
-    _tile_stored(2, block + 16 * 32, 128);
-    _tile_stored(3, block + 16 * 32 + 16, 128);
+    store_block(block);
     // C = alpha · block + bias (+ beta · C), two masked vectors a row: with K in the
     // hundreds this epilogue costs as much as the tile products, so it must not be scalar.
     const std::size_t rows = std::min<std::size_t>(32, m - row0);

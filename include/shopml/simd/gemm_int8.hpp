@@ -153,17 +153,15 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline row_quantization qua
 __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl"))) inline void column_block(
     std::size_t cb, std::size_t m, std::size_t mp, const std::uint8_t* aq, const row_quantization* rows_q,
     const amx_matrix& b, float alpha, float beta, float* c, std::size_t ldc, const float* bias) {
-  bf16::detail::tile_config config;
-  for (int t = 0; t < 8; ++t) config.rows[t] = 16, config.bytes_per_row[t] = 64;
-  _tile_loadconfig(&config);
+  bf16::detail::configure_tiles();
   alignas(64) std::int32_t block[32 * 32];
   const std::size_t kp = b.kp;
   const std::int8_t* b0 = b.tiles.data() + (2 * cb) * kp * 16;
   const std::int8_t* b1 = b0 + kp * 16;
   const auto& w = b.weights;
   const std::size_t col0 = 32 * cb, cols = std::min<std::size_t>(32, w.n - col0);
-  const auto mask0 = static_cast<__mmask16>(cols >= 16 ? 0xffffu : (1u << cols) - 1u);
-  const auto mask1 = static_cast<__mmask16>(cols >= 32 ? 0xffffu : cols > 16 ? (1u << (cols - 16)) - 1u : 0u);
+  const bf16::detail::column_masks masks(cols);
+  const __mmask16 mask0 = masks.low, mask1 = masks.high;
   const __m512 scale0 = _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_maskz_loadu_ps(mask0, w.scales.data() + col0));
   const __m512 scale1 = _mm512_mul_ps(_mm512_set1_ps(alpha), _mm512_maskz_loadu_ps(mask1, w.scales.data() + col0 + 16));
   const __m512i sums0 = _mm512_maskz_loadu_epi32(mask0, w.column_sums.data() + col0);
@@ -187,10 +185,7 @@ __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl"))) inline vo
       _tile_dpbusd(2, 5, 6);
       _tile_dpbusd(3, 5, 7);
     }
-    _tile_stored(0, block, 128);
-    _tile_stored(1, block + 16, 128);
-    _tile_stored(2, block + 16 * 32, 128);
-    _tile_stored(3, block + 16 * 32 + 16, 128);
+    bf16::detail::store_block(block);
     const std::size_t rows = std::min<std::size_t>(32, m - row0);
     for (std::size_t r = 0; r < rows; ++r) {
       const auto& q = rows_q[row0 + r];
