@@ -231,11 +231,12 @@ struct kernels<cpu> {
     const auto& w = b.tiles_.weights;
     const std::size_t k = w.k, n = w.n;
     std::vector<float> shifted(m * k), sums(m * n);
+    std::vector<std::uint8_t> quantized(m * k);
     std::vector<simd::int8::row_quantization> rows_q(m);
     parallel_for(0, static_cast<std::ptrdiff_t>(m), threads, [&](std::ptrdiff_t r) {
       const auto row = static_cast<std::size_t>(r);
-      std::vector<std::uint8_t> q(k);
-      rows_q[row] = simd::int8::quantize_row(a + row * lda, k, q.data());
+      const std::uint8_t* q = quantized.data() + row * k;
+      rows_q[row] = simd::int8::quantize_row(a + row * lda, k, quantized.data() + row * k);
       for (std::size_t j = 0; j < k; ++j)
         shifted[row * k + j] = static_cast<float>(static_cast<std::int32_t>(q[j]) - rows_q[row].zero_point);
     });
