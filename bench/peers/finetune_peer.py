@@ -195,7 +195,6 @@ def torch_time(work, threads, repeats, max_length, pooling="pooler"):
 
 # ---------------------------------------------------------------- transformers reloads shopml's save
 def reload(work, saved, logits_path, rows, max_length):
-    import numpy as np
     import torch
     from transformers import AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding
     from transformers.utils import logging as hf_logging
@@ -208,36 +207,43 @@ def reload(work, saved, logits_path, rows, max_length):
     problems = {k: v for k, v in info.items() if v}
     if problems:
         raise SystemExit(f"transformers loaded {saved} with {problems}")
-    id2label = [model.config.id2label[i] for i in range(model.config.num_labels)]
-    if id2label != meta["classes"]:
-        raise SystemExit(f"{saved}: id2label {id2label} is not the classes {meta['classes']}")
+    check_labels(saved, [model.config.id2label[i] for i in range(model.config.num_labels)], meta)
     model.eval()
     tok = AutoTokenizer.from_pretrained(str(saved))
     feats = tokenize(tok, [texts[i] for i in test], max_length)
     with torch.no_grad():
         logits = model(**DataCollatorWithPadding(tok)(feats)).logits.numpy()
+    compare_logits("transformers", type(model).__name__,
+                   f"transformers {type(model).__name__}.from_pretrained({saved}): no missing/unexpected/mismatched keys",
+                   logits, logits_path)
+
+
+def check_labels(saved, id2label, meta):
+    if id2label != meta["classes"]:
+        raise SystemExit(f"{saved}: id2label {id2label} is not the classes {meta['classes']}")
+
+
+def compare_logits(engine, architecture, loaded, logits, logits_path):
+    """The reloaded model's logits against shopml's (LOGITS): a log line and the JSON line."""
+    import numpy as np
     ours = np.fromfile(logits_path, dtype="<f4").reshape(logits.shape)
     diff = float(np.abs(ours - logits).max())
     agree = float((ours.argmax(1) == logits.argmax(1)).mean())
-    log(f"transformers {type(model).__name__}.from_pretrained({saved}): no missing/unexpected/mismatched keys; "
-        f"logits of {len(test)} held-out records max |shopml - transformers| = {diff:.3g}, argmax agreement {agree:.3f}")
-    print(json.dumps({"engine": "transformers", "mode": "reload", "rows": len(test), "max_abs_diff": diff,
-                      "argmax_agreement": agree, "architecture": type(model).__name__}))
+    log(f"{loaded}: logits of {len(logits)} held-out records max |shopml - {engine}| = {diff:.3g}, "
+        f"argmax agreement {agree:.3f}")
+    print(json.dumps({"engine": engine, "mode": "reload", "rows": len(logits), "max_abs_diff": diff,
+                      "argmax_agreement": agree, "architecture": architecture}))
 
 
 def reload_sentence_transformer(meta, texts, saved, logits_path, max_length):
     """shopml's save of a mean-pooling classifier, loaded by sentence-transformers: encode = logits."""
-    import json as json_module
-    import numpy as np
     from sentence_transformers import SentenceTransformer
     model = SentenceTransformer(str(saved), device="cpu")
     kinds = [type(m).__name__ for m in model]
     if kinds != ["Transformer", "Pooling", "Dense"]:
         raise SystemExit(f"sentence-transformers loaded {saved} as {kinds}, not Transformer, Pooling, Dense")
-    config = json_module.loads((saved / "config.json").read_text(encoding="utf-8"))
-    id2label = [config["id2label"][str(i)] for i in range(len(config["id2label"]))]
-    if id2label != meta["classes"]:
-        raise SystemExit(f"{saved}: id2label {id2label} is not the classes {meta['classes']}")
+    config = json.loads((saved / "config.json").read_text(encoding="utf-8"))
+    check_labels(saved, [config["id2label"][str(i)] for i in range(len(config["id2label"]))], meta)
     model.max_seq_length = max_length
     if len(texts[0]) == 1:
         logits = model.encode([t[0] for t in texts], batch_size=32, convert_to_numpy=True)
@@ -249,13 +255,8 @@ def reload_sentence_transformer(meta, texts, saved, logits_path, max_length):
         model.eval()
         with torch.no_grad():
             logits = model(features)["sentence_embedding"].numpy()
-    ours = np.fromfile(logits_path, dtype="<f4").reshape(logits.shape)
-    diff = float(np.abs(ours - logits).max())
-    agree = float((ours.argmax(1) == logits.argmax(1)).mean())
-    log(f"sentence-transformers SentenceTransformer({saved}) = {kinds}: logits (encode) of {len(texts)} held-out "
-        f"records max |shopml - sentence-transformers| = {diff:.3g}, argmax agreement {agree:.3f}")
-    print(json.dumps({"engine": "sentence-transformers", "mode": "reload", "rows": len(texts), "max_abs_diff": diff,
-                      "argmax_agreement": agree, "architecture": "SentenceTransformer(" + ", ".join(kinds) + ")"}))
+    compare_logits("sentence-transformers", "SentenceTransformer(" + ", ".join(kinds) + ")",
+                   f"sentence-transformers SentenceTransformer({saved}) = {kinds}", logits, logits_path)
 
 
 # ---------------------------------------------------------------- summary
