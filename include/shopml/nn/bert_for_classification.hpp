@@ -230,7 +230,8 @@ class bert_for_task {
     std::vector<io::tensor_view> tensors, dense;
     for (const auto& t : params_.tensors()) {
       const std::span<const float> values(host.data() + t.offset, t.size());
-      if (mean && t.name.rfind("classifier.", 0) == 0) dense.emplace_back("linear." + t.name.substr(11), t.shape, values);
+      const bool encoder = t.name.rfind(prefix(), 0) == 0;
+      if (mean && !encoder) dense.emplace_back(dense_name(t.name), t.shape, values);
       else tensors.emplace_back(mean ? t.name.substr(prefix().size()) : t.name, t.shape, values);
     }
     io::save_safetensors(dir / "model.safetensors", tensors, {{"format", "pt"}});
@@ -369,6 +370,10 @@ class bert_for_task {
   }
 
   static std::string prefix() { return "bert."; }
+  // classifier.weight / classifier.bias under the names of a sentence-transformers Dense module.
+  static std::string dense_name(const std::string& classifier_tensor) {
+    return "linear." + classifier_tensor.substr(classifier_tensor.find('.') + 1);
+  }
   static std::string pooler() { return "bert.pooler.dense"; }
 
   std::size_t rows(const token_batch& batch) const { return sequence ? batch.size() : batch.tokens(); }
@@ -422,7 +427,7 @@ class bert_for_task {
       const bool in_dense = dense_head && !encoder;  // classifier.* as the Dense module's linear.*
       const auto& source = in_dense ? *dense_head : file;
       const std::string stored = encoder    ? file_prefix + t.name.substr(prefix().size())
-                                 : in_dense ? "linear." + t.name.substr(t.name.find('.') + 1)
+                                 : in_dense ? dense_name(t.name)
                                             : t.name;
       std::span<float> out(host.data() + t.offset, t.size());
       if (const auto name = find_tensor(source, stored)) {
