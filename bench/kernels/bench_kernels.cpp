@@ -189,16 +189,47 @@ __attribute__((target("amx-tile,amx-int8"))) double amx_int8_peak_gops() {
 }
 #endif
 
+#if defined(SHOPML_INT8_AVX2)
+// One core's rate of the AVX2 int8 kernel's instructions with every operand in registers (4
+// rows × 16 columns, as simd/gemm_int8.hpp's tile: per row and quad of k, |s|, two sign
+// flips, two VPMADDUBSW, two VPMADDWD, two additions), in GOP/s (a multiply-add = 2).
+__attribute__((target("avx2,fma"))) double avx2_int8_peak_gops() {
+  __m256i b0 = _mm256_set1_epi8(3), b1 = _mm256_set1_epi8(-5), s[4], acc[4][2];
+  const __m256i ones = _mm256_set1_epi16(1);
+  for (int r = 0; r < 4; ++r) s[r] = _mm256_set1_epi8(static_cast<char>(r - 2)), acc[r][0] = acc[r][1] = ones;
+  constexpr long iterations = 20'000'000;
+  const auto start = std::chrono::steady_clock::now();
+  for (long i = 0; i < iterations; ++i) {
+    asm volatile("" : "+x"(b0), "+x"(b1));  // fresh operands each step: nothing hoisted
+    for (int r = 0; r < 4; ++r) {
+      const __m256i magnitude = _mm256_abs_epi8(s[r]);
+      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(b0, s[r])), ones));
+      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(b1, s[r])), ones));
+    }
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  __m256i sum = acc[0][0];
+  for (int r = 0; r < 4; ++r) sum = _mm256_add_epi32(sum, _mm256_add_epi32(acc[r][0], acc[r][1]));
+  benchmark::DoNotOptimize(sum);
+  return double(iterations) * 4 * 2 * 32 * 2 / seconds * 1e-9;
+}
+#endif
+
 // The dense layers at precision int8 (kernels<cpu>::gemm_packed_int8, activations quantised
-// per call) on the same shapes; amx and of_peak as BM_gemm_packed_bf16's, in GOP/s.
+// per call) on the same shapes; arg road: 0 AMX tiles, 1 AVX2, 2 the fp32 GEMM on the
+// integers (simd::int8::road); of_peak: the fraction of one core's rate of the road's
+// instructions per thread (TDPBUSD for amx, the kernel's own sequence for avx2), in GOP/s.
 void BM_gemm_packed_int8(benchmark::State& state) {
   const auto m = static_cast<std::size_t>(state.range(0)), n = static_cast<std::size_t>(state.range(1)),
              k = static_cast<std::size_t>(state.range(2));
   const int threads = static_cast<int>(state.range(3));
-  const bool amx = state.range(4) != 0;
-  if (amx && !shopml::simd::int8::amx_int8_usable()) return state.SkipWithError("this CPU has no usable AMX-INT8");
+  const auto road = static_cast<shopml::simd::int8::road>(state.range(4));
+  if (!shopml::simd::int8::usable(road)) {
+    const std::string why = std::string("this CPU cannot run ") + shopml::simd::int8::road_name(road);
+    return state.SkipWithError(why.c_str());
+  }
   const auto a = random_floats(m * k), w = random_floats(k * n), bias = random_floats(n);
-  const auto packed = K::pack_b_int8(true, k, n, w.data(), k, amx);
+  const auto packed = K::pack_b_int8(true, k, n, w.data(), k, road);
   std::vector<float> c(m * n);
   for (auto _ : state) {
     K::gemm_packed_int8(m, 1.0f, a.data(), k, packed, 0.0f, c.data(), n, bias.data(), threads);
@@ -206,18 +237,28 @@ void BM_gemm_packed_int8(benchmark::State& state) {
   }
   const double ops = 2.0 * double(m) * double(n) * double(k);
   state.counters["GOP/s"] = per_second(ops * 1e-9);
+  double peak = 0;
 #if defined(SHOPML_AMX_BF16)
-  if (amx) {
-    static const double peak = amx_int8_peak_gops();
+  if (road == shopml::simd::int8::road::amx) {
+    static const double amx_peak = amx_int8_peak_gops();
+    peak = amx_peak;
+  }
+#endif
+#if defined(SHOPML_INT8_AVX2)
+  if (road == shopml::simd::int8::road::avx2) {
+    static const double avx2_peak = avx2_int8_peak_gops();
+    peak = avx2_peak;
+  }
+#endif
+  if (peak > 0) {
     state.counters["peak GOP/s per thread"] = peak;
     state.counters["of_peak"] = benchmark::Counter(ops * 1e-9 / (peak * shopml::num_threads(threads)),
                                                    benchmark::Counter::kIsIterationInvariantRate);
   }
-#endif
 }
 BENCHMARK(BM_gemm_packed_int8)
-    ->ArgNames({"M", "N", "K", "threads", "amx"})
-    ->ArgsProduct({{1, 32, 128, 1024}, {384, 1536}, {384, 1536}, {1, 2}, {0, 1}})
+    ->ArgNames({"M", "N", "K", "threads", "road"})
+    ->ArgsProduct({{1, 32, 128, 1024}, {384, 1536}, {384, 1536}, {1, 2}, {0, 1, 2}})
     ->UseRealTime()
     ->Unit(benchmark::kMicrosecond);
 

@@ -62,10 +62,13 @@ int main(int argc, char** argv) try {
   std::printf("{\"engine\": \"shopml\", \"precision\": \"%s\", \"threads\": %d, \"batch\": %zu, \"texts\": %zu, \"runs\": [",
               shopml::nn::to_string(precision), threads, batch, texts.size());
   for (std::size_t r = 0; r < seconds.size(); ++r) std::printf("%s%.4f", r ? ", " : "", seconds[r]);
-  // The instruction set the dense layers ran: AMX tiles for bf16 / int8 where the CPU has them.
-  const char* isa = precision == shopml::nn::precision::bf16 && shopml::simd::bf16::amx_bf16_usable()   ? "amx_bf16"
-                    : precision == shopml::nn::precision::int8 && shopml::simd::int8::amx_int8_usable() ? "amx_int8"
-                                                                                                        : shopml::simd::active_arch_name();
+  // The instruction set the dense layers ran: AMX tiles for bf16 where the CPU has them, the
+  // int8 GEMM's road (amx_int8, avx2_int8) for int8, else the fp32 kernels' ISA.
+  const char* isa = precision == shopml::nn::precision::bf16 && shopml::simd::bf16::amx_bf16_usable() ? "amx_bf16"
+                    : precision == shopml::nn::precision::int8 &&
+                            shopml::simd::int8::best_road() != shopml::simd::int8::road::fp32
+                        ? shopml::simd::int8::road_name(shopml::simd::int8::best_road())
+                        : shopml::simd::active_arch_name();
   std::printf("], \"median_s\": %.4f, \"texts_per_s\": %.2f, \"peak_rss_mb\": %.1f, \"isa\": \"%s\"}\n", median,
               static_cast<double>(texts.size()) / median, static_cast<double>(usage.ru_maxrss) / 1024.0, isa);
   return 0;

@@ -1,9 +1,11 @@
 // The int8 GEMM (simd/gemm_int8.hpp, kernels<cpu>::pack_b_int8 / gemm_packed_int8):
 //  * the quantisation: weights per output channel, symmetric s8, half to even; activations per
 //    row as ONNX Runtime's DynamicQuantizeLinear (range including 0, zero point, saturation);
-//  * both roads — the fp32 GEMM on the integers everywhere, AMX-INT8 tiles where this CPU has
-//    them — against the exact integer formula, on shapes with partial tiles, with bias, alpha,
-//    beta and ldc > n; and against the fp32 product within quantisation error.
+//  * every road this CPU runs — the fp32 GEMM on the integers everywhere, AVX2 and AMX-INT8
+//    tiles where it has them — against the exact integer formula, on shapes with partial tiles,
+//    with bias, alpha, beta and ldc > n; against the fp32 product within quantisation error;
+//    AVX2 and AMX bit for bit alike, and alike at 1 and 2 threads;
+//  * the pairs that would saturate VPMADDUBSW (u8 near 255 times s8 near ±127) summed exactly.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -49,16 +51,18 @@ void check_roads(bool trans_b, std::size_t m, std::size_t n, std::size_t k, floa
       fp32[i * n + j] = alpha * real + bias[j] + keep;
     }
   }
-  for (bool allow_amx : {false, true}) {
-    CAPTURE(allow_amx);
+  std::vector<float> fast;  // the first of the avx2 and amx roads to run
+  for (const auto road : {int8::road::fp32, int8::road::avx2, int8::road::amx}) {
+    if (!int8::usable(road)) continue;
+    CAPTURE(int8::road_name(road));
     auto c = c0;
     if (beta == 0.0f)
       for (std::size_t i = 0; i < m; ++i)
         for (std::size_t j = 0; j < n; ++j) c[i * ldc + j] = std::numeric_limits<float>::quiet_NaN();
-    const auto packed = K::pack_b_int8(trans_b, k, n, b.data(), ldb, allow_amx);
+    const auto packed = K::pack_b_int8(trans_b, k, n, b.data(), ldb, road);
     CHECK(packed.rows() == k);
     CHECK(packed.cols() == n);
-    CHECK(packed.amx() == (allow_amx && int8::amx_int8_usable()));
+    CHECK(packed.road() == road);
     K::gemm_packed_int8(m, alpha, a.data(), k, packed, beta, c.data(), ldc, bias.data(), threads);
     double worst = 0, worst_fp32 = 0, scale = 0;
     for (std::size_t i = 0; i < m; ++i)
@@ -72,6 +76,12 @@ void check_roads(bool trans_b, std::size_t m, std::size_t n, std::size_t k, floa
     CHECK(worst_fp32 <= 0.02 * (1.0 + scale));  // and near the real product
     for (std::size_t i = 0; i < m; ++i)
       for (std::size_t j = n; j < ldc; ++j) CHECK(c[i * ldc + j] == c0[i * ldc + j]);
+    if (road == int8::road::fp32) continue;
+    if (fast.empty()) fast = c;
+    else CHECK(shopml::test::same_bits(c, fast));  // amx and avx2: the same integers, the same epilogue
+    auto again = c0;
+    K::gemm_packed_int8(m, alpha, a.data(), k, packed, beta, again.data(), ldc, bias.data(), 3 - threads);
+    CHECK(shopml::test::same_bits(again, c));
   }
 }
 
@@ -106,11 +116,74 @@ TEST_CASE("int8 quantisation: weights per channel, rows as DynamicQuantizeLinear
 }
 
 TEST_CASE("gemm_packed_int8 against the exact integer formula and the fp32 product") {
-  std::printf("[gemm_int8] roads checked: fp32 GEMM on the integers%s\n",
-              int8::amx_int8_usable() ? " and AMX-INT8 tiles" : " (this CPU has no usable AMX-INT8)");
+  std::printf("[gemm_int8] roads checked: fp32 GEMM on the integers%s%s; best: %s\n",
+              int8::avx2_int8_usable() ? ", AVX2" : " (no AVX2 here)",
+              int8::amx_int8_usable() ? ", AMX-INT8 tiles" : " (no usable AMX-INT8 here)",
+              int8::road_name(int8::best_road()));
   for (bool trans_b : {true, false})
     for (std::size_t m : {1, 17, 32, 75})
       for (auto [n, k] : {std::pair<std::size_t, std::size_t>{16, 64}, {45, 70}, {100, 384}, {33, 1}})
         check_roads(trans_b, m, n, k, 1.0f, 0.0f, 2);
   check_roads(true, 40, 50, 130, 0.5f, 2.0f, 1);
 }
+
+TEST_CASE("gemm_packed_int8: pairs that would saturate a plain VPMADDUBSW are summed exactly") {
+  // Rows mostly at their maximum (a_q = 255) against weights at ±127 of one sign: adjacent
+  // pairs reach 2 · 255 · 127 = 64770, twice what a 16-bit lane holds.
+  const std::size_t m = 5, n = 24, k = 128;
+  std::vector<float> a(m * k, 1.0f), b(n * k);
+  for (std::size_t i = 0; i < m; ++i) a[i * k] = -0.25f * static_cast<float>(i);  // zero points 0..
+  for (std::size_t j = 0; j < n; ++j)
+    for (std::size_t p = 0; p < k; ++p) b[j * k + p] = (j % 2 ? -1.0f : 1.0f) * (p % 7 == 3 ? 0.5f : 1.0f);
+  const auto w = int8::quantize_weights(true, k, n, b.data(), k);
+  std::vector<std::uint8_t> q(k);
+  for (const auto road : {int8::road::fp32, int8::road::avx2, int8::road::amx}) {
+    if (!int8::usable(road)) continue;
+    CAPTURE(int8::road_name(road));
+    std::vector<float> c(m * n);
+    K::gemm_packed_int8(m, 1.0f, a.data(), k, K::pack_b_int8(true, k, n, b.data(), k, road), 0.0f, c.data(), n,
+                        nullptr, 1);
+    for (std::size_t i = 0; i < m; ++i) {
+      const auto rq = int8::quantize_row(a.data() + i * k, k, q.data());
+      for (std::size_t j = 0; j < n; ++j) {
+        std::int64_t exact = 0;
+        for (std::size_t p = 0; p < k; ++p) exact += (std::int64_t(q[p]) - rq.zero_point) * w.values[p * n + j];
+        const float want = rq.scale * w.scales[j] * static_cast<float>(exact);
+        CHECK(c[i * n + j] == doctest::Approx(want).epsilon(1e-6));
+      }
+    }
+  }
+}
+
+TEST_CASE("pack_b_int8 refuses a road this CPU cannot run") {
+  const std::vector<float> b(64, 0.5f);
+  for (const auto road : {int8::road::avx2, int8::road::amx})
+    if (!int8::usable(road)) CHECK_THROWS_WITH_AS(K::pack_b_int8(true, 8, 8, b.data(), 8, road),
+                                                  doctest::Contains(int8::road_name(road)), shopml::value_error);
+}
+
+#if defined(SHOPML_INT8_AVX2)
+TEST_CASE("the AVX2 road quantises each row to the bytes of quantize_row, shifted by 128, and their magnitudes") {
+  if (!int8::avx2_int8_usable()) return;
+  for (std::size_t k : {1, 7, 8, 45, 384})
+    for (bool ties : {false, true}) {
+      CAPTURE(k);
+      CAPTURE(ties);
+      auto a = random_floats(k, static_cast<std::uint32_t>(k), -2.0f, 3.0f);
+      if (ties)  // range [0, 255]: scale 1, and every value halfway between two integers but the ends
+        for (std::size_t j = 0; j < k; ++j) a[j] = j == 0 ? 0.0f : j == 1 ? 255.0f : static_cast<float>(j % 255) + 0.5f;
+      std::vector<std::uint8_t> want(k);
+      const auto rq = int8::quantize_row(a.data(), k, want.data());
+      const std::size_t kp = (k + 63) / 64 * 64;
+      std::vector<std::int8_t> got(2 * kp, 99);
+      const auto sq = int8::detail::quantize_row_shifted_avx2(a.data(), k, kp, got.data());
+      CHECK(sq.scale == rq.scale);
+      CHECK(sq.zero_point == rq.zero_point);
+      for (std::size_t j = 0; j < k; ++j) {
+        CHECK(got[j] == static_cast<std::int8_t>(want[j] - 128));
+        CHECK(static_cast<std::uint8_t>(got[kp + j]) == std::abs(int(want[j]) - 128));
+      }
+      for (std::size_t j = k; j < kp; ++j) CHECK((got[j] == 0 && got[kp + j] == 0));
+    }
+}
+#endif

@@ -113,6 +113,6 @@ TEST_CASE("all-MiniLM-L6-v2 at precision int8 stays within cosine 0.99 of senten
   const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR,
                                                                     {.precision = shopml::nn::precision::int8});
   CHECK(model.embedder().model().precision() == shopml::nn::precision::int8);
-  std::printf("int8 road: %s\n", shopml::simd::int8::amx_int8_usable() ? "AMX-INT8 tiles" : "fp32 GEMM on the integers");
+  std::printf("int8 road: %s\n", shopml::simd::int8::road_name(shopml::simd::int8::best_road()));
   check_parity(model.encode(texts), picked, "MiniLM int8 from texts", 0.99, 0.05);
 }

@@ -189,34 +189,36 @@ struct kernels<cpu> {
   }
 
   // op(B) quantised per output channel to s8 for gemm_packed_int8 (packs_weights_int8;
-  // simd/gemm_int8.hpp): in AMX's layout where the CPU has AMX-INT8 (unless allow_amx is
-  // false), else as floats holding the integers, packed as pack_b does.
+  // simd/gemm_int8.hpp), laid out for one of its roads: by default the fastest this CPU
+  // allows (AMX tiles, else AVX2), else as floats holding the integers, packed as pack_b does.
   class packed_matrix_int8 {
    public:
     packed_matrix_int8() = default;
-    std::size_t rows() const { return tiles_.weights.k; }
-    std::size_t cols() const { return tiles_.weights.n; }
-    bool amx() const { return amx_; }
+    std::size_t rows() const { return blocked_.weights.k; }
+    std::size_t cols() const { return blocked_.weights.n; }
+    simd::int8::road road() const { return road_; }
 
    private:
     friend struct kernels<cpu>;
-    bool amx_ = false;
-    simd::int8::amx_matrix tiles_;  // on the other road: only its scales and sizes
+    simd::int8::road road_ = simd::int8::road::fp32;
+    simd::int8::blocked_matrix blocked_;  // on the fp32 road: only its scales and sizes
     packed_matrix integers_;
   };
 
   static packed_matrix_int8 pack_b_int8(bool trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb,
-                                        bool allow_amx = true) {
+                                        simd::int8::road road = simd::int8::best_road()) {
+    if (!simd::int8::usable(road))
+      throw value_error(std::string("pack_b_int8: this CPU cannot run the int8 road ") + simd::int8::road_name(road));
     packed_matrix_int8 p;
+    p.road_ = road;
     auto q = simd::int8::quantize_weights(trans_b, k, n, b, ldb);
-    p.amx_ = allow_amx && simd::int8::amx_int8_usable();
-    if (p.amx_) {
-      p.tiles_ = simd::int8::pack_amx(std::move(q));
+    if (road != simd::int8::road::fp32) {
+      p.blocked_ = simd::int8::pack_blocked(std::move(q));
     } else {
       const std::vector<float> integers(q.values.begin(), q.values.end());
       p.integers_ = pack_b(false, k, n, integers.data(), n);
       q.values = {};
-      p.tiles_.weights = std::move(q);
+      p.blocked_.weights = std::move(q);
     }
     return p;
   }
@@ -225,10 +227,15 @@ struct kernels<cpu> {
                                const packed_matrix_int8& b, float beta, float* c, std::size_t ldc, const float* bias,
                                int threads) {
 #if defined(SHOPML_AMX_BF16)
-    if (b.amx_) return simd::int8::gemm_amx(m, alpha, a, lda, b.tiles_, beta, c, ldc, bias, threads);
+    if (b.road_ == simd::int8::road::amx)
+      return simd::int8::gemm_amx(m, alpha, a, lda, b.blocked_, beta, c, ldc, bias, threads);
+#endif
+#if defined(SHOPML_INT8_AVX2)
+    if (b.road_ == simd::int8::road::avx2)
+      return simd::int8::gemm_avx2(m, alpha, a, lda, b.blocked_, beta, c, ldc, bias, threads);
 #endif
     // The same integers through the fp32 GEMM: (a_q − z_a) · w_q, then the scales.
-    const auto& w = b.tiles_.weights;
+    const auto& w = b.blocked_.weights;
     const std::size_t k = w.k, n = w.n;
     std::vector<float> shifted(m * k), sums(m * n);
     std::vector<std::uint8_t> quantized(m * k);

@@ -6,7 +6,7 @@
 //         AMX-BF16);
 //   int8  dynamic quantisation as ONNX Runtime's: weights s8 per output channel once, each
 //         row of activations u8 with its own scale and zero point per product, exact integer
-//         sums (packs_weights_int8; fast on CPUs with AMX-INT8).
+//         sums (packs_weights_int8; AMX-INT8 tiles or AVX2, simd/gemm_int8.hpp).
 // Either way embeddings, attention, LayerNorm, GELU and pooling stay fp32.
 
 namespace shopml::nn {

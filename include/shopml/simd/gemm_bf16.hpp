@@ -48,23 +48,25 @@ inline float to_float(std::uint16_t h) { return std::bit_cast<float>(static_cast
 // x rounded to bf16 and back.
 inline float round_trip(float x) { return to_float(to_bf16(x)); }
 
-// 16-bit storage, 64-byte aligned (tile loads want whole cache lines).
-struct aligned_u16 {
+// n values of T, 64-byte aligned (tile loads want whole cache lines, and 32-byte vector loads
+// must not straddle two).
+template <class T>
+struct aligned_array {
   struct free_aligned {
-    void operator()(std::uint16_t* p) const { ::operator delete(p, std::align_val_t{64}); }
+    void operator()(T* p) const { ::operator delete(p, std::align_val_t{64}); }
   };
-  std::unique_ptr<std::uint16_t, free_aligned> data;
-  explicit aligned_u16(std::size_t n = 0) {
-    if (n) data.reset(static_cast<std::uint16_t*>(::operator new(n * sizeof(std::uint16_t), std::align_val_t{64})));
+  std::unique_ptr<T, free_aligned> data;
+  explicit aligned_array(std::size_t n = 0) {
+    if (n) data.reset(static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})));
   }
-  std::uint16_t* get() const { return data.get(); }
+  T* get() const { return data.get(); }
 };
 
 // op(B), k × n, in AMX's layout: k padded to kp (a multiple of 32), n to blocks of 16 columns
 // (an even number of them); block j holds kp/2 rows of 16 column pairs (b(2p, c), b(2p+1, c)).
 struct amx_matrix {
   std::size_t k = 0, n = 0, kp = 0, blocks = 0;
-  aligned_u16 values;
+  aligned_array<std::uint16_t> values;
 };
 
 inline std::size_t round_up(std::size_t x, std::size_t to) { return (x + to - 1) / to * to; }
@@ -76,7 +78,7 @@ inline amx_matrix pack_amx(bool trans_b, std::size_t k, std::size_t n, const flo
   p.kp = round_up(k, 32);
   p.blocks = round_up((n + 15) / 16, 2);
   const std::size_t size = p.blocks * p.kp * 16;
-  p.values = aligned_u16(size);
+  p.values = aligned_array<std::uint16_t>(size);
   std::uint16_t* out = p.values.get();
   std::fill_n(out, size, std::uint16_t{0});
   for (std::size_t col = 0; col < n; ++col)
@@ -211,7 +213,7 @@ inline void gemm_amx(std::size_t m, float alpha, const float* a, std::size_t lda
                      float* c, std::size_t ldc, const float* bias, int threads) {
   if (m == 0 || b.n == 0) return;
   const std::size_t mp = round_up(m, 32), kp = b.kp;
-  aligned_u16 a16(mp * kp);
+  aligned_array<std::uint16_t> a16(mp * kp);
   const std::size_t strips = (m + 63) / 64;
   parallel_for(0, static_cast<std::ptrdiff_t>(strips), threads, [&](std::ptrdiff_t s) {
     const std::size_t first = static_cast<std::size_t>(s) * 64;
