@@ -53,15 +53,17 @@ void check_neighbours(const csr_matrix& ours, const csr_matrix& theirs, const st
 
 }  // namespace
 
-TEST_CASE("parity: item-item neighbours, recommendations and similar_items match implicit") {
+TEST_CASE("parity: item-item neighbours, recommendations and similar_items match implicit, on the dense and sparse roads") {
   const auto golden = test::golden_file();
+  for (const knn_road road : {knn_road::dense, knn_road::sparse})
   for (const bool binary : {false, true}) {
     const csr_matrix user_items = movielens(binary);
     for (const std::string name : {"cosine", "tfidf", "bm25"}) {
       const std::string prefix = std::string(binary ? "binary." : "explicit.") + name;
       CAPTURE(prefix);
+      CAPTURE(road == knn_road::dense ? "dense" : "sparse");
       auto model = make_model(name);
-      model.fit(user_items);
+      model.fit(user_items, {.road = road});
       check_neighbours(model.similarity(), test::golden_csr(golden, prefix, test::movielens_items), prefix + " similarity");
 
       std::vector<std::int32_t> users(test::movielens_users);

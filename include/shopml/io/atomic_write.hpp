@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -15,7 +16,9 @@
 
 namespace shopml::io {
 
-inline void write_atomically(const std::filesystem::path& path, std::string_view bytes) {
+// `write` streams the contents (a file larger than memory need not be built in it first);
+// an exception it throws leaves `path` as it was.
+inline void write_atomically(const std::filesystem::path& path, const std::function<void(std::ostream&)>& write) {
   auto partial = path;
   partial += ".partial";
   std::error_code ec;
@@ -23,7 +26,13 @@ inline void write_atomically(const std::filesystem::path& path, std::string_view
     errno = 0;
     std::ofstream out(partial, std::ios::binary | std::ios::trunc);
     if (!out) throw_io_error("cannot open", partial, errno, " for writing");
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    try {
+      write(out);
+    } catch (...) {
+      out.close();
+      std::filesystem::remove(partial, ec);
+      throw;
+    }
     out.close();
     if (!out) {
       const int err = errno;
@@ -37,6 +46,10 @@ inline void write_atomically(const std::filesystem::path& path, std::string_view
     std::filesystem::remove(partial, ec);
     throw io_error("cannot move '" + partial.string() + "' to '" + path.string() + "': " + reason);
   }
+}
+
+inline void write_atomically(const std::filesystem::path& path, std::string_view bytes) {
+  write_atomically(path, [&](std::ostream& out) { out.write(bytes.data(), static_cast<std::streamsize>(bytes.size())); });
 }
 
 }  // namespace shopml::io

@@ -415,12 +415,21 @@ struct tensor_view {
   }
 };
 
-// The bytes of a safetensors file holding `tensors` and `metadata`. Tensors are laid out
-// by decreasing element size (as the reference writer does), so every tensor stays
+namespace detail {
+
+// The header (padded so the data section starts 8-byte aligned) and the tensors in file
+// order: by decreasing element size (as the reference writer does), so every tensor stays
 // aligned to its element size and F32 tensors read back zero-copy.
-inline std::vector<std::byte> serialize_safetensors(std::span<const tensor_view> tensors,
-                                                    const std::map<std::string, std::string>& metadata = {}) {
+struct safetensors_layout {
+  std::string header;
   std::vector<const tensor_view*> order;
+  std::size_t data_bytes = 0;
+};
+
+inline safetensors_layout layout_safetensors(std::span<const tensor_view> tensors,
+                                             const std::map<std::string, std::string>& metadata) {
+  safetensors_layout layout;
+  auto& order = layout.order;
   for (const auto& t : tensors) {
     if (t.name == "__metadata__") throw value_error("a tensor cannot be named '__metadata__'");
     order.push_back(&t);
@@ -435,32 +444,47 @@ inline std::vector<std::byte> serialize_safetensors(std::span<const tensor_view>
 
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
-  std::size_t offset = 0;
   for (const auto* t : order) {
-    header[t->name] = {{"dtype", dtype_name(t->dtype)}, {"shape", t->shape}, {"data_offsets", {offset, offset + t->bytes.size()}}};
-    offset += t->bytes.size();
+    header[t->name] = {{"dtype", dtype_name(t->dtype)}, {"shape", t->shape},
+                       {"data_offsets", {layout.data_bytes, layout.data_bytes + t->bytes.size()}}};
+    layout.data_bytes += t->bytes.size();
   }
-  std::string text = header.dump();
-  text.append((8 - (8 + text.size()) % 8) % 8, ' ');  // the data section starts 8-byte aligned
+  layout.header = header.dump();
+  layout.header.append((8 - (8 + layout.header.size()) % 8) % 8, ' ');
+  return layout;
+}
 
-  std::vector<std::byte> out(8 + text.size() + offset);
-  const std::uint64_t header_len = text.size();
+}  // namespace detail
+
+// The bytes of a safetensors file holding `tensors` and `metadata`.
+inline std::vector<std::byte> serialize_safetensors(std::span<const tensor_view> tensors,
+                                                    const std::map<std::string, std::string>& metadata = {}) {
+  const auto layout = detail::layout_safetensors(tensors, metadata);
+  std::vector<std::byte> out(8 + layout.header.size() + layout.data_bytes);
+  const std::uint64_t header_len = layout.header.size();
   std::memcpy(out.data(), &header_len, 8);
-  std::memcpy(out.data() + 8, text.data(), text.size());
-  std::byte* data = out.data() + 8 + text.size();
-  for (const auto* t : order) {
+  std::memcpy(out.data() + 8, layout.header.data(), layout.header.size());
+  std::byte* data = out.data() + 8 + layout.header.size();
+  for (const auto* t : layout.order) {
     if (!t->bytes.empty()) std::memcpy(data, t->bytes.data(), t->bytes.size());
     data += t->bytes.size();
   }
   return out;
 }
 
-// Writes a safetensors file readable by huggingface/safetensors (safe_open, load_file).
-// The file is written beside `path` and renamed into place, so readers never see half a file.
+// Writes a safetensors file readable by huggingface/safetensors (safe_open, load_file),
+// streaming the tensors (no copy of them in memory). The file is written beside `path`
+// and renamed into place, so readers never see half a file.
 inline void save_safetensors(const std::filesystem::path& path, std::span<const tensor_view> tensors,
                              const std::map<std::string, std::string>& metadata = {}) {
-  const auto bytes = serialize_safetensors(tensors, metadata);
-  write_atomically(path, {reinterpret_cast<const char*>(bytes.data()), bytes.size()});
+  const auto layout = detail::layout_safetensors(tensors, metadata);
+  write_atomically(path, [&](std::ostream& out) {
+    const std::uint64_t header_len = layout.header.size();
+    out.write(reinterpret_cast<const char*>(&header_len), 8);
+    out.write(layout.header.data(), static_cast<std::streamsize>(layout.header.size()));
+    for (const auto* t : layout.order)
+      out.write(reinterpret_cast<const char*>(t->bytes.data()), static_cast<std::streamsize>(t->bytes.size()));
+  });
 }
 
 inline void save_safetensors(const std::filesystem::path& path, std::initializer_list<tensor_view> tensors,

@@ -173,9 +173,12 @@ class item_item_recommender {
     options_.validate();
   }
 
-  // Computes the item-item similarity from a users × items matrix.
-  item_item_recommender& fit(const csr_matrix& user_items) {
-    similarity_ = item_similarity(user_items, options_, threads_);
+  // Computes the item-item similarity from a users × items matrix. `fit` may force the
+  // dense or sparse road and take a progress callback (neighbours.hpp); its threads = 0
+  // means the object's setting.
+  item_item_recommender& fit(const csr_matrix& user_items, knn_options fit = {}) {
+    if (fit.threads <= 0) fit.threads = threads_;
+    similarity_ = item_similarity(user_items, options_, fit);
     return *this;
   }
   // Another matrix type: converted when it is a sparse matrix of doubles, refused at

@@ -6,7 +6,8 @@
 // bare names; one with several (user-user) puts each under its name: "similarity.shape",
 // "user_items.indptr", ... Reading validates everything before use: the format, each
 // shape, indptr starting at 0 and never decreasing up to nnz, column indices in range and
-// strictly increasing within a row, finite values. Failures throw parse_error naming the file.
+// strictly increasing within a row, finite values (csr_file.hpp, the same layout as an
+// interaction file). Failures throw parse_error naming the file.
 
 #include <charconv>
 #include <cmath>
@@ -23,6 +24,7 @@
 
 #include "shopml/error.hpp"
 #include "shopml/io/safetensors.hpp"
+#include "shopml/recommend/csr_file.hpp"
 #include "shopml/recommend/interactions.hpp"
 #include "shopml/recommend/similarity.hpp"
 
@@ -79,6 +81,9 @@ struct saved_similarity {
       options.K1 = number("K1");
       options.B = number("B");
       options.shrinkage = number("shrinkage");
+      // Files saved before the history cap existed have no entry: no cap.
+      if (metadata.count("max_history"))
+        options.max_history = static_cast<std::int32_t>(integer("max_history", 0, std::numeric_limits<std::int32_t>::max()));
       options.validate();
     } catch (const value_error& e) {
       throw parse_error(source + ": " + e.what());
@@ -100,7 +105,7 @@ struct saved_similarity {
 inline std::map<std::string, std::string> options_metadata(const similarity_options& options) {
   return {{"measure", std::string(to_string(options.measure))}, {"K", std::to_string(options.K)},
           {"K1", to_exact_text(options.K1)}, {"B", to_exact_text(options.B)},
-          {"shrinkage", to_exact_text(options.shrinkage)}};
+          {"shrinkage", to_exact_text(options.shrinkage)}, {"max_history", std::to_string(options.max_history)}};
 }
 
 namespace detail {
@@ -135,63 +140,6 @@ decltype(auto) with_saved_tensors(const std::string& kind, std::span<const named
   return fn(std::span<const io::tensor_view>(tensors), metadata);
 }
 
-// The CSR matrix stored under `name`, every part checked; fail(why) throws.
-template <class Fail>
-csr_matrix read_csr(const io::safetensors_file& file, const std::string& name, Fail&& fail) {
-  const std::string what = name.empty() ? std::string() : "'" + name + "' ";
-  const auto expect = [&](const char* part, io::dtype type) -> const io::tensor_info& {
-    const std::string tensor = tensor_name(name, part);
-    const io::tensor_info& t = file.info(tensor);
-    if (t.dtype != type || t.shape.size() != 1)
-      fail("tensor '" + tensor + "' must be a 1-d " + std::string(io::dtype_name(type)) + " tensor");
-    return t;
-  };
-  expect("shape", io::dtype::I64);
-  const std::vector<std::int64_t> shape = file.to_i64(tensor_name(name, "shape"));
-  if (shape.size() != 2) fail("tensor '" + tensor_name(name, "shape") + "' must hold 2 values");
-  constexpr std::int64_t max_dim = std::numeric_limits<std::int32_t>::max() - 1;
-  if (shape[0] < 0 || shape[1] < 0 || shape[0] > max_dim || shape[1] > max_dim)
-    fail(what + "shape " + std::to_string(shape[0]) + " × " + std::to_string(shape[1]) + " is out of range");
-  const auto rows = static_cast<std::int32_t>(shape[0]);
-  const auto cols = static_cast<std::int32_t>(shape[1]);
-
-  expect("indptr", io::dtype::I64);
-  const std::vector<std::int64_t> indptr = file.to_i64(tensor_name(name, "indptr"));
-  const io::tensor_info& indices_info = expect("indices", io::dtype::I32);
-  const io::tensor_info& data_info = expect("data", io::dtype::F64);
-  const std::size_t nnz = indices_info.numel();
-  if (nnz > static_cast<std::size_t>(std::numeric_limits<std::int32_t>::max())) fail(what + "has more than 2^31-1 entries");
-  if (data_info.numel() != nnz)
-    fail(what + "'indices' has " + std::to_string(nnz) + " entries, 'data' " + std::to_string(data_info.numel()));
-  if (indptr.size() != static_cast<std::size_t>(rows) + 1)
-    fail(what + "'indptr' has " + std::to_string(indptr.size()) + " entries for " + std::to_string(rows) + " rows");
-  if (indptr.front() != 0 || indptr.back() != static_cast<std::int64_t>(nnz))
-    fail(what + "'indptr' must run from 0 to nnz = " + std::to_string(nnz));
-  for (std::size_t r = 0; r + 1 < indptr.size(); ++r)  // with both ends fixed, this bounds every entry
-    if (indptr[r + 1] < indptr[r]) fail(what + "'indptr' decreases at row " + std::to_string(r));
-
-  const auto index_bytes = file.raw(tensor_name(name, "indices"));
-  const auto data_bytes = file.raw(tensor_name(name, "data"));
-  csr_matrix m(rows, cols);
-  m.resizeNonZeros(static_cast<Eigen::Index>(nnz));
-  if (nnz > 0) {
-    std::memcpy(m.innerIndexPtr(), index_bytes.data(), nnz * sizeof(std::int32_t));
-    std::memcpy(m.valuePtr(), data_bytes.data(), nnz * sizeof(double));
-  }
-  for (std::int32_t r = 0; r < rows; ++r) {
-    const std::int64_t begin = indptr[static_cast<std::size_t>(r)], end = indptr[static_cast<std::size_t>(r) + 1];
-    m.outerIndexPtr()[r] = static_cast<std::int32_t>(begin);
-    for (std::int64_t p = begin; p < end; ++p) {
-      const std::int32_t c = m.innerIndexPtr()[p];
-      if (c < 0 || c >= cols) fail(what + "row " + std::to_string(r) + ": column " + std::to_string(c) + " is out of range");
-      if (p > begin && c <= m.innerIndexPtr()[p - 1])
-        fail(what + "row " + std::to_string(r) + ": column indices are not strictly increasing");
-      if (!std::isfinite(m.valuePtr()[p])) fail(what + "row " + std::to_string(r) + ": value is not finite");
-    }
-  }
-  m.outerIndexPtr()[rows] = static_cast<std::int32_t>(nnz);
-  return m;
-}
 }  // namespace detail
 
 inline std::vector<std::byte> similarity_bytes(const std::string& kind, std::initializer_list<named_matrix> matrices,
@@ -220,7 +168,7 @@ inline saved_similarity read_similarity(const io::safetensors_file& file, const 
   if (saved.text("format") != kind) fail("format is '" + saved.text("format") + "', expected '" + kind + "'");
   if (saved.text("format_version") != saved_format_version)
     fail("format_version '" + saved.text("format_version") + "' is not supported (expected " + saved_format_version + ")");
-  for (const std::string& name : names) saved.matrices.push_back(detail::read_csr(file, name, fail));
+  for (const std::string& name : names) saved.matrices.push_back(csr_file::read(file, name, false).to_csr());
   return saved;
 }
 

@@ -13,7 +13,8 @@
 //
 // `shrinkage` λ > 0 multiplies a score by c / (c + λ), c the number of users the two items
 // share, damping similarities resting on few co-ratings. The first four with shrinkage 0
-// reproduce implicit 0.7.3 bit for bit (see neighbours.hpp).
+// reproduce implicit 0.7.3 bit for bit (see neighbours.hpp). `max_history` caps the length
+// of a user's history before weighting (off by default).
 
 #include <cmath>
 #include <cstdint>
@@ -46,11 +47,17 @@ struct similarity_options {
   double K1 = 1.2;          // BM25 term-frequency saturation (BM25Recommender's default)
   double B = 0.75;          // BM25 length normalisation (BM25Recommender's default)
   double shrinkage = 0.0;   // λ of c / (c + λ); 0 = none
+  // Users with more interactions keep this many of them (limit_history; for user-user
+  // models, the rows capped are the items'), so that a few very
+  // long histories, whose cost grows with their length squared, do not dominate a large
+  // fit; 0 = keep all (the default, and what implicit does).
+  std::int32_t max_history = 0;
 
   void validate() const {
     if (K < 1) throw value_error("similarity_options: K must be >= 1, got " + std::to_string(K));
     if (!(shrinkage >= 0.0) || !std::isfinite(shrinkage))
       throw value_error("similarity_options: shrinkage must be finite and >= 0, got " + std::to_string(shrinkage));
+    if (max_history < 0) throw value_error("similarity_options: max_history must be >= 0 (0 = no cap), got " + std::to_string(max_history));
     if (!std::isfinite(K1) || !std::isfinite(B) || K1 < 0.0 || B < 0.0 || B > 1.0)
       throw value_error("similarity_options: BM25 needs K1 >= 0 and 0 <= B <= 1, got K1=" + std::to_string(K1) +
                         " B=" + std::to_string(B));
@@ -72,22 +79,34 @@ inline csr_matrix weighted_for(const csr_matrix& user_items, const similarity_op
 }
 
 // items × items: row i holds i's K most similar items (itself included when among them).
-inline csr_matrix item_similarity(const csr_matrix& user_items, const similarity_options& options, int threads = 0) {
+// `fit` sets the threads, forces the dense or sparse road of all_pairs_knn, and reports progress.
+// A non-finite interaction value throws value_error naming the user and item.
+inline csr_matrix item_similarity(const csr_matrix& user_items, const similarity_options& options, const knn_options& fit) {
   options.validate();
-  const csr_matrix weighted = weighted_for(user_items, options);
+  for (std::int32_t u = 0; u < user_items.outerSize(); ++u)
+    for (csr_matrix::InnerIterator it(user_items, u); it; ++it)
+      if (!std::isfinite(it.value()))
+        throw value_error("item_similarity: value " + std::to_string(it.value()) + " of user " + std::to_string(u) + ", item " +
+                          std::to_string(it.index()) + " is not finite");
+  const csr_matrix weighted =
+      options.max_history > 0 ? weighted_for(limit_history(user_items, options.max_history), options) : weighted_for(user_items, options);
   const double lambda = options.shrinkage;
   if (options.measure == similarity_measure::jaccard) {
     std::vector<std::int32_t> users_of(static_cast<std::size_t>(weighted.cols()), 0);
     for (std::int32_t p = 0; p < weighted.nonZeros(); ++p) ++users_of[static_cast<std::size_t>(weighted.innerIndexPtr()[p])];
-    return all_pairs_knn<true>(weighted, options.K, threads, [&](std::int32_t i, std::int32_t j, double, std::int32_t c) {
+    return all_pairs_knn<true>(weighted, options.K, fit, [&](std::int32_t i, std::int32_t j, double, std::int32_t c) {
       const double jac = c / static_cast<double>(users_of[static_cast<std::size_t>(i)] + users_of[static_cast<std::size_t>(j)] - c);
       return lambda > 0.0 ? jac * c / (c + lambda) : jac;
     });
   }
   if (lambda > 0.0)
-    return all_pairs_knn<true>(weighted, options.K, threads,
+    return all_pairs_knn<true>(weighted, options.K, fit,
                                [&](std::int32_t, std::int32_t, double s, std::int32_t c) { return s * c / (c + lambda); });
-  return all_pairs_knn(weighted, options.K, threads);
+  return all_pairs_knn(weighted, options.K, fit);
+}
+
+inline csr_matrix item_similarity(const csr_matrix& user_items, const similarity_options& options, int threads = 0) {
+  return item_similarity(user_items, options, knn_options{.threads = threads});
 }
 
 }  // namespace shopml::recommend

@@ -34,11 +34,13 @@ class user_user_recommender {
     options_.validate();
   }
 
-  user_user_recommender& fit(const csr_matrix& user_items) {
+  // `fit`: as item_item_recommender::fit (road, progress; threads 0 = the object's setting).
+  user_user_recommender& fit(const csr_matrix& user_items, knn_options fit = {}) {
+    if (fit.threads <= 0) fit.threads = threads_;
     user_items_ = user_items;
     user_items_.makeCompressed();
     const csr_matrix items_users = user_items_.transpose();
-    similarity_ = item_similarity(items_users, options_, threads_);
+    similarity_ = item_similarity(items_users, options_, fit);
     return *this;
   }
   // Another matrix type: converted when it is a sparse matrix of doubles, refused at

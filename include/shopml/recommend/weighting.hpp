@@ -16,12 +16,16 @@
 // Deviation: an item with zero norm stays zero where implicit divides 0 by 0 (NaN); with
 // interactions<> no stored item is all zero, so this only concerns hand-made matrices.
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
+#include <utility>
 #include <vector>
 
+#include "shopml/error.hpp"
 #include "shopml/recommend/interactions.hpp"
 
 namespace shopml::recommend {
@@ -148,6 +152,49 @@ inline csr_matrix center_items(const csr_matrix& user_items) {
 // Every stored value set to 1 (implicit feedback from ratings).
 inline csr_matrix binarize(const csr_matrix& user_items) {
   return detail::map_entries(user_items, [](double, std::int32_t, std::int32_t) { return 1.0; });
+}
+
+// Each user with more than `max_history` interactions keeps `max_history` of them: those
+// with the smallest hash of (user, item), a fixed pseudo-random choice that is unbiased
+// across items and the same on every run and thread count. Shorter histories are untouched.
+inline csr_matrix limit_history(const csr_matrix& user_items, std::int32_t max_history) {
+  if (max_history < 1) throw value_error("limit_history: max_history must be >= 1, got " + std::to_string(max_history));
+  if (!user_items.isCompressed()) {
+    csr_matrix compressed = user_items;
+    compressed.makeCompressed();
+    return limit_history(compressed, max_history);
+  }
+  const auto hash = [](std::uint64_t user, std::uint64_t item) {
+    std::uint64_t z = (user << 32 | item) + 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  };
+  std::int64_t total = 0;
+  for (std::int32_t u = 0; u < user_items.outerSize(); ++u)
+    total += std::min<std::int64_t>(max_history, user_items.outerIndexPtr()[u + 1] - user_items.outerIndexPtr()[u]);
+  csr_matrix out(user_items.rows(), user_items.cols());
+  out.resizeNonZeros(static_cast<Eigen::Index>(total));
+  std::vector<std::pair<std::uint64_t, std::int32_t>> ranked;  // (hash, position in the row)
+  std::int32_t at = 0;
+  out.outerIndexPtr()[0] = 0;
+  for (std::int32_t u = 0; u < user_items.outerSize(); ++u) {
+    const std::int32_t begin = user_items.outerIndexPtr()[u], end = user_items.outerIndexPtr()[u + 1];
+    ranked.clear();
+    for (std::int32_t p = begin; p < end; ++p)
+      ranked.emplace_back(hash(static_cast<std::uint64_t>(u), static_cast<std::uint64_t>(user_items.innerIndexPtr()[p])), p);
+    if (ranked.size() > static_cast<std::size_t>(max_history)) {
+      std::nth_element(ranked.begin(), ranked.begin() + max_history, ranked.end());
+      ranked.resize(static_cast<std::size_t>(max_history));
+      std::sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    }
+    for (const auto& [h, p] : ranked) {
+      out.innerIndexPtr()[at] = user_items.innerIndexPtr()[p];
+      out.valuePtr()[at++] = user_items.valuePtr()[p];
+    }
+    out.outerIndexPtr()[u + 1] = at;
+  }
+  return out;
 }
 
 }  // namespace shopml::recommend
