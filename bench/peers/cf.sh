@@ -7,7 +7,9 @@
 #   INTERACTIONS_FILE: CSV `user,item,value` with a header (ids: any strings); default the
 #   shared MovieLens-100k ratings (converted from u.data).
 # env: THREADS (default: nproc), RUNS (default 5; times are medians), KNN_ROWS (1000000),
-#      KNN_DIM (384), KNN_QUERIES (1000), OMP_WAIT_POLICY (default passive: the machine is shared)
+#      KNN_DIM (384), KNN_QUERIES (1000), OMP_WAIT_POLICY (default passive: the machine is shared),
+#      CF_VENV (the peers' venv, default build/peers-cf/venv, made on first use with the pins
+#      of scripts/golden/requirements.txt)
 #
 # Steps: builds the release configuration into build/peers-cf; implicit fits
 # CosineRecommender and BM25Recommender (K=50, K1=1.2, B=0.75) and recommends 10 items to
@@ -16,18 +18,21 @@
 # top 10 of KNN_QUERIES random queries in a KNN_ROWS × KNN_DIM float32 matrix (inner
 # product) and measures a streaming read of that matrix with the same threads.
 # Ends with exactly one line:
-#   RESULT items=<n> neighbour_mismatches=<n> speedup_fit=<x> speedup_recommend=<x> knn_gbps=<x> mem_gbps=<x>
+#   RESULT items=<n> neighbour_mismatches=<n> speedup_fit=<x> speedup_recommend=<x> knn_gbps=<x> mem_gbps=<x> peak_rss_mb=<x>
 # speedup_* = implicit's time ÷ shopml's (cosine + BM25 summed); knn_gbps = the matrix's
 # bytes × queries ÷ search time (the read rate a query-at-a-time scan would need to match
 # the batched search, which reads the matrix once for all queries); the single-query scan
-# rate, a true memory stream, is printed above it as single_query_gbps.
+# rate, a true memory stream, is printed above it as single_query_gbps; peak_rss_mb = shopml's
+# peak resident memory through the recommender runs (before the embedding matrix; implicit's
+# is printed with its timings).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source bench/peers/peer_venv.sh
 root=$PWD
 build=build/peers-cf
 threads=${THREADS:-$(nproc)}
 runs=${RUNS:-5}
-python=$(scripts/golden/make-venv.sh)
+python=$(peer_python "${CF_VENV:-$build/venv}" implicit numpy scipy pandas safetensors) || exit 1
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -62,5 +67,6 @@ speedup_rec = (peer["recommend_cosine"] + peer["recommend_bm25"]) / (f("recommen
 knn = ours.get("effective_gbps", "0")
 mem = ours.get("mem_gbps", "0")
 print(f"RESULT items={ours['items']} neighbour_mismatches={ours['neighbour_mismatches']} "
-      f"speedup_fit={speedup_fit:.2f} speedup_recommend={speedup_rec:.2f} knn_gbps={float(knn):.2f} mem_gbps={float(mem):.2f}")
+      f"speedup_fit={speedup_fit:.2f} speedup_recommend={speedup_rec:.2f} knn_gbps={float(knn):.2f} mem_gbps={float(mem):.2f} "
+      f"peak_rss_mb={float(ours['peak_rss_mb']):.0f}")
 PY

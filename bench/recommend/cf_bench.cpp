@@ -2,9 +2,9 @@
 //   cf_bench CSV PEER_DIR THREADS RUNS [KNN_ROWS DIM QUERIES]
 // Fits cosine and BM25 item-item models (K=50) on a `user,item,value` CSV, recommends 10
 // items to every user, counts items whose neighbour set differs from implicit's (the
-// matrices cf_peer.py left in PEER_DIR), then times exact embedding top-10 search of
-// QUERIES random queries over a KNN_ROWS × DIM float32 matrix next to a streaming read of
-// the same matrix. Prints key=value lines; times are medians of RUNS.
+// matrices cf_peer.py left in PEER_DIR) and reports the peak memory so far, then times
+// exact embedding top-10 search of QUERIES random queries over a KNN_ROWS × DIM float32
+// matrix next to a streaming read of the same matrix. Prints key=value lines; times are medians of RUNS.
 
 #include <algorithm>
 #include <chrono>
@@ -13,12 +13,11 @@
 #include <cstring>
 #include <filesystem>
 #include <numeric>
-#include <set>
 #include <span>
 #include <string>
 #include <vector>
 
-#include "shopml/io/safetensors.hpp"
+#include "peer_neighbours.hpp"
 #include "shopml/recommend/embedding_index.hpp"
 #include "shopml/recommend/item_item.hpp"
 
@@ -34,22 +33,6 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 double median(std::vector<double> x) {
   std::sort(x.begin(), x.end());
   return x.size() % 2 ? x[x.size() / 2] : 0.5 * (x[x.size() / 2 - 1] + x[x.size() / 2]);
-}
-
-// Items whose neighbour set differs from the peer's similarity matrix.
-std::int64_t neighbour_mismatches(const csr_matrix& ours, const std::filesystem::path& peer) {
-  const auto file = io::safetensors_file::open(peer);
-  const auto indptr = file.to_i64("indptr");
-  const auto indices = file.to_i64("indices");
-  if (indptr.size() != static_cast<std::size_t>(ours.rows()) + 1) return ours.rows();
-  std::int64_t mismatches = 0;
-  for (std::int32_t i = 0; i < ours.rows(); ++i) {
-    std::set<std::int64_t> a(indices.begin() + indptr[static_cast<std::size_t>(i)], indices.begin() + indptr[static_cast<std::size_t>(i) + 1]);
-    std::set<std::int64_t> b;
-    for (csr_matrix::InnerIterator it(ours, i); it; ++it) b.insert(it.index());
-    mismatches += a != b;
-  }
-  return mismatches;
 }
 
 // Uniform floats in [-1, 1) from a per-thread xorshift: 1.5 GB fills in a second.
@@ -126,13 +109,14 @@ int main(int argc, char** argv) {
       rec.push_back(seconds_since(start));
       if (batch.rows() != static_cast<std::int32_t>(users.size())) return 1;
     }
-    const std::int64_t m = neighbour_mismatches(model.similarity(), peer_dir / (name + ".safetensors"));
+    const std::int64_t m = bench::neighbour_mismatches(model.similarity(), peer_dir / (name + ".safetensors"));
     mismatches += m;
     std::printf("shopml fit_%s=%.6g recommend_%s=%.6g neighbour_mismatches_%s=%lld\n", name.c_str(), median(fit), name.c_str(),
                 median(rec), name.c_str(), static_cast<long long>(m));
   }
-  std::printf("shopml items=%lld neighbour_mismatches=%lld\n", static_cast<long long>(user_items.cols()),
-              static_cast<long long>(mismatches));
+  // Before the embedding matrix below: the recommenders' peak alone.
+  std::printf("shopml items=%lld neighbour_mismatches=%lld peak_rss_mb=%.0f\n", static_cast<long long>(user_items.cols()),
+              static_cast<long long>(mismatches), bench::peak_rss_mb());
 
   if (knn_rows == 0) return 0;
   const std::size_t matrix_bytes = knn_rows * dim * sizeof(float);
