@@ -6,10 +6,11 @@
 # Checks shopml's embeddings against sentence-transformers' and ends with one line
 #   RESULT texts=<n> min_cosine=<x> vs_onnxruntime_1t=<x> vs_onnxruntime_2t=<x> vs_torch_2t=<x> peak_rss_mb=<x>
 #          bf16_min_cosine=<x> bf16_vs_onnxruntime_fp32_1t=<x> bf16_vs_onnxruntime_fp32_2t=<x>
-#          bf16_vs_shopml_fp32_1t=<x> int8_min_cosine=<x> int8_vs_onnxruntime_int8_1t=<x>
+#          bf16_vs_shopml_fp32_1t=<x> bf16_vs_shopml_fp32_2t=<x> int8_vs_shopml_fp32_1t=<x> int8_min_cosine=<x> int8_vs_onnxruntime_int8_1t=<x>
 #          int8_vs_onnxruntime_int8_2t=<x> isa=<isa> int8_isa=<isa>
-# where vs_* = shopml texts/s ÷ peer texts/s at batch 32, and isa is the instruction set the
-# kernels ran (amx_bf16 / amx_int8 when the bf16 / int8 layers ran on AMX tiles).
+# where vs_* = shopml texts/s ÷ peer texts/s at batch 32 (medians over RUNS interleaved rounds),
+# and isa is the instruction set the kernels ran (amx_bf16 when the bf16 layers ran on AMX
+# tiles; int8_isa: the int8 GEMM's road, amx_int8 or avx2_int8).
 #
 # usage: bench/peers/encoder.sh [FILE]   (FILE: one text per line; default: the shared
 #        English review sentences, every other line, plus every 20th Chinese food-delivery
@@ -60,30 +61,41 @@ echo "texts: $(wc -l <"$texts") lines from ${1:-the shared reviews}; model $mode
 
 [[ -f $build/minilm.onnx ]] || "$py" bench/peers/export_onnx.py "$model" "$build/minilm.onnx" >/dev/null
 
+# RUNS rounds, each timing every configuration once, shopml's then the peers': on a machine
+# shared with other work the load drifts over minutes, and interleaving spreads it over all
+# engines instead of charging it to whichever ran then (the median per configuration is taken
+# over the rounds).
 results=$work/results.jsonl
 : >"$results"
-for threads in 1 2; do
-  for batch in 1 32; do
-    out=/dev/null
-    [[ $threads == 2 && $batch == 32 ]] && out=$work/shopml.f32
-    "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch "$batch" \
-      --runs "$runs" --out "$out" | tee -a "$results"
+for round in $(seq "$runs"); do
+  echo "round $round of $runs"
+  for threads in 1 2; do
+    for batch in 1 32; do
+      out=/dev/null
+      [[ $threads == 2 && $batch == 32 ]] && out=$work/shopml.f32
+      "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch "$batch" \
+        --runs 1 --out "$out" | tee -a "$results"
+    done
+    for precision in bf16 int8; do
+      out=/dev/null
+      [[ $threads == 2 ]] && out=$work/shopml_$precision.f32
+      "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch 32 \
+        --runs 1 --out "$out" --precision "$precision" | tee -a "$results"
+    done
   done
-  for precision in bf16 int8; do
-    out=/dev/null
-    [[ $threads == 2 ]] && out=$work/shopml_$precision.f32
-    "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch 32 \
-      --runs "$runs" --out "$out" --precision "$precision" | tee -a "$results"
-  done
+  "$py" bench/peers/encoder_peers.py "$model" "$build/minilm.onnx" "$texts" "$work" --runs 1 | tee -a "$results"
 done
-"$py" bench/peers/encoder_peers.py "$model" "$build/minilm.onnx" "$texts" "$work" --runs "$runs" | tee -a "$results"
 
 "$py" - "$results" "$work" <<'PY'
 import json, sys
 import numpy as np
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
-rate = {(r["engine"] + ("_" + r["precision"] if r.get("precision", "fp32") != "fp32" else ""), r["threads"], r["batch"]):
-        r["texts_per_s"] for r in rows}
+seconds = {}  # every round's seconds per configuration
+for r in rows:
+    key = (r["engine"] + ("_" + r["precision"] if r.get("precision", "fp32") != "fp32" else ""), r["threads"], r["batch"])
+    seconds.setdefault(key, []).extend(r["runs"])
+n = rows[0]["texts"]
+rate = {key: n / float(np.median(s)) for key, s in seconds.items()}
 isa = next(r["isa"] for r in rows if r.get("precision") == "bf16")
 int8_isa = next(r["isa"] for r in rows if r.get("precision") == "int8")
 work = sys.argv[2]
@@ -92,9 +104,9 @@ def min_cos(name):
     e = np.fromfile(f"{work}/{name}.f32", dtype="<f4").reshape(-1, 384)
     return float(((e * ref).sum(1) / (np.linalg.norm(e, axis=1) * np.linalg.norm(ref, axis=1))).min()), \
            float(np.abs(e - ref).max())
-print("\nengine           threads batch  texts/s")
+print("\nengine           threads batch  texts/s  (seconds of each round)")
 for (engine, t, b), v in sorted(rate.items()):
-    print(f"{engine:16} {t:7} {b:5} {v:8.1f}")
+    print(f"{engine:16} {t:7} {b:5} {v:8.1f}  {seconds[(engine, t, b)]}")
 cos, diff = min_cos("shopml")
 bf16_cos, bf16_diff = min_cos("shopml_bf16")
 int8_cos, int8_diff = min_cos("shopml_int8")
@@ -107,7 +119,6 @@ print(f"shopml int8 vs sentence-transformers (fp32): min cosine {int8_cos:.9f}, 
 for t in (1, 2):
     print(f"{t} thread(s), batch 1: shopml/onnxruntime {rate[('shopml', t, 1)] / rate[('onnxruntime', t, 1)]:.2f}, "
           f"shopml/torch {rate[('shopml', t, 1)] / rate[('torch', t, 1)]:.2f}")
-n = next(r["texts"] for r in rows)
 rss = max(r.get("peak_rss_mb", 0) for r in rows if r["engine"] == "shopml")
 print(f"RESULT texts={n} min_cosine={cos:.6f} vs_onnxruntime_1t={rate[('shopml', 1, 32)] / rate[('onnxruntime', 1, 32)]:.2f} "
       f"vs_onnxruntime_2t={rate[('shopml', 2, 32)] / rate[('onnxruntime', 2, 32)]:.2f} "
@@ -116,6 +127,8 @@ print(f"RESULT texts={n} min_cosine={cos:.6f} vs_onnxruntime_1t={rate[('shopml',
       f"bf16_vs_onnxruntime_fp32_1t={rate[('shopml_bf16', 1, 32)] / rate[('onnxruntime', 1, 32)]:.2f} "
       f"bf16_vs_onnxruntime_fp32_2t={rate[('shopml_bf16', 2, 32)] / rate[('onnxruntime', 2, 32)]:.2f} "
       f"bf16_vs_shopml_fp32_1t={rate[('shopml_bf16', 1, 32)] / rate[('shopml', 1, 32)]:.2f} "
+      f"bf16_vs_shopml_fp32_2t={rate[('shopml_bf16', 2, 32)] / rate[('shopml', 2, 32)]:.2f} "
+      f"int8_vs_shopml_fp32_1t={rate[('shopml_int8', 1, 32)] / rate[('shopml', 1, 32)]:.2f} "
       f"int8_min_cosine={int8_cos:.6f} "
       f"int8_vs_onnxruntime_int8_1t={rate[('shopml_int8', 1, 32)] / rate[('onnxruntime_int8', 1, 32)]:.2f} "
       f"int8_vs_onnxruntime_int8_2t={rate[('shopml_int8', 2, 32)] / rate[('onnxruntime_int8', 2, 32)]:.2f} "

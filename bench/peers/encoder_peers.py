@@ -10,6 +10,7 @@ usage: encoder_peers.py MODEL_DIR MODEL.onnx TEXTS_FILE OUT_DIR [--threads 1 2] 
 """
 import argparse
 import json
+import os
 import time
 
 import numpy as np
@@ -75,7 +76,8 @@ def main():
 
     from onnxruntime.quantization import QuantType, quantize_dynamic
     int8_path = a.onnx.replace(".onnx", ".int8.onnx")
-    quantize_dynamic(a.onnx, int8_path, weight_type=QuantType.QInt8)  # ORT's default recipe for CPU
+    if not os.path.exists(int8_path):  # made once for every round of encoder.sh
+        quantize_dynamic(a.onnx, int8_path, weight_type=QuantType.QInt8)  # ORT's default recipe for CPU
     st = SentenceTransformer(a.model_dir, device="cpu")
     for threads in a.threads:
         torch.set_num_threads(threads)
