@@ -36,7 +36,7 @@
 #include "shopml/io/json_file.hpp"
 #include "shopml/io/csv.hpp"
 #include "shopml/io/embeddings.hpp"
-#include "shopml/io/sentence_transformers_config.hpp"
 #include "shopml/nn/encoder.hpp"
 #include "shopml/nn/sentence_embedder.hpp"
 #include "shopml/nn/sentence_encoder.hpp"
+#include "shopml/nn/sentence_transformers_config.hpp"

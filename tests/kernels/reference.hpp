@@ -12,7 +12,7 @@
 
 #include <xsimd/xsimd.hpp>
 
-#include "shopml/kernels/scalar.hpp"
+#include "shopml/scalar.hpp"
 
 namespace shopml::test {
 

@@ -77,13 +77,13 @@ TEST_CASE("bert: tiny BF16 model with bert. prefix and gelu_new matches transfor
   SUBCASE("pooling: cls, mean, max, and all concatenated") {
     const auto hidden = out_packed.to_host(packed.tokens() * h);
     for (auto [mode, key] : {std::pair{0, "cls"}, {1, "mean"}, {2, "max"}}) {
-      io::pooling_config c{mode == 0, mode == 2, mode == 1, false};
+      nn::pooling_config c{mode == 0, mode == 2, mode == 1, false};
       std::vector<float> pooled(packed.size() * h);
       nn::pool(c, packed, hidden, h, pooled.data());
       for (std::size_t s = 0; s < packed.size(); ++s)
         CHECK(max_abs_diff(pooled.data() + s * h, expected[key][s].get<std::vector<float>>()) < 2e-5f);
     }
-    io::pooling_config all{true, true, true, true};
+    nn::pooling_config all{true, true, true, true};
     std::vector<float> pooled(packed.size() * 4 * h);
     nn::pool(all, packed, hidden, h, pooled.data());
     const auto mean = expected["mean"][2].get<std::vector<float>>();
@@ -164,7 +164,7 @@ TEST_CASE("bert: bad inputs and inconsistent files are clear errors") {
 }
 
 TEST_CASE("sentence-transformers config of all-MiniLM-L6-v2: mean pooling, Normalize, 256 tokens") {
-  const auto c = io::sentence_transformers_config::from_directory(SHOPML_MODEL_DIR);
+  const auto c = nn::sentence_transformers_config::from_directory(SHOPML_MODEL_DIR);
   CHECK(c.pooling.mean_tokens);
   CHECK(c.pooling.modes() == 1);
   CHECK(c.normalize);

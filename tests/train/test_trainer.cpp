@@ -13,10 +13,10 @@
 #include <vector>
 
 #include "shopml/io/json_file.hpp"
-#include "shopml/io/sentence_transformers_config.hpp"
 #include "shopml/log.hpp"
 #include "shopml/nn/bert_for_classification.hpp"
 #include "shopml/nn/sentence_embedder.hpp"
+#include "shopml/nn/sentence_transformers_config.hpp"
 #include "shopml/optim/lr_schedule.hpp"
 #include "shopml/tokenize/tokenizer.hpp"
 #include "shopml/train/examples.hpp"
@@ -258,8 +258,8 @@ TEST_CASE("a sentence-transformers classifier (mean pooling, Dense head) loads, 
 
   const auto saved = temp_dir("saved_mean");
   model.save_pretrained(saved);
-  const auto theirs = io::sentence_transformers_config::from_directory(dir);
-  const auto ours = io::sentence_transformers_config::from_directory(saved);
+  const auto theirs = nn::sentence_transformers_config::from_directory(dir);
+  const auto ours = nn::sentence_transformers_config::from_directory(saved);
   CHECK(ours.pooling.mean_tokens);
   CHECK(ours.pooling.modes() == 1);
   CHECK(theirs.pooling.mean_tokens);
@@ -314,7 +314,7 @@ TEST_CASE("sentence-transformers pooling configurations, old and new format") {
   fs::create_directories(dir);
   const auto parse = [&](const nlohmann::json& j) {
     io::write_json(dir / "config.json", j);
-    return io::pooling_config::from_file(dir / "config.json");
+    return nn::pooling_config::from_file(dir / "config.json");
   };
   const auto both = parse({{"embedding_dimension", 8}, {"pooling_mode", {"cls", "mean"}}});
   CHECK(both.cls_token);

@@ -9,7 +9,7 @@
 //  * pointers may be unaligned; sizes may be 0 (then nothing is read or written);
 //  * shapes are checked by the caller (the components), kernels trust them;
 //  * kernels<cpu> gives bit-identical results for every thread count.
-// Special values follow the scalar formulas (kernels/scalar.hpp): NaN propagates
+// Special values follow the scalar formulas and rules (scalar.hpp): NaN propagates
 // within its row (softmax, layer_norm, l2_normalize) or its dot products (gemm),
 // gelu(-inf) = NaN (-inf · 0) as in PyTorch, gelu(+inf) = +inf (PyTorch's erf
 // form says NaN); gemm with beta = 0 never reads C, so C may hold garbage.
@@ -19,10 +19,9 @@
 #include <cstdint>
 
 #include "shopml/backend/tags.hpp"
+#include "shopml/scalar.hpp"
 
 namespace shopml {
-
-enum class gelu_form { erf, tanh };
 
 template <class Backend>
 struct kernels;  // specialised by each backend

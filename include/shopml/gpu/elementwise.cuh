@@ -6,9 +6,8 @@
 
 #include <cstddef>
 
-#include "shopml/backend/kernels.hpp"
 #include "shopml/gpu/check.cuh"
-#include "shopml/kernels/scalar.hpp"
+#include "shopml/scalar.hpp"
 
 namespace shopml::gpu {
 

@@ -10,6 +10,7 @@
 
 #include "shopml/gpu/check.cuh"
 #include "shopml/gpu/reduce.cuh"
+#include "shopml/scalar.hpp"
 
 namespace shopml::gpu {
 
@@ -26,7 +27,7 @@ __global__ void layer_norm_kernel(const Real* x, const Real* residual, Real* y, 
     const float mean = block_reduce(sum, sum_op{}, 0.0f) / n;
     float squares = 0.0f;
     for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) squares += (out[j] - mean) * (out[j] - mean);
-    const float inv = 1.0f / sqrtf(block_reduce(squares, sum_op{}, 0.0f) / n + eps);
+    const float inv = scalar::layer_norm_inverse_std(block_reduce(squares, sum_op{}, 0.0f) / n, eps);
     for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) out[j] = (out[j] - mean) * inv * gamma[j] + beta[j];
   }
 }

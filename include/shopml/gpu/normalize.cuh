@@ -9,6 +9,7 @@
 
 #include "shopml/gpu/check.cuh"
 #include "shopml/gpu/reduce.cuh"
+#include "shopml/scalar.hpp"
 
 namespace shopml::gpu {
 
@@ -19,7 +20,7 @@ __global__ void l2_normalize_kernel(Real* x, std::size_t rows, std::size_t cols)
     float squares = 0.0f;
     for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) squares += row[j] * row[j];
     const float norm = sqrtf(block_reduce(squares, sum_op{}, 0.0f));
-    const float divisor = norm < 1e-12f ? 1e-12f : norm;  // not fmaxf: a NaN norm must stay NaN
+    const float divisor = scalar::l2_normalize_divisor(norm);
     for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) row[j] /= divisor;
   }
 }

@@ -10,6 +10,7 @@
 
 #include "shopml/gpu/check.cuh"
 #include "shopml/gpu/reduce.cuh"
+#include "shopml/scalar.hpp"
 
 namespace shopml::gpu {
 
@@ -28,8 +29,8 @@ __global__ void softmax_rows_kernel(Real* x, std::size_t rows, std::size_t cols,
     }
     const bool any_nan = __syncthreads_or(has_nan);
     mx = block_reduce(mx, max_op{}, -INFINITY);
-    if (any_nan || mx == -INFINITY || mx == INFINITY) {
-      const float fill = mx == -INFINITY && !any_nan ? 0.0f : NAN;
+    if (scalar::softmax_row_degenerate(any_nan, mx)) {
+      const float fill = scalar::softmax_degenerate_fill(any_nan, mx);
       for (std::size_t j = threadIdx.x; j < cols; j += blockDim.x) row[j] = fill;
       continue;
     }

@@ -7,7 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "shopml/backend/kernels.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/error.hpp"
 #include "shopml/io/json_file.hpp"
 

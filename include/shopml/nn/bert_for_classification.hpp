@@ -35,11 +35,11 @@
 #include "shopml/error.hpp"
 #include "shopml/io/json_file.hpp"
 #include "shopml/io/safetensors.hpp"
-#include "shopml/io/sentence_transformers_config.hpp"
 #include "shopml/nn/bert_config.hpp"
 #include "shopml/nn/bert_weights.hpp"
 #include "shopml/nn/buffer.hpp"
 #include "shopml/nn/parameters.hpp"
+#include "shopml/nn/sentence_transformers_config.hpp"
 #include "shopml/nn/token_batch.hpp"
 #include "shopml/nn/trainable_bert.hpp"
 
@@ -220,7 +220,7 @@ class bert_for_task {
     namespace fs = std::filesystem;
     fs::create_directories(dir);
     if (pooling_ == sequence_pooling::pooler && fs::exists(dir / "modules.json") &&
-        io::sentence_transformers_config::from_directory(dir).dense)
+        sentence_transformers_config::from_directory(dir).dense)
       throw value_error("save_pretrained: '" + dir.string() +
                         "' holds a sentence-transformers classifier (modules.json with a Dense module), which would "
                         "shadow this model when it is loaded; save to another directory");
@@ -324,9 +324,9 @@ class bert_for_task {
   };
 
   // The Dense head of a sentence-transformers directory saved with mean pooling, if `dir` is one.
-  static std::optional<io::dense_config> saved_dense_head(const std::filesystem::path& dir, const options& opts) {
+  static std::optional<dense_config> saved_dense_head(const std::filesystem::path& dir, const options& opts) {
     if (!sequence || !std::filesystem::exists(dir / "modules.json")) return std::nullopt;
-    const auto st = io::sentence_transformers_config::from_directory(dir);
+    const auto st = sentence_transformers_config::from_directory(dir);
     if (!st.dense) return std::nullopt;
     const std::string what = std::string(architecture()) + ": '" + dir.string() + "' ";
     const auto& p = st.pooling;

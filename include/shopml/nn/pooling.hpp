@@ -8,13 +8,13 @@
 #include <cstddef>
 #include <span>
 
-#include "shopml/io/sentence_transformers_config.hpp"
+#include "shopml/nn/sentence_transformers_config.hpp"
 #include "shopml/nn/token_batch.hpp"
 
 namespace shopml::nn {
 
 // out[s] (row stride modes·hidden) for each sequence s of the batch, from hidden [T × hidden] on the host.
-inline void pool(const io::pooling_config& config, const token_batch& batch, std::span<const float> hidden,
+inline void pool(const pooling_config& config, const token_batch& batch, std::span<const float> hidden,
                  std::size_t width, float* out) {
   const std::size_t stride = config.modes() * width;
   for (std::size_t s = 0; s < batch.size(); ++s) {

@@ -22,9 +22,9 @@
 #include "shopml/backend/cpu.hpp"
 #include "shopml/error.hpp"
 #include "shopml/isa.hpp"
-#include "shopml/io/sentence_transformers_config.hpp"
 #include "shopml/nn/encoder.hpp"
 #include "shopml/nn/pooling.hpp"
+#include "shopml/nn/sentence_transformers_config.hpp"
 #include "shopml/nn/token_batch.hpp"
 #include "shopml/parallel.hpp"
 #include "shopml/progress.hpp"
@@ -51,7 +51,7 @@ struct encode_options {
 template <class Backend = cpu>
 class sentence_embedder {
  public:
-  sentence_embedder(bert_encoder<Backend> bert, io::sentence_transformers_config config)
+  sentence_embedder(bert_encoder<Backend> bert, sentence_transformers_config config)
       : bert_(std::move(bert)), config_(config) {
     if (config_.dense)
       throw value_error("sentence_embedder: '" + config_.dense->dir.string() +
@@ -70,11 +70,11 @@ class sentence_embedder {
       throw io_error("sentence_embedder: model directory '" + dir.string() + "' " +
                      (std::filesystem::exists(dir) ? "is not a directory" : "does not exist"));
     return sentence_embedder(bert_encoder<Backend>::from_directory(dir, options, std::move(backend)),
-                             io::sentence_transformers_config::from_directory(dir));
+                             sentence_transformers_config::from_directory(dir));
   }
 
   const bert_encoder<Backend>& model() const { return bert_; }
-  const io::sentence_transformers_config& config() const { return config_; }
+  const sentence_transformers_config& config() const { return config_; }
   std::size_t dimension() const { return config_.pooling.modes() * bert_.hidden_size(); }
   std::size_t max_seq_length() const { return config_.max_seq_length; }
   // Longer sequences are rejected; 0 or more than max_position_embeddings means max_position_embeddings.
@@ -162,7 +162,7 @@ class sentence_embedder {
 
  private:
   bert_encoder<Backend> bert_;
-  io::sentence_transformers_config config_;
+  sentence_transformers_config config_;
 };
 
 }  // namespace shopml::nn

@@ -1,6 +1,6 @@
 #pragma once
 // torch.optim.AdamW over a flat array of parameters: scalar::adamw_products and
-// scalar::adamw_sums (kernels/scalar.hpp) on batches, with the step's scalars
+// scalar::adamw_sums (scalar.hpp) on batches, with the step's scalars
 // prepared once by scalar::adamw_prepare. The two stages run as two loops over
 // blocks of 256 elements, stage one storing its results before stage two loads
 // them, so the compiler cannot fuse a product into a sum and the result is the
@@ -9,7 +9,7 @@
 
 #include <cstddef>
 
-#include "shopml/kernels/scalar.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/parallel.hpp"
 #include "shopml/simd/arch.hpp"
 

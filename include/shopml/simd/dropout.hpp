@@ -1,6 +1,6 @@
 #pragma once
 // Inverted dropout in place: x[i] = keep ? x[i] / (1 - p) : 0, where keep =
-// scalar::dropout_keep(key, first + i, p) (kernels/scalar.hpp: Philox-4x32-10,
+// scalar::dropout_keep(key, first + i, p) (scalar.hpp: Philox-4x32-10,
 // counter (first + i) / 4, word (first + i) % 4). One key and index give one mask
 // on every backend, thread count and offset, so the backward pass re-applies the
 // forward mask by calling dropout again with the same key and first.
@@ -20,7 +20,7 @@
 #define SHOPML_X86_DROPOUT 1
 #endif
 
-#include "shopml/kernels/scalar.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/parallel.hpp"
 #include "shopml/simd/arch.hpp"
 

@@ -1,13 +1,12 @@
 #pragma once
 // In-place GELU over a flat array, erf or tanh form, and its backward pass
-// dy = dy * gelu'(x). The formulas are the scalar ones (kernels/scalar.hpp)
+// dy = dy * gelu'(x). The formulas are the scalar ones (scalar.hpp)
 // evaluated on batches with xsimd's erf, exp and tanh (polynomial/rational
 // approximations within a few ulp of libm).
 
 #include <cstddef>
 
-#include "shopml/backend/kernels.hpp"
-#include "shopml/kernels/scalar.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/parallel.hpp"
 #include "shopml/simd/arch.hpp"
 

@@ -6,8 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "shopml/backend/kernels.hpp"
-#include "shopml/kernels/scalar.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/simd/adamw.hpp"
 #include "shopml/simd/dot.hpp"
 #include "shopml/simd/dropout.hpp"

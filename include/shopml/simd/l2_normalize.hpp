@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "shopml/parallel.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/simd/arch.hpp"
 #include "shopml/simd/dot.hpp"
 
@@ -22,7 +23,7 @@ void l2_normalize_kernel::operator()(Arch, float* x, std::size_t rows, std::size
   parallel_for(0, static_cast<std::ptrdiff_t>(rows), threads, [&](std::ptrdiff_t r) {
     float* row = x + static_cast<std::size_t>(r) * cols;
     const float norm = std::sqrt(dot_kernel{}(Arch{}, row, row, cols));
-    const batch<Arch> divisor(norm < 1e-12f ? 1e-12f : norm);  // NaN stays NaN
+    const batch<Arch> divisor(scalar::l2_normalize_divisor(norm));
     transform_in_place<Arch>(row, cols, [&](batch<Arch> v) { return v / divisor; });
   });
 }

@@ -7,6 +7,7 @@
 #include <cstddef>
 
 #include "shopml/parallel.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/simd/arch.hpp"
 
 namespace shopml::simd {
@@ -55,7 +56,7 @@ moments row_moments(const float* v, std::size_t cols, float eps) {
     const b d = load_partial<Arch>(v + body, tail, mean) - vmean;  // padding: d = 0
     sq = xsimd::fma(d, d, sq);
   }
-  return {mean, 1.0f / std::sqrt(xsimd::hadd(sq) / static_cast<float>(cols) + eps)};
+  return {mean, scalar::layer_norm_inverse_std(xsimd::hadd(sq) / static_cast<float>(cols), eps)};
 }
 
 // Rows per block of the dgamma/dbeta partial sums (fixed: not a function of the thread count).

@@ -10,6 +10,7 @@
 #include <limits>
 
 #include "shopml/parallel.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/simd/arch.hpp"
 
 namespace shopml::simd {
@@ -57,8 +58,8 @@ void softmax_rows_kernel::operator()(Arch, float* x, std::size_t rows, std::size
     if (tail) store_partial<Arch>(row + body, tail,
                                   add_mask_and_track(load_partial<Arch>(row + body, tail, -inf), body, tail));
     const float mx = reduce_max<Arch>(vmax);
-    if (xsimd::any(nan) || mx == -inf || mx == inf) {
-      const float fill = mx == -inf && !xsimd::any(nan) ? 0.0f : std::numeric_limits<float>::quiet_NaN();
+    if (scalar::softmax_row_degenerate(xsimd::any(nan), mx)) {
+      const float fill = scalar::softmax_degenerate_fill(xsimd::any(nan), mx);
       for (std::size_t j = 0; j < cols; ++j) row[j] = fill;
       return;
     }

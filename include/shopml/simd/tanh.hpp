@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "shopml/kernels/scalar.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/parallel.hpp"
 #include "shopml/simd/arch.hpp"
 

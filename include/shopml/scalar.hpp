@@ -1,10 +1,11 @@
 #pragma once
-// Scalar formulas shared by the SIMD kernels, the CUDA kernels and the tests'
-// references, so each formula is written exactly once. They are templates over
-// the value type: `float` on the host and the device, `xsimd::batch<float, Arch>`
-// in the SIMD kernels (erf/tanh are then found by argument-dependent lookup).
-// Being templates also keeps each SIMD instantiation a distinct symbol (see
-// simd/arch.hpp on why that matters).
+// Scalar formulas and rules shared by the SIMD kernels (simd/), the CUDA kernels (gpu/),
+// the components (nn/) and the tests' references, so each is written exactly once; the
+// kernels below the boundary include this header, never backend/kernels.hpp. The formulas
+// are templates over the value type: `float` on the host and the device,
+// `xsimd::batch<float, Arch>` in the SIMD kernels (erf/tanh are then found by
+// argument-dependent lookup). Being templates also keeps each SIMD instantiation a
+// distinct symbol (see simd/arch.hpp on why that matters).
 
 #include <cmath>
 #include <cstdint>
@@ -15,7 +16,46 @@
 #define SHOPML_HOST_DEVICE
 #endif
 
+// For the rules below that are not templates: the SIMD kernels compile them into both the
+// AVX2 and the AVX-512 objects, so no out-of-line copy may exist for the linker to merge
+// (simd/arch.hpp); forced inline, there is none, even at -O0.
+#if defined(__CUDACC__)
+#define SHOPML_RULE SHOPML_HOST_DEVICE __forceinline__
+#elif defined(__GNUC__) || defined(__clang__)
+#define SHOPML_RULE [[gnu::always_inline]] inline
+#else
+#define SHOPML_RULE inline
+#endif
+
+namespace shopml {
+
+// Which GELU a model's config asks for (BERT's hidden_act): the exact erf form or the tanh
+// approximation.
+enum class gelu_form { erf, tanh };
+
+}  // namespace shopml
+
 namespace shopml::scalar {
+
+// A softmax row with a NaN, a +inf or only -inf entries (after the mask) is degenerate:
+// all -inf (a fully masked row) becomes all 0, anything else all NaN. `max` is the row's
+// largest entry, `any_nan` whether it holds a NaN.
+SHOPML_RULE bool softmax_row_degenerate(bool any_nan, float max) {
+  return any_nan || max == -INFINITY || max == INFINITY;
+}
+SHOPML_RULE float softmax_degenerate_fill(bool any_nan, float max) {
+  return max == -INFINITY && !any_nan ? 0.0f : NAN;
+}
+
+// LayerNorm's 1 / sqrt(variance + eps), variance the biased one (torch's).
+SHOPML_RULE float layer_norm_inverse_std(float variance, float eps) {
+  using std::sqrt;
+  return 1.0f / sqrt(variance + eps);
+}
+
+// torch.nn.functional.normalize's divisor max(||x||, 1e-12), written so that a NaN norm
+// stays NaN (fmax would drop it): zero rows stay zero, a NaN makes the row NaN.
+SHOPML_RULE float l2_normalize_divisor(float norm) { return norm < 1e-12f ? 1e-12f : norm; }
 
 // GELU, exact form used by BERT: x * Phi(x).
 template <class T>

@@ -15,7 +15,7 @@
 #include "shopml/error.hpp"
 #include "shopml/io/json_file.hpp"
 
-namespace shopml::io {
+namespace shopml::nn {
 
 // sentence_transformers.models.Pooling. When several modes are on, their vectors are
 // concatenated in this order: cls, max, mean, mean_sqrt_len (as sentence-transformers does).
@@ -32,16 +32,16 @@ struct pooling_config {
   // Either format: sentence-transformers 5+'s "pooling_mode" (a name or a list of names) or
   // the older pooling_mode_<mode>_tokens flags.
   static pooling_config from_file(const std::filesystem::path& path) {
-    const auto json = read_json(path);
+    const auto json = io::read_json(path);
     const std::string source = path.string();
     pooling_config c;
     if (json.contains("pooling_mode")) return from_names(json["pooling_mode"], source);
-    c.cls_token = json_value(json, "pooling_mode_cls_token", false, source);
-    c.max_tokens = json_value(json, "pooling_mode_max_tokens", false, source);
-    c.mean_tokens = json_value(json, "pooling_mode_mean_tokens", false, source);
-    c.mean_sqrt_len_tokens = json_value(json, "pooling_mode_mean_sqrt_len_tokens", false, source);
+    c.cls_token = io::json_value(json, "pooling_mode_cls_token", false, source);
+    c.max_tokens = io::json_value(json, "pooling_mode_max_tokens", false, source);
+    c.mean_tokens = io::json_value(json, "pooling_mode_mean_tokens", false, source);
+    c.mean_sqrt_len_tokens = io::json_value(json, "pooling_mode_mean_sqrt_len_tokens", false, source);
     for (const char* unsupported : {"pooling_mode_weightedmean_tokens", "pooling_mode_lasttoken"})
-      if (json_value(json, unsupported, false, source))
+      if (io::json_value(json, unsupported, false, source))
         throw value_error("'" + source + "': " + unsupported + " is not supported");
     if (c.modes() == 0) throw value_error("'" + source + "': no pooling mode is enabled");
     return c;
@@ -83,15 +83,15 @@ struct dense_config {
 
   static dense_config from_directory(const std::filesystem::path& dir) {
     const auto path = dir / "config.json";
-    const auto json = read_json(path);
+    const auto json = io::read_json(path);
     const std::string source = path.string();
     dense_config c;
     c.dir = dir;
-    c.in_features = json_required<std::size_t>(json, "in_features", source);
-    c.out_features = json_required<std::size_t>(json, "out_features", source);
-    c.bias = json_value(json, "bias", true, source);
-    c.activation_function = json_value(json, "activation_function", c.activation_function, source);
-    if (json_value(json, "use_residual", false, source))
+    c.in_features = io::json_required<std::size_t>(json, "in_features", source);
+    c.out_features = io::json_required<std::size_t>(json, "out_features", source);
+    c.bias = io::json_value(json, "bias", true, source);
+    c.activation_function = io::json_value(json, "activation_function", c.activation_function, source);
+    if (io::json_value(json, "use_residual", false, source))
       throw value_error("'" + source + "': use_residual is not supported");
     return c;
   }
@@ -108,11 +108,11 @@ struct sentence_transformers_config {
     sentence_transformers_config c;
     std::filesystem::path pooling_dir;
     if (const auto modules = dir / "modules.json"; std::filesystem::exists(modules)) {
-      const auto json = read_json(modules);
+      const auto json = io::read_json(modules);
       if (!json.is_array()) throw parse_error("'" + modules.string() + "' is not a JSON array");
       for (const auto& module : json) {
-        const auto type = json_required<std::string>(module, "type", modules.string());
-        const auto path = json_value<std::string>(module, "path", "", modules.string());
+        const auto type = io::json_required<std::string>(module, "type", modules.string());
+        const auto path = io::json_value<std::string>(module, "path", "", modules.string());
         const auto is = [&](const char* name) {  // sentence-transformers 5+ also writes its own module paths
           return type == std::string("sentence_transformers.models.") + name ||
                  (type.rfind("sentence_transformers.", 0) == 0 && type.size() > std::strlen(name) + 1 &&
@@ -130,12 +130,12 @@ struct sentence_transformers_config {
     }
     if (!pooling_dir.empty()) c.pooling = pooling_config::from_file(pooling_dir / "config.json");
     if (const auto st = dir / "sentence_bert_config.json"; std::filesystem::exists(st)) {
-      const auto json = read_json(st);
-      c.max_seq_length = json_value<std::size_t>(json, "max_seq_length", 0, st.string());
-      c.do_lower_case = json_value(json, "do_lower_case", false, st.string());
+      const auto json = io::read_json(st);
+      c.max_seq_length = io::json_value<std::size_t>(json, "max_seq_length", 0, st.string());
+      c.do_lower_case = io::json_value(json, "do_lower_case", false, st.string());
     }
     return c;
   }
 };
 
-}  // namespace shopml::io
+}  // namespace shopml::nn
