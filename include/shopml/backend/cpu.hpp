@@ -70,6 +70,18 @@ struct kernels<cpu> {
     simd::run(simd::axpy_kernel{}, n, a, x, y);
   }
 
+  // Compact vectors (backend/kernels.hpp's scores_compact_vectors, simd/compact_dot.hpp).
+  static float dot_i8(const float* q, const std::int8_t* x, std::size_t n) {
+    return simd::run(simd::dot_i8_kernel{}, q, x, n);
+  }
+  static float dot_f16(const float* q, const std::uint16_t* x, std::size_t n) {
+    return simd::run(simd::dot_f16_kernel{}, q, x, n);
+  }
+  static void widen_i8(const std::int8_t* x, std::size_t n, float* out) { simd::run(simd::widen_i8_kernel{}, x, n, out); }
+  static void widen_f16(const std::uint16_t* x, std::size_t n, float* out) {
+    simd::run(simd::widen_f16_kernel{}, x, n, out);
+  }
+
   // Kernels outside kernel_set, for the CPU logistic loss only (simd/gemv.hpp,
   // simd/logistic.hpp): y += Aᵀ · x for A m × n (rows lda apart) ...
   static void gemv_t(std::size_t m, std::size_t n, const float* a, std::size_t lda, const float* x, float* y) {

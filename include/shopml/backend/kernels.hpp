@@ -104,6 +104,19 @@ concept packs_weights_int8 =
       { K::gemm_packed_int8(n, a, cx, n, packed, a, x, n, cx, threads) } -> std::same_as<void>;
     };
 
+// Optional: embeddings stored compactly (the indexes' float16 and int8 storage), scored
+// against a float32 query with float32 sums; int8 rows are scaled by the caller.
+// dot_i8(q, x, n) = Σ q[i]·x[i], dot_f16(q, h, n) = Σ q[i]·float(h[i]) (h finite IEEE
+// half bits); widen_i8 / widen_f16(x, n, out) write out[i] = float(x[i]).
+template <class K>
+concept scores_compact_vectors = requires(const float* cx, const std::int8_t* i8, const std::uint16_t* f16, float* x,
+                                          std::size_t n) {
+  { K::dot_i8(cx, i8, n) } -> std::same_as<float>;
+  { K::dot_f16(cx, f16, n) } -> std::same_as<float>;
+  { K::widen_i8(i8, n, x) } -> std::same_as<void>;
+  { K::widen_f16(f16, n, x) } -> std::same_as<void>;
+};
+
 // The parameters of one torch.optim.AdamW step (the adamw kernel below). Doubles, as
 // torch's Python floats: the factors derived from them (1 − β1, lr / bias_correction1,
 // ...) are computed in double and rounded to float once, as torch does.

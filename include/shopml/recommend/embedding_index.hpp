@@ -14,6 +14,11 @@
 // scored with axpy over the panel's dim rows instead: a pure memory stream.
 // Results: per query, descending score, ties by lower row.
 //
+// Storage (recommend/compact_vectors.hpp): float32, or compact float16 / int8 panels
+// (2 and 1 bytes a value, int8 with a scale per row) that each thread widens to float32
+// one block at a time before the same gemm; an int8 row's scores are then multiplied by
+// its scale. Compact storage saves memory, not time: the gemm still runs in float32.
+//
 // Bad input: a dimension of 0, a vector count not a multiple of dim, non-finite values
 // (value_error naming the row), k = 0; k larger than the index returns every row.
 // Cosine rows of zero norm score 0 against everything. search() is const and thread-safe.
@@ -33,6 +38,7 @@
 #include "shopml/backend/tags.hpp"
 #include "shopml/error.hpp"
 #include "shopml/parallel.hpp"
+#include "shopml/recommend/compact_vectors.hpp"
 
 namespace shopml::recommend {
 
@@ -104,13 +110,13 @@ class embedding_index {
 
   // Copies `vectors` (rows × dim, row-major).
   embedding_index(std::span<const float> vectors, std::size_t dim, embedding_metric metric = embedding_metric::cosine,
-                  int threads = 0)
-      : embedding_index(std::vector<float>(vectors.begin(), vectors.end()), dim, metric, threads) {}
+                  int threads = 0, vector_storage storage = vector_storage::f32)
+      : embedding_index(std::vector<float>(vectors.begin(), vectors.end()), dim, metric, threads, storage) {}
 
   // Takes `vectors` over (no copy: large catalogues are gigabytes).
   embedding_index(std::vector<float>&& vectors, std::size_t dim, embedding_metric metric = embedding_metric::cosine,
-                  int threads = 0)
-      : dim_(dim), metric_(metric), threads_(threads), data_(std::move(vectors)) {
+                  int threads = 0, vector_storage storage = vector_storage::f32)
+      : dim_(dim), metric_(metric), threads_(threads), storage_(storage), data_(std::move(vectors)) {
     if (dim == 0) throw value_error("embedding_index: dim must be > 0");
     if (data_.size() % dim != 0)
       throw shape_error("embedding_index: " + std::to_string(data_.size()) + " values are not rows of dim " + std::to_string(dim));
@@ -127,24 +133,33 @@ class embedding_index {
       for (std::size_t r = 0; r < n; ++r)
         for (std::size_t d = 0; d < dim_; ++d) block[d * n + r] = rows[r * dim_ + d];
     });
+    if (storage_ != vector_storage::f32) compact();
   }
 
   std::size_t size() const { return rows_; }
   std::size_t dim() const { return dim_; }
   embedding_metric metric() const { return metric_; }
-  // Row i as stored (unit length for cosine), gathered from its panel.
+  vector_storage storage_type() const { return storage_; }
+  // Row i as stored (unit length for cosine; float16 / int8 values widened and scaled),
+  // gathered from its panel.
   std::vector<float> vector(std::size_t i) const {
     if (i >= rows_) throw value_error("embedding_index: row " + std::to_string(i) + " is outside 0.." + std::to_string(rows_));
     const std::size_t row0 = i / block_rows * block_rows, n = std::min(block_rows, rows_ - row0);
-    const float* panel = data_.data() + row0 * dim_;
+    std::vector<float> panel_buffer;
+    const float* panel = panel_of(row0 / block_rows, panel_buffer);
     std::vector<float> v(dim_);
-    for (std::size_t d = 0; d < dim_; ++d) v[d] = panel[d * n + (i - row0)];
+    const float scale = storage_ == vector_storage::i8 ? scales_[i] : 1.0f;
+    for (std::size_t d = 0; d < dim_; ++d) v[d] = scale * panel[d * n + (i - row0)];
     return v;
   }
   // Similarity of two stored rows.
   float score(std::size_t i, std::size_t j) const { return K::dot(vector(i).data(), vector(j).data(), dim_); }
-  // Every stored value (in panel order): what a scan reads.
+  // Every stored float32 value (in panel order): what a scan reads; empty for compact storage.
   std::span<const float> storage() const { return data_; }
+  // Bytes the stored vectors take (values and int8 scales).
+  std::size_t storage_bytes() const {
+    return data_.size() * sizeof(float) + halves_.size() * 2 + bytes_.size() + scales_.size() * sizeof(float);
+  }
 
   // The k best rows for each query (row-major queries × dim).
   knn_result search(std::span<const float> queries, std::size_t k, int threads = 0) const {
@@ -189,6 +204,40 @@ class embedding_index {
                           std::to_string(i % dim_));
   }
 
+  // The panels re-encoded as float16 or int8 (same layout), the float32 copy freed.
+  void compact() {
+    if (storage_ == vector_storage::f16) {
+      halves_.resize(data_.size());
+      encode_f16(data_.data(), data_.size(), halves_.data(), "embedding_index");
+    } else {
+      // Scales are per row, and a panel holds its rows as columns: gather each row first.
+      bytes_.resize(data_.size());
+      scales_.resize(rows_);
+      std::vector<float> row(dim_);
+      std::vector<std::int8_t> coded(dim_);
+      for (std::size_t row0 = 0; row0 < rows_; row0 += block_rows) {
+        const std::size_t n = std::min(block_rows, rows_ - row0);
+        for (std::size_t r = 0; r < n; ++r) {
+          for (std::size_t d = 0; d < dim_; ++d) row[d] = data_[row0 * dim_ + d * n + r];
+          scales_[row0 + r] = encode_i8(row.data(), dim_, coded.data());
+          for (std::size_t d = 0; d < dim_; ++d) bytes_[row0 * dim_ + d * n + r] = coded[d];
+        }
+      }
+    }
+    std::vector<float>().swap(data_);
+  }
+
+  // Block b's panel in float32: the stored one, or the compact one widened into `buffer`
+  // (int8 values unscaled: their scores are scaled per row after the product).
+  const float* panel_of(std::size_t b, std::vector<float>& buffer) const {
+    const std::size_t row0 = b * block_rows, values = std::min(block_rows, rows_ - row0) * dim_;
+    if (storage_ == vector_storage::f32) return data_.data() + row0 * dim_;
+    buffer.resize(values);
+    if (storage_ == vector_storage::f16) K::widen_f16(halves_.data() + row0 * dim_, values, buffer.data());
+    else K::widen_i8(bytes_.data() + row0 * dim_, values, buffer.data());
+    return buffer.data();
+  }
+
   // Scores blocks [first, last) against all queries into `best` (one per query).
   void scan_blocks(const float* q, std::size_t n_queries, std::size_t k, std::size_t first, std::size_t last,
                    std::vector<detail::best_rows>& best) const {
@@ -196,10 +245,11 @@ class embedding_index {
     std::vector<float> tile(tile_queries * block_rows);
     std::vector<float> top_scores(k);
     std::vector<std::uint32_t> top_rows(k);
+    std::vector<float> panel_buffer;
     for (std::size_t b = first; b < last; ++b) {
       const std::size_t row0 = b * block_rows;
       const std::size_t n = std::min(block_rows, rows_ - row0);
-      const float* panel = data_.data() + row0 * dim_;
+      const float* panel = panel_of(b, panel_buffer);
       for (std::size_t q0 = 0; q0 < n_queries; q0 += tile_queries) {
         const std::size_t m = std::min(tile_queries, n_queries - q0);
         if (m <= 2) {  // a memory stream: axpy over the panel's rows, no gemm packing
@@ -209,6 +259,9 @@ class embedding_index {
         } else {
           K::gemm(false, m, n, dim_, 1.0f, q + q0 * dim_, dim_, panel, n, 0.0f, tile.data(), n, nullptr, 1);
         }
+        if (storage_ == vector_storage::i8)
+          for (std::size_t qi = 0; qi < m; ++qi)
+            for (std::size_t r = 0; r < n; ++r) tile[qi * n + r] *= scales_[row0 + r];
         for (std::size_t qi = 0; qi < m; ++qi) {
           const float* scores = tile.data() + qi * n;
           auto& running = best[q0 + qi];
@@ -225,7 +278,11 @@ class embedding_index {
   std::size_t rows_ = 0;
   embedding_metric metric_;
   int threads_;
-  std::vector<float> data_;
+  vector_storage storage_;
+  std::vector<float> data_;            // float32 panels
+  std::vector<std::uint16_t> halves_;  // or float16 panels
+  std::vector<std::int8_t> bytes_;     // or int8 panels ...
+  std::vector<float> scales_;          // ... with one scale per row
 };
 
 }  // namespace shopml::recommend

@@ -8,6 +8,7 @@
 
 #include "shopml/scalar.hpp"
 #include "shopml/simd/adamw.hpp"
+#include "shopml/simd/compact_dot.hpp"
 #include "shopml/simd/dot.hpp"
 #include "shopml/simd/dropout.hpp"
 #include "shopml/simd/embedding.hpp"
@@ -28,6 +29,10 @@
 #define SHOPML_SIMD_KERNEL_LIST(X, A)                                                                  \
   X(A, dot_kernel, float, (const float*, const float*, std::size_t))                                  \
   X(A, axpy_kernel, void, (std::size_t, float, const float*, float*))                                 \
+  X(A, dot_i8_kernel, float, (const float*, const std::int8_t*, std::size_t))                        \
+  X(A, dot_f16_kernel, float, (const float*, const std::uint16_t*, std::size_t))                      \
+  X(A, widen_i8_kernel, void, (const std::int8_t*, std::size_t, float*))                              \
+  X(A, widen_f16_kernel, void, (const std::uint16_t*, std::size_t, float*))                           \
   X(A, binary_logistic_kernel, double,                                                                \
     (std::size_t, const float*, double, const int*, const double*, double, float*))                   \
   X(A, multinomial_logistic_kernel, double,                                                           \
