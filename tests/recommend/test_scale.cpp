@@ -103,6 +103,12 @@ TEST_CASE("all_pairs_knn: the sparse road is independent of the thread count and
   CHECK(std::equal(dense.valuePtr(), dense.valuePtr() + dense.nonZeros(), sparse.valuePtr()));
   CHECK(std::equal(dense.outerIndexPtr(), dense.outerIndexPtr() + dense.rows() + 1, sparse.outerIndexPtr()));
 
+  // A row that touches every item (a user who has them all), on both roads.
+  const csr_matrix everything = normalize_items(to_csr({{0, 0, 1, 0}, {0, 1, 2, 0}, {0, 2, 3, 0}, {1, 1, 1, 0}}, 2, 3));
+  const csr_matrix all_sparse = all_pairs_knn(everything, 2, {.threads = 1, .road = knn_road::sparse});
+  CHECK(all_sparse.isApprox(all_pairs_knn(everything, 2, {.threads = 1, .road = knn_road::dense}), 0.0));
+  CHECK(all_sparse.nonZeros() == 6);
+
   // A callback that throws stops the fit; the exception comes out of the call.
   CHECK_THROWS_WITH_AS(all_pairs_knn(w, 10, {.threads = 2, .road = knn_road::sparse,
                                             .progress = [](std::size_t done, std::size_t) {

@@ -340,7 +340,7 @@ csr_matrix all_pairs_knn_sparse(const csr_matrix& user_items, std::int32_t K, co
   progress_bar bar("item-item fit", static_cast<std::size_t>(n_items), options.show_progress, options.progress);
   parallel_rows(
       n_items, options.threads, &bar,
-      [&] { return state{std::vector<slot_type>(static_cast<std::size_t>(n_items)), std::vector<std::int32_t>(static_cast<std::size_t>(n_items)), {}, {}, {}, {}, topk_heap(k)}; },
+      [&] { return state{std::vector<slot_type>(static_cast<std::size_t>(n_items)), std::vector<std::int32_t>(static_cast<std::size_t>(n_items) + 1), {}, {}, {}, {}, topk_heap(k)}; },
       [&](state& st, std::int32_t i) {
         slot_type* acc = st.acc.data();
         std::int32_t* touched = st.touched.data();
@@ -360,7 +360,7 @@ csr_matrix all_pairs_knn_sparse(const csr_matrix& user_items, std::int32_t K, co
             const std::int32_t j = user_rank[q];
             slot_type& slot = acc[j];
             const bool fresh = slot.stamp != stamp;
-            touched[n] = j;  // kept only when fresh: no branch to mispredict
+            touched[n] = j;  // kept only when fresh: no branch to mispredict (one spare slot at the end)
             n += fresh;
             slot.sum = (fresh ? 0.0 : slot.sum) + user_val[q] * w;
             slot.first = fresh ? u : slot.first;
