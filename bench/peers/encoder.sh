@@ -15,7 +15,9 @@
 # usage: bench/peers/encoder.sh [FILE]   (FILE: one text per line; default: the shared
 #        English review sentences, every other line, plus every 20th Chinese food-delivery
 #        review: about 2,000 texts)
-# env:   RUNS (default 3), SHOPML_PEER_PYTHON (default: a venv of this script's own, ENCODER_VENV,
+# env:   RUNS (default 3), THREADS (default "1 2"; "1" alone where other work shares the
+#        machine: two threads that wait on each other at every barrier slow down by up to 100×
+#        there, torch most; the 2t figures then read n/a), SHOPML_PEER_PYTHON (default: a venv of this script's own, ENCODER_VENV,
 #        default build/peers-encoder/venv, made on first use with the versions pinned in
 #        scripts/golden/requirements.txt: torch, transformers, sentence-transformers, tokenizers,
 #        safetensors, numpy, onnx, onnxruntime)
@@ -23,6 +25,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 runs=${RUNS:-3}
+thread_counts=${THREADS:-1 2}
+last_threads=${thread_counts##* }
 build=build/peers-encoder
 work=$build/run
 mkdir -p "$work"
@@ -69,21 +73,23 @@ results=$work/results.jsonl
 : >"$results"
 for round in $(seq "$runs"); do
   echo "round $round of $runs"
-  for threads in 1 2; do
+  for threads in $thread_counts; do
     for batch in 1 32; do
       out=/dev/null
-      [[ $threads == 2 && $batch == 32 ]] && out=$work/shopml.f32
+      [[ $threads == "$last_threads" && $batch == 32 ]] && out=$work/shopml.f32
       "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch "$batch" \
         --runs 1 --out "$out" | tee -a "$results"
     done
     for precision in bf16 int8; do
       out=/dev/null
-      [[ $threads == 2 ]] && out=$work/shopml_$precision.f32
+      [[ $threads == "$last_threads" ]] && out=$work/shopml_$precision.f32
       "$build/bench/nn/encoder_throughput" --model "$model" --texts "$texts" --threads "$threads" --batch 32 \
         --runs 1 --out "$out" --precision "$precision" | tee -a "$results"
     done
   done
-  "$py" bench/peers/encoder_peers.py "$model" "$build/minilm.onnx" "$texts" "$work" --runs 1 | tee -a "$results"
+  # shellcheck disable=SC2086
+  "$py" bench/peers/encoder_peers.py "$model" "$build/minilm.onnx" "$texts" "$work" --runs 1 --threads $thread_counts |
+    tee -a "$results"
 done
 
 "$py" - "$results" "$work" <<'PY'
@@ -96,6 +102,8 @@ for r in rows:
     seconds.setdefault(key, []).extend(r["runs"])
 n = rows[0]["texts"]
 rate = {key: n / float(np.median(s)) for key, s in seconds.items()}
+def ratio(a, b):  # "n/a" for a thread count not run (THREADS)
+    return f"{rate[a] / rate[b]:.2f}" if a in rate and b in rate else "n/a"
 isa = next(r["isa"] for r in rows if r.get("precision") == "bf16")
 int8_isa = next(r["isa"] for r in rows if r.get("precision") == "int8")
 work = sys.argv[2]
@@ -116,21 +124,21 @@ print(f"shopml vs sentence-transformers: min cosine {cos:.9f}, max abs diff {dif
 print(f"shopml bf16 vs sentence-transformers (fp32): min cosine {bf16_cos:.9f}, max abs diff {bf16_diff:.3g}; kernels: {isa}")
 print(f"shopml int8 vs sentence-transformers (fp32): min cosine {int8_cos:.9f}, max abs diff {int8_diff:.3g}; kernels: "
       f"{int8_isa}; onnxruntime int8's min cosine {ort_int8_cos:.9f}")
-for t in (1, 2):
-    print(f"{t} thread(s), batch 1: shopml/onnxruntime {rate[('shopml', t, 1)] / rate[('onnxruntime', t, 1)]:.2f}, "
-          f"shopml/torch {rate[('shopml', t, 1)] / rate[('torch', t, 1)]:.2f}")
+for t in sorted({t for _, t, _ in rate}):
+    print(f"{t} thread(s), batch 1: shopml/onnxruntime {ratio(('shopml', t, 1), ('onnxruntime', t, 1))}, "
+          f"shopml/torch {ratio(('shopml', t, 1), ('torch', t, 1))}")
 rss = max(r.get("peak_rss_mb", 0) for r in rows if r["engine"] == "shopml")
-print(f"RESULT texts={n} min_cosine={cos:.6f} vs_onnxruntime_1t={rate[('shopml', 1, 32)] / rate[('onnxruntime', 1, 32)]:.2f} "
-      f"vs_onnxruntime_2t={rate[('shopml', 2, 32)] / rate[('onnxruntime', 2, 32)]:.2f} "
-      f"vs_torch_2t={rate[('shopml', 2, 32)] / rate[('torch', 2, 32)]:.2f} peak_rss_mb={rss:.0f} "
+print(f"RESULT texts={n} min_cosine={cos:.6f} vs_onnxruntime_1t={ratio(('shopml', 1, 32), ('onnxruntime', 1, 32))} "
+      f"vs_onnxruntime_2t={ratio(('shopml', 2, 32), ('onnxruntime', 2, 32))} "
+      f"vs_torch_2t={ratio(('shopml', 2, 32), ('torch', 2, 32))} peak_rss_mb={rss:.0f} "
       f"bf16_min_cosine={bf16_cos:.6f} "
-      f"bf16_vs_onnxruntime_fp32_1t={rate[('shopml_bf16', 1, 32)] / rate[('onnxruntime', 1, 32)]:.2f} "
-      f"bf16_vs_onnxruntime_fp32_2t={rate[('shopml_bf16', 2, 32)] / rate[('onnxruntime', 2, 32)]:.2f} "
-      f"bf16_vs_shopml_fp32_1t={rate[('shopml_bf16', 1, 32)] / rate[('shopml', 1, 32)]:.2f} "
-      f"bf16_vs_shopml_fp32_2t={rate[('shopml_bf16', 2, 32)] / rate[('shopml', 2, 32)]:.2f} "
-      f"int8_vs_shopml_fp32_1t={rate[('shopml_int8', 1, 32)] / rate[('shopml', 1, 32)]:.2f} "
+      f"bf16_vs_onnxruntime_fp32_1t={ratio(('shopml_bf16', 1, 32), ('onnxruntime', 1, 32))} "
+      f"bf16_vs_onnxruntime_fp32_2t={ratio(('shopml_bf16', 2, 32), ('onnxruntime', 2, 32))} "
+      f"bf16_vs_shopml_fp32_1t={ratio(('shopml_bf16', 1, 32), ('shopml', 1, 32))} "
+      f"bf16_vs_shopml_fp32_2t={ratio(('shopml_bf16', 2, 32), ('shopml', 2, 32))} "
+      f"int8_vs_shopml_fp32_1t={ratio(('shopml_int8', 1, 32), ('shopml', 1, 32))} "
       f"int8_min_cosine={int8_cos:.6f} "
-      f"int8_vs_onnxruntime_int8_1t={rate[('shopml_int8', 1, 32)] / rate[('onnxruntime_int8', 1, 32)]:.2f} "
-      f"int8_vs_onnxruntime_int8_2t={rate[('shopml_int8', 2, 32)] / rate[('onnxruntime_int8', 2, 32)]:.2f} "
+      f"int8_vs_onnxruntime_int8_1t={ratio(('shopml_int8', 1, 32), ('onnxruntime_int8', 1, 32))} "
+      f"int8_vs_onnxruntime_int8_2t={ratio(('shopml_int8', 2, 32), ('onnxruntime_int8', 2, 32))} "
       f"isa={isa} int8_isa={int8_isa}")
 PY

@@ -98,7 +98,7 @@ def main():
                 print(json.dumps({"engine": name, "threads": threads, "batch": batch, "texts": len(texts),
                                   "runs": [round(s, 4) for s in seconds], "median_s": round(median, 4),
                                   "texts_per_s": round(len(texts) / median, 2)}), flush=True)
-                if threads == max(a.threads) and batch == max(a.batch):
+                if threads == a.threads[-1] and batch == max(a.batch):
                     np.ascontiguousarray(emb, dtype="<f4").tofile(f"{a.out_dir}/{name}.f32")
 
 
