@@ -4,6 +4,7 @@
 //
 //   auto model = recommend::bm25_recommender(/*K=*/50);   // or cosine_recommender(K), ...
 //   model.fit(user_items);                                // users × items csr_matrix
+//   model.fit(user_items, {.progress = on_progress});      // any catalogue size: see neighbours.hpp
 //   auto similar = model.similar_items(item, 10);
 //   auto recs = model.recommend(user, user_items, {.N = 10});
 //   auto batch = model.recommend(users, user_items, {.N = 10});   // parallel, padded like implicit
