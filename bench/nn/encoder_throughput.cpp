@@ -1,6 +1,8 @@
 // Texts -> sentence embeddings throughput of nn::sentence_encoder, the shopml side of
-// bench/peers/encoder.sh. Prints one JSON line; --out writes the embeddings (float32
-// little-endian [texts × dim]) so the script can check them against the reference.
+// bench/peers/encoder.sh. Prints one JSON line (wall-clock seconds per run, and the process's
+// CPU seconds per run, which at one thread hardly depend on what else runs on the machine);
+// --out writes the embeddings (float32 little-endian [texts × dim]) so the script can check
+// them against the reference.
 //
 //   encoder_throughput --model DIR --texts FILE [--threads N] [--batch B] [--runs R] [--out FILE]
 //                      [--precision fp32|bf16|int8]
@@ -43,11 +45,19 @@ int main(int argc, char** argv) try {
   for (std::string line; std::getline(in, line);) texts.push_back(line);
 
   const auto model = shopml::nn::sentence_encoder<>::from_directory(model_dir, {.precision = precision});
-  std::vector<double> seconds;
+  const auto cpu_seconds_now = [] {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+           1e-6 * double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+  };
+  std::vector<double> seconds, cpu_seconds;
   shopml::nn::embedding_matrix embeddings;
   for (int r = 0; r < runs; ++r) {
     const auto start = std::chrono::steady_clock::now();
+    const double cpu_start = cpu_seconds_now();
     embeddings = model.encode(texts, {.batch_size = batch, .threads = threads});
+    cpu_seconds.push_back(cpu_seconds_now() - cpu_start);
     seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   }
   std::vector<double> sorted = seconds;
@@ -62,6 +72,8 @@ int main(int argc, char** argv) try {
   std::printf("{\"engine\": \"shopml\", \"precision\": \"%s\", \"threads\": %d, \"batch\": %zu, \"texts\": %zu, \"runs\": [",
               shopml::nn::to_string(precision), threads, batch, texts.size());
   for (std::size_t r = 0; r < seconds.size(); ++r) std::printf("%s%.4f", r ? ", " : "", seconds[r]);
+  std::printf("], \"cpu_runs\": [");
+  for (std::size_t r = 0; r < cpu_seconds.size(); ++r) std::printf("%s%.4f", r ? ", " : "", cpu_seconds[r]);
   // The instruction set the dense layers ran: AMX tiles for bf16 where the CPU has them, the
   // int8 GEMM's road (amx_int8, avx2_int8) for int8, else the fp32 kernels' ISA.
   const char* isa = precision == shopml::nn::precision::bf16 && shopml::simd::bf16::amx_bf16_usable() ? "amx_bf16"

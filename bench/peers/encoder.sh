@@ -17,7 +17,10 @@
 #        review: about 2,000 texts)
 # env:   RUNS (default 3), THREADS (default "1 2"; "1" alone where other work shares the
 #        machine: two threads that wait on each other at every barrier slow down by up to 100×
-#        there, torch most; the 2t figures then read n/a), SHOPML_PEER_PYTHON (default: a venv of this script's own, ENCODER_VENV,
+#        there, torch most; the 2t figures then read n/a), CLOCK (wall, the default, or cpu: the
+#        process's CPU seconds per pass, which at THREADS=1 barely change with the load others
+#        put on the machine; at 2 threads spinning workers count too, so it is only for 1),
+#        SHOPML_PEER_PYTHON (default: a venv of this script's own, ENCODER_VENV,
 #        default build/peers-encoder/venv, made on first use with the versions pinned in
 #        scripts/golden/requirements.txt: torch, transformers, sentence-transformers, tokenizers,
 #        safetensors, numpy, onnx, onnxruntime)
@@ -25,6 +28,8 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 root=$PWD
 runs=${RUNS:-3}
+clock=${CLOCK:-wall}
+[[ $clock == wall || $clock == cpu ]] || { echo "encoder.sh: CLOCK must be wall or cpu, not $clock" >&2; exit 1; }
 thread_counts=${THREADS:-1 2}
 last_threads=${thread_counts##* }
 build=build/peers-encoder
@@ -92,14 +97,15 @@ for round in $(seq "$runs"); do
     tee -a "$results"
 done
 
-"$py" - "$results" "$work" <<'PY'
+"$py" - "$results" "$work" "$clock" <<'PY'
 import json, sys
 import numpy as np
 rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+runs_key = "cpu_runs" if sys.argv[3] == "cpu" else "runs"
 seconds = {}  # every round's seconds per configuration
 for r in rows:
     key = (r["engine"] + ("_" + r["precision"] if r.get("precision", "fp32") != "fp32" else ""), r["threads"], r["batch"])
-    seconds.setdefault(key, []).extend(r["runs"])
+    seconds.setdefault(key, []).extend(r[runs_key])
 n = rows[0]["texts"]
 rate = {key: n / float(np.median(s)) for key, s in seconds.items()}
 def ratio(a, b):  # "n/a" for a thread count not run (THREADS)
@@ -112,7 +118,7 @@ def min_cos(name):
     e = np.fromfile(f"{work}/{name}.f32", dtype="<f4").reshape(-1, 384)
     return float(((e * ref).sum(1) / (np.linalg.norm(e, axis=1) * np.linalg.norm(ref, axis=1))).min()), \
            float(np.abs(e - ref).max())
-print("\nengine           threads batch  texts/s  (seconds of each round)")
+print(f"\nengine           threads batch  texts/s  ({sys.argv[3]} seconds of each round)")
 for (engine, t, b), v in sorted(rate.items()):
     print(f"{engine:16} {t:7} {b:5} {v:8.1f}  {seconds[(engine, t, b)]}")
 cos, diff = min_cos("shopml")
@@ -140,5 +146,5 @@ print(f"RESULT texts={n} min_cosine={cos:.6f} vs_onnxruntime_1t={ratio(('shopml'
       f"int8_min_cosine={int8_cos:.6f} "
       f"int8_vs_onnxruntime_int8_1t={ratio(('shopml_int8', 1, 32), ('onnxruntime_int8', 1, 32))} "
       f"int8_vs_onnxruntime_int8_2t={ratio(('shopml_int8', 2, 32), ('onnxruntime_int8', 2, 32))} "
-      f"isa={isa} int8_isa={int8_isa}")
+      f"isa={isa} int8_isa={int8_isa} clock={sys.argv[3]}")
 PY

@@ -21,12 +21,14 @@ from tokenizers import Tokenizer
 
 
 def timed(fn, runs):
-    seconds, out = [], None
+    """Wall-clock and process CPU seconds of each run (see encoder.sh's CLOCK)."""
+    seconds, cpu_seconds, out = [], [], None
     for _ in range(runs):
-        start = time.perf_counter()
+        start, cpu_start = time.perf_counter(), time.process_time()
         out = fn()
+        cpu_seconds.append(time.process_time() - cpu_start)
         seconds.append(time.perf_counter() - start)
-    return seconds, out
+    return seconds, cpu_seconds, out
 
 
 def ort_encoder(model_dir, onnx_path, threads, max_len):
@@ -93,10 +95,11 @@ def main():
                 if name == "onnxruntime_int8" and batch != max(a.batch):
                     continue
                 with torch.inference_mode():
-                    seconds, emb = timed(lambda: run(batch), a.runs)
+                    seconds, cpu_seconds, emb = timed(lambda: run(batch), a.runs)
                 median = sorted(seconds)[len(seconds) // 2]
                 print(json.dumps({"engine": name, "threads": threads, "batch": batch, "texts": len(texts),
                                   "runs": [round(s, 4) for s in seconds], "median_s": round(median, 4),
+                                  "cpu_runs": [round(s, 4) for s in cpu_seconds],
                                   "texts_per_s": round(len(texts) / median, 2)}), flush=True)
                 if threads == a.threads[-1] and batch == max(a.batch):
                     np.ascontiguousarray(emb, dtype="<f4").tofile(f"{a.out_dir}/{name}.f32")
