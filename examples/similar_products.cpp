@@ -1,7 +1,11 @@
 // "Similar products" with no interaction data (cold start): each product of the shared
 // women's-clothing reviews sample is described by the text of its reviews (the sample has
 // no user ids, so collaborative filtering has nothing to work with), embedded with
-// all-MiniLM-L6-v2 and searched exactly by cosine with recommend::embedding_index.
+// all-MiniLM-L6-v2 and searched by cosine with recommend::hnsw_index, the approximate
+// index of large catalogues (int8 storage here), beside the exact recommend::embedding_index
+// as ground truth: each list marks the neighbours the exact search also finds, then the
+// same query restricted to the product's own department (a filter predicate), and the
+// approximate index's recall@K over every product closes the run.
 //
 //   similar_products [--model DIR] [--csv FILE] [--top K] [CLOTHING_ID ...]
 //
@@ -19,6 +23,7 @@
 
 #include "shopml/nn/sentence_encoder.hpp"
 #include "shopml/recommend/embedding_index.hpp"
+#include "shopml/recommend/hnsw_index.hpp"
 
 namespace {
 
@@ -105,6 +110,14 @@ int main(int argc, char** argv) try {
   const auto embeddings = model.encode(texts, {.batch_size = 16});
   const shopml::recommend::embedding_index<> index(std::span<const float>(embeddings.data(), static_cast<std::size_t>(embeddings.size())),
                                                    model.dimension(), shopml::recommend::embedding_metric::cosine);
+  using shopml::recommend::hnsw_index;
+  hnsw_index<> approximate(model.dimension(), {.M = 16, .ef_construction = 200, .storage = shopml::recommend::vector_storage::i8});
+  std::vector<std::int32_t> ids(products.size());
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int32_t>(i);
+  approximate.add(ids, std::span<const float>(embeddings.data(), static_cast<std::size_t>(embeddings.size())),
+                  {.show_progress = std::nullopt});
+  std::cout << "approximate index: " << approximate.size() << " products, int8 storage, " << std::fixed << std::setprecision(0)
+            << approximate.bytes_per_item() << " bytes per product\n";
 
   std::vector<std::size_t> queries;
   if (wanted.empty()) {
@@ -119,19 +132,51 @@ int main(int argc, char** argv) try {
     queries.push_back(static_cast<std::size_t>(it - products.begin()));
   }
 
-  for (const std::size_t q : queries) {
-    const auto hits = index.search(index.vector(q), top + 1);
-    const auto& p = products[q];
-    std::cout << "\nproduct " << p.id << " (" << p.department << " / " << p.class_name << ", " << p.reviews << " reviews): \""
-              << p.text.substr(0, 80) << "...\"\n";
+  const std::size_t k = std::min(top + 1, products.size());
+  const auto print = [&](const shopml::recommend::knn_result& hits, std::size_t q, const shopml::recommend::knn_result& exact) {
     for (std::size_t i = 0; i < hits.k; ++i) {
+      if (hits.ids_of(0)[i] < 0) continue;
       const auto j = static_cast<std::size_t>(hits.ids_of(0)[i]);
       if (j == q) continue;
       const auto& s = products[j];
-      std::cout << "  " << std::fixed << std::setprecision(3) << hits.scores_of(0)[i] << "  " << std::setw(5) << s.id << "  "
-                << s.department << " / " << s.class_name << ": \"" << s.text.substr(0, 70) << "...\"\n";
+      const auto e = exact.ids_of(0);
+      const bool also_exact = std::find(e.begin(), e.end(), hits.ids_of(0)[i]) != e.end();
+      std::cout << "  " << (also_exact ? ' ' : '*') << std::fixed << std::setprecision(3) << hits.scores_of(0)[i] << "  "
+                << std::setw(5) << s.id << "  " << s.department << " / " << s.class_name << ": \"" << s.text.substr(0, 66) << "...\"\n";
     }
+  };
+  for (const std::size_t q : queries) {
+    const auto& p = products[q];
+    const auto query = index.vector(q);
+    const auto exact = index.search(query, k);
+    std::cout << "\nproduct " << p.id << " (" << p.department << " / " << p.class_name << ", " << p.reviews << " reviews): \""
+              << p.text.substr(0, 80) << "...\"\n";
+    print(approximate.search(query, k), q, exact);
+    const auto same_department = approximate.filter([&](std::int32_t j) { return products[static_cast<std::size_t>(j)].department == p.department; });
+    std::cout << " in " << p.department << " only (" << same_department.count() << " products):\n";
+    std::vector<float> kept;
+    std::vector<std::int32_t> kept_ids;
+    for (std::size_t j = 0; j < products.size(); ++j)
+      if (products[j].department == p.department) {
+        const auto v = index.vector(j);
+        kept.insert(kept.end(), v.begin(), v.end());
+        kept_ids.push_back(static_cast<std::int32_t>(j));
+      }
+    auto exact_filtered = shopml::recommend::embedding_index<>(kept, model.dimension()).search(query, std::min(k, kept_ids.size()));
+    for (auto& j : exact_filtered.ids) j = kept_ids[static_cast<std::size_t>(j)];
+    print(approximate.search(query, k, same_department), q, exact_filtered);
   }
+  // Recall of the approximate top-K against the exact one, every product a query.
+  std::vector<float> all(embeddings.data(), embeddings.data() + embeddings.size());
+  const auto exact_all = index.search(all, k), approximate_all = approximate.search(all, k);
+  double found = 0;
+  for (std::size_t q = 0; q < products.size(); ++q)
+    for (const auto j : approximate_all.ids_of(q)) {
+      const auto e = exact_all.ids_of(q);
+      found += std::find(e.begin(), e.end(), j) != e.end();
+    }
+  std::cout << "\n(* = not in the exact top " << k << ") recall@" << k << " of the approximate index over all " << products.size()
+            << " products: " << std::setprecision(4) << found / static_cast<double>(products.size() * k) << '\n';
   return 0;
 } catch (const std::exception& e) {
   std::cerr << e.what() << '\n';
