@@ -6,6 +6,7 @@
 //  * beta = 0 never reads C.
 #include <doctest/doctest.h>
 
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -115,4 +116,23 @@ TEST_CASE("gemm_packed_bf16: 1 and 2 threads give the same bits") {
     K::gemm_packed_bf16(m, 1.0f, a.data(), k, packed, 0.0f, c2.data(), n, nullptr, 2);
     CHECK(shopml::test::same_bits(c1, c2));
   }
+}
+
+TEST_CASE("round_trip_rows rounds every row as round_trip does (the AVX2 lanes and the scalar tail)") {
+  const float inf = std::numeric_limits<float>::infinity();
+  std::vector<float> a = random_floats(3 * 21, 5, -1e3f, 1e3f);
+  const float special[] = {0.0f, -0.0f, inf, -inf, std::numeric_limits<float>::quiet_NaN(),
+                           std::bit_cast<float>(0x7f800001u),  // a signalling NaN
+                           std::bit_cast<float>(0x3f808000u),  // a tie, even below
+                           std::bit_cast<float>(0x3f818000u),  // a tie, odd below
+                           std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max(), 1.0f};
+  for (std::size_t i = 0; i < std::size(special); ++i) a[i] = a[21 + 2 * i] = special[i];
+  std::vector<float> got(3 * 20, 7.0f);
+  bf16::round_trip_rows(a.data(), 21, 20, 0, 3, got.data());  // k = 20: two lanes of 8, a tail of 4
+  for (std::size_t r = 0; r < 3; ++r)
+    for (std::size_t j = 0; j < 20; ++j) {
+      CAPTURE(r);
+      CAPTURE(j);
+      CHECK(std::bit_cast<std::uint32_t>(got[r * 20 + j]) == std::bit_cast<std::uint32_t>(bf16::round_trip(a[r * 21 + j])));
+    }
 }

@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <algorithm>
 #include <memory>
 #include <new>
 #include <string>
@@ -192,12 +193,13 @@ struct kernels<cpu> {
 #if defined(SHOPML_AMX_BF16)
     if (b.amx_) return simd::bf16::gemm_amx(m, alpha, a, lda, b.tiles_, beta, c, ldc, bias, threads);
 #endif
-    std::vector<float> rounded(m * b.k_);
-    parallel_for(0, static_cast<std::ptrdiff_t>(m), threads, [&](std::ptrdiff_t r) {
-      for (std::size_t j = 0; j < b.k_; ++j)
-        rounded[static_cast<std::size_t>(r) * b.k_ + j] = simd::bf16::round_trip(a[static_cast<std::size_t>(r) * lda + j]);
+    const std::unique_ptr<float[]> rounded(new float[m * b.k_]);  // every element written below
+    const std::size_t strips = (m + 63) / 64;
+    parallel_for(0, static_cast<std::ptrdiff_t>(strips), threads, [&](std::ptrdiff_t s) {
+      const std::size_t first = static_cast<std::size_t>(s) * 64;
+      simd::bf16::round_trip_rows(a, lda, b.k_, first, std::min(m, first + 64), rounded.get());
     });
-    gemm_packed(m, alpha, rounded.data(), b.k_, b.widened_, beta, c, ldc, bias, threads);
+    gemm_packed(m, alpha, rounded.get(), b.k_, b.widened_, beta, c, ldc, bias, threads);
   }
 
   // op(B) quantised per output channel to s8 for gemm_packed_int8 (packs_weights_int8;

@@ -27,6 +27,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <vector>
 
 #include "shopml/parallel.hpp"
@@ -313,7 +314,7 @@ __attribute__((target("avx2,fma"))) inline row_quantization quantize_row_shifted
   return q;
 }
 
-// Rows [row0, row0 + Rows) × the 16 columns of block `blk`: Σ s·w_q in two int32 vectors a
+// Rows [row0, row0 + Rows) (Rows ≤ 3) × the 16 columns of block `blk`: Σ s·w_q in two int32 vectors a
 // row, then the epilogue of the AMX road (the same fp32 operations in the same order).
 template <std::size_t Rows>
 __attribute__((target("avx2,fma"))) inline void tile(std::size_t row0, std::size_t blk, const std::int8_t* s,
@@ -324,12 +325,15 @@ __attribute__((target("avx2,fma"))) inline void tile(std::size_t row0, std::size
   const std::int8_t* panel = b.tiles.get() + blk * kp * 16;
   const std::int8_t* a = s + row0 * 2 * kp;
   const __m256i ones = _mm256_set1_epi16(1);
+  // Every loop over the rows is unrolled, so that the accumulators live in registers only
+  // (a loop left rolled makes GCC keep the array in memory too: a store per row and step).
   __m256i acc[Rows][2];
+#pragma GCC unroll 3
   for (std::size_t r = 0; r < Rows; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_si256();
   for (std::size_t kq = 0; kq < kp; kq += 4) {
     const __m256i b0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel + kq * 16));
     const __m256i b1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(panel + kq * 16 + 32));
-#pragma GCC unroll 4
+#pragma GCC unroll 3
     for (std::size_t r = 0; r < Rows; ++r) {
       std::int32_t quad, magnitudes;
       std::memcpy(&quad, a + r * 2 * kp + kq, 4);
@@ -354,6 +358,7 @@ __attribute__((target("avx2,fma"))) inline void tile(std::size_t row0, std::size
   const __m256 bias0 = bias ? _mm256_maskload_ps(bias + col0, mask0) : _mm256_setzero_ps();
   const __m256 bias1 = bias ? _mm256_maskload_ps(bias + col0 + 8, mask1) : _mm256_setzero_ps();
   const __m256 keep = _mm256_set1_ps(beta);
+#pragma GCC unroll 3
   for (std::size_t r = 0; r < Rows; ++r) {
     const auto& q = rows_q[row0 + r];
     const __m256i shift = _mm256_set1_epi32(128 - q.zero_point);  // Σ (a_q − z)·w = Σ s·w + (128 − z)·Σ w
@@ -376,20 +381,23 @@ __attribute__((target("avx2,fma"))) inline void tile(std::size_t row0, std::size
 
 // gemm with op(B) = b; beta = 0 never reads C. Needs avx2_int8_usable().
 //
-// Work is cut into rows × columns tasks of 64 × 64: a task's 64 rows of s (at most 96 KB for
-// K = 1536) and its four column blocks (as much) stay in L2 while its 4-row tiles sweep them.
+// Work is cut into rows × columns tasks of 63 × 64: a task's rows of s and |s| (at most 194 KB
+// for K = 1536) and its four column blocks (96 KB) stay in L2 while its tiles sweep them. Tiles
+// are 3 rows × 16 columns: with 4 rows the sixteen ymm registers do not hold the eight
+// accumulators, both B vectors and the operands, and GCC's spills cost 10 % of the product.
 inline void gemm_avx2(std::size_t m, float alpha, const float* a, std::size_t lda, const blocked_matrix& b,
                       float beta, float* c, std::size_t ldc, const float* bias, int threads) {
   const auto& w = b.weights;
   if (m == 0 || w.n == 0) return;
   const std::size_t kp = b.kp;
-  std::vector<std::int8_t> s(m * 2 * kp);
+  const std::unique_ptr<std::int8_t[]> shifted(new std::int8_t[m * 2 * kp]);  // every byte written below
+  const std::int8_t* s = shifted.get();
   std::vector<row_quantization> rows_q(m);
   parallel_for(0, static_cast<std::ptrdiff_t>(m), threads, [&](std::ptrdiff_t r) {
     const auto row = static_cast<std::size_t>(r);
-    rows_q[row] = detail::quantize_row_shifted_avx2(a + row * lda, w.k, kp, s.data() + row * 2 * kp);
+    rows_q[row] = detail::quantize_row_shifted_avx2(a + row * lda, w.k, kp, shifted.get() + row * 2 * kp);
   });
-  constexpr std::size_t task_rows = 64, task_blocks = 4;
+  constexpr std::size_t task_rows = 63, task_blocks = 4;
   const std::size_t blocks = (w.n + 15) / 16;
   const std::size_t row_tasks = (m + task_rows - 1) / task_rows, column_tasks = (blocks + task_blocks - 1) / task_blocks;
   parallel_for(0, static_cast<std::ptrdiff_t>(row_tasks * column_tasks), threads, [&](std::ptrdiff_t t) {
@@ -398,12 +406,11 @@ inline void gemm_avx2(std::size_t m, float alpha, const float* a, std::size_t ld
     const std::size_t last_row = std::min(m, first_row + task_rows);
     for (std::size_t blk = first_block; blk < std::min(blocks, first_block + task_blocks); ++blk) {
       std::size_t row = first_row;
-      for (; row + 4 <= last_row; row += 4)
-        detail::tile<4>(row, blk, s.data(), rows_q.data(), b, alpha, beta, c, ldc, bias);
+      for (; row + 3 <= last_row; row += 3)
+        detail::tile<3>(row, blk, s, rows_q.data(), b, alpha, beta, c, ldc, bias);
       switch (last_row - row) {
-        case 3: detail::tile<3>(row, blk, s.data(), rows_q.data(), b, alpha, beta, c, ldc, bias); break;
-        case 2: detail::tile<2>(row, blk, s.data(), rows_q.data(), b, alpha, beta, c, ldc, bias); break;
-        case 1: detail::tile<1>(row, blk, s.data(), rows_q.data(), b, alpha, beta, c, ldc, bias); break;
+        case 2: detail::tile<2>(row, blk, s, rows_q.data(), b, alpha, beta, c, ldc, bias); break;
+        case 1: detail::tile<1>(row, blk, s, rows_q.data(), b, alpha, beta, c, ldc, bias); break;
         default: break;
       }
     }
