@@ -49,7 +49,7 @@ awk '/^#include <shopml\// { if (!done) print "#include <shopml/shopml.hpp>"; do
 # name=header for the parse-only files
 parse_headers=(umbrella=shopml/shopml.hpp tokenizer=shopml/tokenize/tokenizer.hpp
   sentence_encoder=shopml/nn/sentence_encoder.hpp logistic_regression=shopml/linear_model/logistic_regression.hpp
-  item_item=shopml/recommend/item_item.hpp ranking=shopml/metrics/ranking.hpp kfold=shopml/model_selection/kfold.hpp)
+  item_item=shopml/recommend/item_item.hpp evaluation=shopml/recommend/evaluation.hpp kfold=shopml/model_selection/kfold.hpp)
 variants=(o2_umbrella o2_components)
 for entry in "${parse_headers[@]}"; do
   printf '#include <%s>\n' "${entry#*=}" >"$work/parse_${entry%%=*}.cpp"

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "shopml/metrics/ranking.hpp"
+#include "shopml/recommend/evaluation.hpp"
 #include "shopml/recommend/item_item.hpp"
 #include "shopml/recommend/split.hpp"
 
@@ -42,7 +42,7 @@ std::vector<std::string> titles(const std::string& path) {
   return out;
 }
 
-void print_metrics(const std::string& name, const metrics::ranking_metrics& m) {
+void print_metrics(const std::string& name, const recommend::ranking_metrics& m) {
   std::cout << std::fixed << std::setprecision(4) << "  " << std::left << std::setw(16) << name << std::right
             << " precision " << m.precision << "  map " << m.map << "  ndcg " << m.ndcg << "  auc " << m.auc << "  recall "
             << m.recall << "  hit rate " << m.hit_rate << "  coverage " << m.coverage << "  (" << m.users << " users)\n";
@@ -98,8 +98,8 @@ int main(int argc, char** argv) try {
   const auto last = leave_last_out(log.records(), log.n_users(), log.n_items());
   for (const std::string m : {"cosine", "tfidf", "bm25"}) {
     item_item_recommender candidate({.measure = similarity_measure_from_string(m), .K = K});
-    print_metrics(m + " random 80/20", metrics::ranking_metrics_at_k(candidate.fit(random.train), random.train, random.test, 10));
-    print_metrics(m + " leave-last-out", metrics::ranking_metrics_at_k(candidate.fit(last.train), last.train, last.test, 10));
+    print_metrics(m + " random 80/20", recommend::ranking_metrics_at_k(candidate.fit(random.train), random.train, random.test, 10));
+    print_metrics(m + " leave-last-out", recommend::ranking_metrics_at_k(candidate.fit(last.train), last.train, last.test, 10));
   }
   return 0;
 } catch (const std::exception& e) {

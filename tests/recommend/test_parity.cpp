@@ -9,7 +9,7 @@
 #include <string>
 
 #include "golden.hpp"
-#include "shopml/metrics/ranking.hpp"
+#include "shopml/recommend/evaluation.hpp"
 #include "shopml/recommend/item_item.hpp"
 
 using namespace shopml;
@@ -113,7 +113,7 @@ TEST_CASE("parity: ranking metrics equal implicit.evaluation on the same splits"
       CAPTURE(name);
       auto model = make_model(name);
       model.fit(train);
-      const auto m = metrics::ranking_metrics_at_k(model, train, test_part, 10, 2);
+      const auto m = recommend::ranking_metrics_at_k(model, train, test_part, 10, 2);
       const auto& meta = golden.metadata();
       const auto expect = [&](const char* metric) { return std::stod(meta.at(split + "." + name + "." + metric)); };
       CHECK(m.precision == doctest::Approx(expect("precision")).epsilon(1e-12));

@@ -1,6 +1,6 @@
 #pragma once
 // The result type of the recommenders' batch recommend (item_item.hpp, user_user.hpp), on
-// its own so that what only reads recommendations (metrics/ranking.hpp) does not compile the
+// its own so that what only reads recommendations (recommend/evaluation.hpp) does not compile the
 // recommenders and their safetensors files.
 
 #include <cstddef>

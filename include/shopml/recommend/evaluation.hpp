@@ -1,5 +1,6 @@
 #pragma once
-// Top-K ranking metrics as implicit.evaluation.ranking_metrics_at_k (0.7.3) defines them,
+// Offline evaluation of recommenders: top-K ranking metrics as
+// implicit.evaluation.ranking_metrics_at_k (0.7.3) defines them,
 // plus recall, hit rate and catalogue coverage. Over the users with at least one test item:
 //
 //   precision  = (relevant items recommended, summed over users) / sum_u min(K, |test_u|)
@@ -24,7 +25,7 @@
 #include "shopml/recommend/interactions.hpp"
 #include "shopml/recommend/recommendation_batch.hpp"
 
-namespace shopml::metrics {
+namespace shopml::recommend {
 
 struct ranking_metrics {
   double precision = 0.0;
@@ -38,7 +39,7 @@ struct ranking_metrics {
 };
 
 // The users (rows) of `test` holding at least one item, ascending.
-inline std::vector<std::int32_t> users_with_items(const recommend::csr_matrix& test) {
+inline std::vector<std::int32_t> users_with_items(const csr_matrix& test) {
   std::vector<std::int32_t> users;
   for (std::int32_t u = 0; u < test.rows(); ++u)
     if (test.outerIndexPtr()[u + 1] > test.outerIndexPtr()[u]) users.push_back(u);
@@ -46,8 +47,8 @@ inline std::vector<std::int32_t> users_with_items(const recommend::csr_matrix& t
 }
 
 // Metrics of recommendations already made: row r of `recs` holds the list for users[r].
-inline ranking_metrics ranking_metrics_at_k(const recommend::recommendation_batch& recs,
-                                            std::span<const std::int32_t> users, const recommend::csr_matrix& test) {
+inline ranking_metrics ranking_metrics_at_k(const recommendation_batch& recs,
+                                            std::span<const std::int32_t> users, const csr_matrix& test) {
   const std::int32_t K = recs.N;
   if (K < 1) throw value_error("ranking_metrics_at_k: K must be >= 1");
   if (static_cast<std::size_t>(recs.rows()) != users.size())
@@ -109,14 +110,14 @@ inline ranking_metrics ranking_metrics_at_k(const recommend::recommendation_batc
 // implicit.evaluation.ranking_metrics_at_k(model, train, test, K): recommends K items to every
 // user with test items (already-liked training items filtered) and scores the lists.
 template <class Model>
-ranking_metrics ranking_metrics_at_k(const Model& model, const recommend::csr_matrix& train,
-                                     const recommend::csr_matrix& test, std::int32_t K = 10, int threads = 0) {
+ranking_metrics ranking_metrics_at_k(const Model& model, const csr_matrix& train,
+                                     const csr_matrix& test, std::int32_t K = 10, int threads = 0) {
   if (train.rows() != test.rows() || train.cols() != test.cols())
     throw shape_error("ranking_metrics_at_k: train is " + std::to_string(train.rows()) + " × " + std::to_string(train.cols()) +
                       ", test " + std::to_string(test.rows()) + " × " + std::to_string(test.cols()));
   const std::vector<std::int32_t> users = users_with_items(test);
-  const recommend::recommendation_batch recs = model.recommend(users, train, {.N = K}, threads);
+  const recommendation_batch recs = model.recommend(users, train, {.N = K}, threads);
   return ranking_metrics_at_k(recs, users, test);
 }
 
-}  // namespace shopml::metrics
+}  // namespace shopml::recommend
