@@ -14,7 +14,7 @@
 //
 // All little-endian. read_hnsw_file checks, and refuses with a parse_error naming the file
 // and the field: the magic and version; dim in 1..65536, metric and storage known, M in
-// 2..512; the size of every section against the file's size (no overflow, nothing left
+// 2..512, ef_construction in 1..2^20; the size of every section against the file's size (no overflow, nothing left
 // over); the checksum; ids ≥ 0 and unique among live slots; deleted flags 0 or 1; levels
 // in 0..max_level and max_level ≤ 64; the entry slot in range with the top level, or -1
 // exactly when there are no slots; stored values finite (int8 scales finite and ≥ 0);
@@ -168,6 +168,8 @@ inline hnsw_file_view read_hnsw_file(std::span<const std::byte> bytes, const std
   if (h.metric > 1) fail("unknown metric " + std::to_string(h.metric));
   if (h.storage > 2) fail("unknown storage " + std::to_string(h.storage));
   if (h.M < 2 || h.M > 512) fail("M " + std::to_string(h.M) + " is outside 2..512");
+  if (h.ef_construction < 1 || h.ef_construction > (1u << 20))
+    fail("ef_construction " + std::to_string(h.ef_construction) + " is outside 1..2^20");
   if (h.slots > static_cast<std::uint64_t>(INT32_MAX)) fail("slots " + std::to_string(h.slots) + " exceed 2^31-1");
   if (h.max_level < -1 || h.max_level > hnsw_max_level) fail("max_level " + std::to_string(h.max_level) + " is outside -1..64");
   const std::size_t n = static_cast<std::size_t>(h.slots);
