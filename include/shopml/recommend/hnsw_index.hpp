@@ -474,6 +474,12 @@ class hnsw_index {
     (void)s;
 #endif
   }
+  // Slot s's vector in float32: the stored one, or widened into `buffer` (dim floats).
+  const float* as_float32(std::size_t s, float* buffer) const {
+    if (options_.storage == vector_storage::f32) return reinterpret_cast<const float*>(vec_) + s * dim_;
+    widen(s, buffer);
+    return buffer;
+  }
   void widen(std::size_t s, float* out) const {
     switch (options_.storage) {
       case vector_storage::f32: std::memcpy(out, vec_ + s * dim_ * 4, dim_ * 4); break;
@@ -565,10 +571,10 @@ class hnsw_index {
     std::vector<float> c_vec(dim_);
     for (const scored_slot& c : candidates) {
       if (kept.size() >= M) break;
-      widen(static_cast<std::size_t>(c.second), c_vec.data());
+      const float* c_values = as_float32(static_cast<std::size_t>(c.second), c_vec.data());
       bool good = true;
       for (const scored_slot& r : kept)
-        if (score(c_vec.data(), static_cast<std::size_t>(r.second)) > c.first) {
+        if (score(c_values, static_cast<std::size_t>(r.second)) > c.first) {
           good = false;
           break;
         }
@@ -618,9 +624,9 @@ class hnsw_index {
           continue;
         }
         // Full: re-choose among the old links and s, by similarity to `other`.
-        widen(other, n_vec.data());
+        const float* other_values = as_float32(other, n_vec.data());
         std::vector<scored_slot> pool{{c.first, static_cast<std::int32_t>(s)}};
-        for (std::int32_t j = 1; j <= theirs[0]; ++j) pool.push_back({score(n_vec.data(), static_cast<std::size_t>(theirs[j])), theirs[j]});
+        for (std::int32_t j = 1; j <= theirs[0]; ++j) pool.push_back({score(other_values, static_cast<std::size_t>(theirs[j])), theirs[j]});
         std::sort(pool.begin(), pool.end(), [](const scored_slot& a, const scored_slot& b) { return best_first{}(b, a); });
         select(pool, cap);
         theirs[0] = static_cast<std::int32_t>(pool.size());
