@@ -14,11 +14,12 @@
 //
 // All little-endian. read_hnsw_file checks, and refuses with a parse_error naming the file
 // and the field: the magic and version; dim in 1..65536, metric and storage known, M in
-// 2..512, ef_construction in 1..2^20; the size of every section against the file's size (no overflow, nothing left
-// over); the checksum; ids ≥ 0 and unique among live slots; deleted flags 0 or 1; levels
-// in 0..max_level and max_level ≤ 64; the entry slot in range with the top level, or -1
-// exactly when there are no slots; stored values finite (int8 scales finite and ≥ 0);
-// every link count within its capacity and every link a slot other than its owner.
+// 2..512, ef_construction in 1..2^20; the size of every section against the file's size
+// (no overflow, nothing left over); the checksum; ids ≥ 0 and unique among live slots;
+// deleted flags 0 or 1; levels in 0..max_level and max_level ≤ 64; the entry slot in range
+// with the top level, or -1 exactly when there are no slots; stored values finite (int8
+// scales finite and ≥ 0); every link count within its capacity and every link a slot other
+// than its owner.
 
 #include <bit>
 #include <cmath>
