@@ -30,6 +30,7 @@
 #include "shopml/recommend/evaluation.hpp"
 #include "shopml/recommend/split.hpp"
 #include "shopml/recommend/embedding_index.hpp"
+#include "shopml/recommend/hnsw_index.hpp"
 #include "shopml/recommend/hybrid.hpp"
 #include "shopml/io/mapped_file.hpp"
 #include "shopml/io/safetensors.hpp"
