@@ -16,7 +16,7 @@
 // nprobe/nlist of the catalogue per query (≈ 1–6 % at the usual settings), a graph walk a
 // few thousand vectors. IVF wins on build time and on memory (no links), on tightly
 // clustered data (bench/peers/ann.sh's variants of 3,796 reviews: faiss IVF-Flat, one probe,
-// 0.994 recall at 2× hnswlib's queries/s; BENCHMARKS.md), and for very selective filters,
+// 0.994 recall at 1.8× hnswlib's queries/s; BENCHMARKS.md), and for very selective filters,
 // where the answer here is the exact fallback below instead.
 //
 // The graph: every item is a slot on level 0 with up to 2M links; a slot reaches level l
