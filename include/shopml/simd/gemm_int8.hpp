@@ -71,22 +71,32 @@ inline quantized_weights quantize_weights(bool trans_b, std::size_t k, std::size
 }
 
 // One row of activations as u8 with its scale and zero point (DynamicQuantizeLinear per row).
+// Every road derives it with `over` and quantises with `apply` (or the same operations in
+// SIMD lanes), so all produce the same bytes.
 struct row_quantization {
   float scale = 1.0f;
   std::int32_t zero_point = 0;
+
+  // The quantisation of a row whose range, 0 included, is [lo, hi].
+  static row_quantization over(float lo, float hi) {
+    row_quantization q;
+    if (hi > lo) {
+      q.scale = (hi - lo) / 255.0f;
+      q.zero_point = static_cast<std::int32_t>(std::clamp(std::nearbyint(-lo / q.scale), 0.0f, 255.0f));
+    }
+    return q;
+  }
+  // a_q of one value, 0..255.
+  std::uint8_t apply(float a) const {
+    return static_cast<std::uint8_t>(std::clamp(std::nearbyint(a / scale) + static_cast<float>(zero_point), 0.0f, 255.0f));
+  }
 };
 
 inline row_quantization quantize_row(const float* a, std::size_t k, std::uint8_t* out) {
   float lo = 0.0f, hi = 0.0f;
   for (std::size_t j = 0; j < k; ++j) lo = std::min(lo, a[j]), hi = std::max(hi, a[j]);
-  row_quantization q;
-  if (hi > lo) {
-    q.scale = (hi - lo) / 255.0f;
-    q.zero_point = static_cast<std::int32_t>(std::clamp(std::nearbyint(-lo / q.scale), 0.0f, 255.0f));
-  }
-  for (std::size_t j = 0; j < k; ++j)
-    out[j] = static_cast<std::uint8_t>(
-        std::clamp(std::nearbyint(a[j] / q.scale) + static_cast<float>(q.zero_point), 0.0f, 255.0f));
+  const auto q = row_quantization::over(lo, hi);
+  for (std::size_t j = 0; j < k; ++j) out[j] = q.apply(a[j]);
   return q;
 }
 
@@ -155,12 +165,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) inline row_quantization qua
     lo = _mm512_min_ps(lo, v);
     hi = _mm512_max_ps(hi, v);
   }
-  const float min = _mm512_reduce_min_ps(lo), max = _mm512_reduce_max_ps(hi);
-  row_quantization q;
-  if (max > min) {
-    q.scale = (max - min) / 255.0f;
-    q.zero_point = static_cast<std::int32_t>(std::clamp(std::nearbyint(-min / q.scale), 0.0f, 255.0f));
-  }
+  const auto q = row_quantization::over(_mm512_reduce_min_ps(lo), _mm512_reduce_max_ps(hi));
   const __m512 scale = _mm512_set1_ps(q.scale), zero_point = _mm512_set1_ps(static_cast<float>(q.zero_point));
   const __m512 zero = _mm512_setzero_ps(), top = _mm512_set1_ps(255.0f);
   for (j = 0; j < k; j += 16) {
@@ -284,11 +289,7 @@ __attribute__((target("avx2,fma"))) inline row_quantization quantize_row_shifted
   _mm256_store_ps(lanes, hi);
   float max = *std::max_element(lanes, lanes + 8);
   for (std::size_t t = j; t < k; ++t) min = std::min(min, a[t]), max = std::max(max, a[t]);
-  row_quantization q;
-  if (max > min) {
-    q.scale = (max - min) / 255.0f;
-    q.zero_point = static_cast<std::int32_t>(std::clamp(std::nearbyint(-min / q.scale), 0.0f, 255.0f));
-  }
+  const auto q = row_quantization::over(min, max);
   const __m256 scale = _mm256_set1_ps(q.scale), zero_point = _mm256_set1_ps(static_cast<float>(q.zero_point));
   const __m256 zero = _mm256_setzero_ps(), top = _mm256_set1_ps(255.0f);
   const __m128i shift = _mm_set1_epi8(static_cast<char>(0x80));
@@ -303,9 +304,7 @@ __attribute__((target("avx2,fma"))) inline row_quantization quantize_row_shifted
     _mm_storel_epi64(reinterpret_cast<__m128i*>(out + kp + j), _mm_abs_epi8(shifted));
   }
   for (; j < k; ++j) {
-    const int shifted =
-        static_cast<int>(std::clamp(std::nearbyint(a[j] / q.scale) + static_cast<float>(q.zero_point), 0.0f, 255.0f)) -
-        128;
+    const int shifted = static_cast<int>(q.apply(a[j])) - 128;
     out[j] = static_cast<std::int8_t>(shifted);
     out[kp + j] = static_cast<std::int8_t>(std::abs(shifted));  // |−128| = 128: the byte 0x80, read unsigned
   }
