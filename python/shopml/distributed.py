@@ -79,18 +79,17 @@ def _item_block(shared: Tuple[Any, ...], begin: int, end: int, K: int) -> Tuple[
     return begin, end, indptr, indices, data
 
 
-def item_blocks(by_user_indptr: np.ndarray, by_item: Tuple[np.ndarray, ...], n_blocks: int) -> List[Tuple[int, int]]:
+def item_blocks(by_user: Tuple[np.ndarray, ...], n_items: int, n_blocks: int) -> List[Tuple[int, int]]:
     """[begin, end) item ranges of about equal work: row i costs the summed lengths of its
     users' rows (the candidates it accumulates), so popular items get smaller blocks."""
-    item_indptr, item_users = by_item[0], by_item[1]
-    user_lengths = np.diff(by_user_indptr).astype(np.int64)
-    per_entry = np.concatenate(([0], np.cumsum(user_lengths[item_users])))
-    cost = per_entry[item_indptr]  # cumulative work up to each item
-    n_items = len(item_indptr) - 1
+    indptr, indices = by_user[0], by_user[1]
+    lengths = np.diff(indptr)
+    cost = np.bincount(indices, weights=np.repeat(lengths, lengths).astype(np.float64), minlength=n_items)
+    cumulative = np.cumsum(cost)
     if n_items == 0:
         return []
-    targets = cost[-1] * np.arange(1, n_blocks) / n_blocks
-    cuts = np.unique(np.concatenate(([0], np.searchsorted(cost, targets), [n_items])))
+    targets = cumulative[-1] * np.arange(1, n_blocks) / n_blocks
+    cuts = np.unique(np.concatenate(([0], np.searchsorted(cumulative, targets, side="right"), [n_items])))
     return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
 
 
@@ -110,7 +109,7 @@ def fit_item_item(
     by_user, by_item = _ext._weighted_for_blocks(model._model, rows, cols, indptr, indices, data)
     if n_blocks is None:
         n_blocks = 4 * max(1, int(ray.cluster_resources().get("CPU", 1)))
-    blocks = item_blocks(by_user[0], by_item, n_blocks)
+    blocks = item_blocks(by_user, cols, n_blocks)
     shared = ray.put((rows, cols, by_user, by_item))  # once; every task maps the same copy
     task = _item_block.options(max_retries=max_retries, **(ray_options or {}))
     refs = [task.remote(shared, begin, end, model.K) for begin, end in blocks]

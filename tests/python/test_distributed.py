@@ -51,7 +51,7 @@ def test_item_item_on_ray_is_the_single_process_fit_bit_for_bit(make):
 def test_blocks_balance_the_work_and_cover_every_item():
     user_items = movielens(binary=True)
     by_item = user_items.T.tocsr()
-    blocks = distributed.item_blocks(user_items.indptr.astype(np.int64), (by_item.indptr, by_item.indices), 8)
+    blocks = distributed.item_blocks((user_items.indptr, user_items.indices), user_items.shape[1], 8)
     assert blocks[0][0] == 0 and blocks[-1][1] == user_items.shape[1]
     assert all(a[1] == b[0] for a, b in zip(blocks, blocks[1:]))
     user_lengths = np.diff(user_items.indptr)
