@@ -22,5 +22,5 @@ pip=("$venv/bin/python" -m pip --disable-pip-version-check)
 CMAKE_BUILD_PARALLEL_LEVEL=2 "${pip[@]}" install --quiet .
 echo "test-python: venv and package ready in $((SECONDS - start)) s"
 cd tests/python
+# Last, so that pytest's summary closes the output of scripts/test.sh (and of CI).
 "../../$venv/bin/python" -m pytest -q -p no:cacheprovider
-echo "test-python: done in $((SECONDS - start)) s"

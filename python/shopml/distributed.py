@@ -82,12 +82,12 @@ def _item_block(shared: Tuple[Any, ...], begin: int, end: int, K: int) -> Tuple[
 def item_blocks(by_user: Tuple[np.ndarray, ...], n_items: int, n_blocks: int) -> List[Tuple[int, int]]:
     """[begin, end) item ranges of about equal work: row i costs the summed lengths of its
     users' rows (the candidates it accumulates), so popular items get smaller blocks."""
+    if n_items == 0:
+        return []
     indptr, indices = by_user[0], by_user[1]
     lengths = np.diff(indptr)
     cost = np.bincount(indices, weights=np.repeat(lengths, lengths).astype(np.float64), minlength=n_items)
     cumulative = np.cumsum(cost)
-    if n_items == 0:
-        return []
     targets = cumulative[-1] * np.arange(1, n_blocks) / n_blocks
     cuts = np.unique(np.concatenate(([0], np.searchsorted(cumulative, targets, side="right"), [n_items])))
     return [(int(a), int(b)) for a, b in zip(cuts[:-1], cuts[1:]) if b > a]
