@@ -72,7 +72,9 @@ inline item_block item_block_knn(const csr_view<double>& by_user, const csr_view
   if (begin < 0 || end < begin || end > by_user.cols)
     throw value_error("item_block_knn: rows [" + std::to_string(begin) + ", " + std::to_string(end) + ") are outside 0.." +
                       std::to_string(by_user.cols));
-  item_block block{.begin = begin, .end = end};
+  item_block block;
+  block.begin = begin;
+  block.end = end;
   detail::sparse_accumulator<> acc(by_user.cols);
   detail::topk_heap top(static_cast<std::size_t>(K));
   std::vector<scored> row;
