@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -236,6 +237,31 @@ TEST_CASE("hnsw_index: save, load and memory-mapped load give the same answers, 
     CHECK_THROWS_AS(index.save(dir / "no_such_dir" / "x.hnsw"), io_error);
   }
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("hnsw_index: a file whose upper-level link points to a slot below that level is refused") {
+  // Found by fuzz/hnsw_file: such a link made a search read past the target's links.
+  const std::size_t dim = 16, rows = 400;
+  const auto x = clustered(rows, dim, 4, 5);
+  hnsw_index<> index(dim, {.M = 4, .ef_construction = 32});
+  index.add(iota_ids(rows), x, {.threads = 1});
+  const auto path = std::filesystem::temp_directory_path() / "shopml_test_hnsw_levels.hnsw";
+  index.save(path);
+  std::vector<std::uint64_t> aligned(std::filesystem::file_size(path) / 8 + 1);
+  const std::size_t size = std::filesystem::file_size(path);
+  std::ifstream(path, std::ios::binary).read(reinterpret_cast<char*>(aligned.data()), static_cast<std::streamsize>(size));
+  std::filesystem::remove(path);
+  const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(aligned.data()), size);
+  const auto view = read_hnsw_file(bytes, "levels.hnsw");
+  const auto level0 = static_cast<std::int32_t>(std::find(view.levels.begin(), view.levels.end(), 0) - view.levels.begin());
+  std::size_t first_upper = 0;  // the first slot with a level-1 list holding a link
+  while (view.levels[first_upper] == 0) ++first_upper;
+  REQUIRE(view.upper[0] > 0);
+  REQUIRE(static_cast<std::size_t>(level0) != first_upper);
+  auto* upper = const_cast<std::int32_t*>(view.upper.data());
+  upper[1] = level0;
+  const std::string expected = "links to " + std::to_string(level0) + " at level 1";
+  CHECK_THROWS_WITH_AS(hnsw_index<>::from_bytes(bytes, "levels.hnsw", false), doctest::Contains(expected.c_str()), parse_error);
 }
 
 TEST_CASE("hnsw_index: one build thread gives the same graph on every run, and search threads do not change answers") {

@@ -19,7 +19,7 @@
 // deleted flags 0 or 1; levels in 0..max_level and max_level ≤ 64; the entry slot in range
 // with the top level, or -1 exactly when there are no slots; stored values finite (int8
 // scales finite and ≥ 0); every link count within its capacity and every link a slot other
-// than its owner.
+// than its owner that reaches the link's level.
 
 #include <bit>
 #include <cmath>
@@ -240,7 +240,8 @@ inline hnsw_file_view read_hnsw_file(std::span<const std::byte> bytes, const std
       fail("slot " + std::to_string(owner) + " has " + std::to_string(list[0]) + " links at level " + std::to_string(level) +
            " (at most " + std::to_string(cap) + ")");
     for (std::int32_t j = 1; j <= list[0]; ++j)
-      if (list[j] < 0 || static_cast<std::size_t>(list[j]) >= n || static_cast<std::size_t>(list[j]) == owner)
+      if (list[j] < 0 || static_cast<std::size_t>(list[j]) >= n || static_cast<std::size_t>(list[j]) == owner ||
+          v.levels[static_cast<std::size_t>(list[j])] < level)  // a search at `level` reads the target's links there
         fail("slot " + std::to_string(owner) + " links to " + std::to_string(list[j]) + " at level " + std::to_string(level));
   };
   const std::size_t M = h.M, stride0 = 1 + 2 * M, stride = 1 + M;
