@@ -1,6 +1,7 @@
 // Saving and loading logistic-regression heads (safetensors + validated metadata).
 
 #include <cstring>
+#include <limits>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -102,4 +103,29 @@ TEST_CASE("corrupt or mismatched head files raise parse_error naming the field")
   const double nan = std::nan("");
   std::memcpy(nan_bytes.data() + offset, &nan, sizeof nan);
   rejects(nan_bytes, "not finite");
+}
+
+TEST_CASE("head metadata: C and tol round-trip exactly, +inf included, and NaN is refused") {
+  const auto model = fitted<double, std::int64_t>("en_X", "en_sentiment");
+  const auto bytes = lm::head_to_bytes(model);
+  auto load = [](const std::vector<std::byte>& b) { return lm::load_head_from_bytes<double, std::int64_t>(b, "head.st"); };
+  // +inf is a valid C (no penalty) and tol: it is written "inf" and read back as +inf.
+  const auto unpenalised = load(with_header(bytes, [](auto& h) {
+    h["__metadata__"]["C"] = "inf";
+    h["__metadata__"]["tol"] = "inf";
+  }));
+  CHECK(unpenalised.get_params().C == std::numeric_limits<double>::infinity());
+  CHECK(unpenalised.get_params().tol == std::numeric_limits<double>::infinity());
+  const auto again = shopml::io::safetensors_file::from_bytes(lm::head_to_bytes(unpenalised));
+  CHECK(again.metadata().at("C") == "inf");
+  CHECK(load(lm::head_to_bytes(unpenalised)).get_params().C == std::numeric_limits<double>::infinity());
+  // Finite values: the shortest text that reads back bit for bit.
+  CHECK(shopml::io::safetensors_file::from_bytes(bytes).metadata().at("C") == "0.5");
+  // -inf is read, then refused by the head's own rule; NaN is never stored.
+  CHECK_THROWS_WITH_AS(load(with_header(bytes, [](auto& h) { h["__metadata__"]["C"] = "-inf"; })), doctest::Contains("C must be > 0"),
+                       shopml::parse_error);
+  CHECK_THROWS_WITH_AS(load(with_header(bytes, [](auto& h) { h["__metadata__"]["tol"] = "nan"; })),
+                       "[shopml.parse] 'head.st': not a valid shopml.logistic_regression head: metadata 'tol' = 'nan' is NaN, "
+                       "which a saved file cannot hold",
+                       shopml::parse_error);
 }

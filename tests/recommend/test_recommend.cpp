@@ -391,3 +391,29 @@ TEST_CASE("user_user_recommender: save and load round trip, corrupt and mismatch
   std::filesystem::remove(path);
   CHECK_THROWS_AS(user_user_recommender::load(path), io_error);
 }
+
+TEST_CASE("saved recommenders: option values round-trip exactly, ±inf is read then refused, NaN never stored") {
+  auto model = bm25_recommender(3, 1.0 / 3.0, 0.1, 1);
+  model.fit(tiny());
+  const auto md = options_metadata(model.options());
+  CHECK(md.at("K1") == "0.3333333333333333");  // the shortest text that reads back bit for bit
+  const auto back = item_item_recommender::load_bytes(model.to_bytes());
+  CHECK(back.options().K1 == model.options().K1);
+  CHECK(back.options().B == model.options().B);
+  const auto kind = item_item_recommender::kind;
+  const auto with = [&](const char* key, const char* value) {
+    auto edited = md;
+    edited[key] = value;
+    return similarity_bytes(kind, model.similarity(), edited);
+  };
+  // "inf" is a number the shared reader reads back; BM25's own rule refuses it, naming it.
+  CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(with("K1", "inf")), doctest::Contains("K1=inf"), parse_error);
+  CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(with("shrinkage", "-inf")), doctest::Contains("shrinkage must be finite"),
+                       parse_error);
+  CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(with("B", "nan")),
+                       "[shopml.parse] '<item_item_recommender bytes>': metadata 'B' = 'nan' is NaN, which a saved file cannot hold",
+                       parse_error);
+  CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(with("K", "0")),
+                       "[shopml.parse] '<item_item_recommender bytes>': metadata 'K' = '0' is not an integer in [1, 2147483647]",
+                       parse_error);
+}

@@ -4,13 +4,14 @@
 //   format = "shopml.logistic_regression", format_version = "1", scalar = float32|float64,
 //   label_type = int64|string, classes = JSON array (sorted), n_features, C,
 //   fit_intercept, tol, max_iter, n_iter, converged, shopml_version.
-// Loading checks every field and throws parse_error naming the file and the field at
-// fault; a head saved with one scalar type loads into the other (values converted).
+// Values are written and read by io/safetensors_metadata.hpp (C and tol round-trip exactly,
+// ±inf included; NaN is refused). Loading checks every field and throws parse_error naming
+// the file and the field at fault; a head saved with one scalar type loads into the other
+// (values converted).
 //
 //   linear_model::save_head(clf, "sentiment.safetensors");
 //   auto clf2 = linear_model::load_head<float, std::string>("sentiment.safetensors");
 
-#include <charconv>
 #include <cmath>
 #include <cstddef>
 #include <cstring>
@@ -24,6 +25,7 @@
 
 #include "shopml/error.hpp"
 #include "shopml/io/safetensors.hpp"
+#include "shopml/io/safetensors_metadata.hpp"
 #include "shopml/linear_model/logistic_regression.hpp"
 #include "shopml/version.hpp"
 
@@ -44,12 +46,6 @@ constexpr const char* label_type_name() {
   return std::is_same_v<Label, std::string> ? "string" : "int64";
 }
 
-inline std::string number_text(double v) {
-  char buf[32];
-  const auto r = std::to_chars(buf, buf + sizeof buf, v);  // shortest round-trip form
-  return std::string(buf, r.ptr);
-}
-
 template <class Scalar, class Label>
 std::map<std::string, std::string> head_metadata(const logistic_regression<Scalar, Label>& model) {
   const auto& p = model.get_params();
@@ -58,55 +54,28 @@ std::map<std::string, std::string> head_metadata(const logistic_regression<Scala
     if constexpr (std::is_same_v<Label, std::string>) classes.push_back(c);
     else classes.push_back(static_cast<std::int64_t>(c));
   }
-  return {{"format", head_format_name},
-          {"format_version", std::to_string(head_format_version)},
-          {"scalar", scalar_name<Scalar>()},
-          {"label_type", label_type_name<Label>()},
-          {"classes", classes.dump()},
-          {"n_features", std::to_string(model.n_features_in())},
-          {"C", number_text(p.C)},
-          {"fit_intercept", p.fit_intercept ? "true" : "false"},
-          {"tol", number_text(p.tol)},
-          {"max_iter", std::to_string(p.max_iter)},
-          {"n_iter", std::to_string(model.n_iter())},
-          {"converged", model.converged() ? "true" : "false"},
-          {"shopml_version", version_string}};
+  io::metadata_writer out;
+  out.text("format", head_format_name)
+      .integer("format_version", head_format_version)
+      .text("scalar", scalar_name<Scalar>())
+      .text("label_type", label_type_name<Label>())
+      .text("classes", classes.dump())
+      .integer("n_features", model.n_features_in())
+      .number("C", p.C)
+      .boolean("fit_intercept", p.fit_intercept)
+      .number("tol", p.tol)
+      .integer("max_iter", p.max_iter)
+      .integer("n_iter", model.n_iter())
+      .boolean("converged", model.converged())
+      .text("shopml_version", version_string);
+  return std::move(out).entries();
 }
 
 // Reads head files: every accessor names the file and the field it rejects.
-class head_reader {
+class head_reader : public io::metadata_reader {
  public:
-  explicit head_reader(const io::safetensors_file& file) : file_(file) {}
-
-  const std::string& text(const std::string& key) const {
-    const auto& meta = file_.metadata();
-    const auto it = meta.find(key);
-    if (it == meta.end()) fail("metadata has no '" + key + "'");
-    return it->second;
-  }
-
-  long long integer(const std::string& key, long long lo, long long hi) const {
-    const std::string& s = text(key);
-    long long v = 0;
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || v < lo || v > hi)
-      fail("metadata '" + key + "' = '" + s + "' is not an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-    return v;
-  }
-
-  double real(const std::string& key) const {
-    const std::string& s = text(key);
-    double v = 0;
-    const auto r = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (r.ec != std::errc() || r.ptr != s.data() + s.size() || std::isnan(v)) fail("metadata '" + key + "' = '" + s + "' is not a number");
-    return v;
-  }
-
-  bool boolean(const std::string& key) const {
-    const std::string& s = text(key);
-    if (s != "true" && s != "false") fail("metadata '" + key + "' = '" + s + "' is not true/false");
-    return s == "true";
-  }
+  explicit head_reader(const io::safetensors_file& file)
+      : io::metadata_reader(file.metadata(), "'" + file.source() + "': not a valid " + head_format_name + " head: "), file_(file) {}
 
   // A float tensor of exactly `shape`, converted to Scalar.
   template <class Scalar>
@@ -127,10 +96,6 @@ class head_reader {
     for (std::size_t i = 0; i < out.size(); ++i)
       if (!std::isfinite(out[i])) fail("tensor '" + name + "' value " + std::to_string(i) + " is not finite");
     return out;
-  }
-
-  [[noreturn]] void fail(const std::string& what) const {
-    throw parse_error("'" + file_.source() + "': not a valid " + head_format_name + " head: " + what);
   }
 
  private:
@@ -213,9 +178,9 @@ logistic_regression<Scalar, Label> load_head(const io::safetensors_file& file) {
     head.fail("labels are " + head.text("label_type") + ", but the model was asked for " + detail::label_type_name<Label>() + " labels");
 
   typename logistic_regression<Scalar, Label>::params p;
-  p.C = head.real("C");
+  p.C = head.number("C");
   p.fit_intercept = head.boolean("fit_intercept");
-  p.tol = head.real("tol");
+  p.tol = head.number("tol");
   p.max_iter = static_cast<int>(head.integer("max_iter", 0, std::numeric_limits<int>::max()));
   if (!(p.C > 0.0) || !(p.tol >= 0.0)) head.fail("C must be > 0 and tol >= 0");
 

@@ -7,10 +7,10 @@
 // "user_items.indptr", ... Reading validates everything before use: the format, each
 // shape, indptr starting at 0 and never decreasing up to nnz, column indices in range and
 // strictly increasing within a row, finite values (csr_file.hpp, the same layout as an
-// interaction file). Failures throw parse_error naming the file.
+// interaction file). Metadata values are written and read by io/safetensors_metadata.hpp
+// (±inf read back as such, then refused by similarity_options::validate; NaN refused).
+// Failures throw parse_error naming the file.
 
-#include <charconv>
-#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -24,6 +24,7 @@
 
 #include "shopml/error.hpp"
 #include "shopml/io/safetensors.hpp"
+#include "shopml/io/safetensors_metadata.hpp"
 #include "shopml/recommend/csr_file.hpp"
 #include "shopml/recommend/interactions.hpp"
 #include "shopml/recommend/similarity.hpp"
@@ -32,46 +33,18 @@ namespace shopml::recommend {
 
 inline constexpr const char* saved_format_version = "1";
 
-// Shortest text that parses back to the same double.
-inline std::string to_exact_text(double x) {
-  char buf[64];
-  const auto [end, ec] = std::to_chars(buf, buf + sizeof buf, x);
-  return std::string(buf, end);
-}
-
 // One matrix of a saved model: its tensors are "<name>.shape", ... ("shape", ... when name is empty).
 struct named_matrix {
   std::string name;
   const csr_matrix& matrix;
 };
 
-struct saved_similarity {
-  std::string source;
-  std::map<std::string, std::string> metadata;
+// A read model file: its metadata (text, number, integer, ... naming the file in errors)
+// and its matrices.
+struct saved_similarity : io::metadata_reader {
+  using io::metadata_reader::metadata_reader;
   std::vector<csr_matrix> matrices;  // one per name asked for, in that order
 
-  const std::string& text(const std::string& key) const {
-    const auto it = metadata.find(key);
-    if (it == metadata.end()) throw parse_error(source + ": metadata has no '" + key + "'");
-    return it->second;
-  }
-  double number(const std::string& key) const {
-    const std::string& t = text(key);
-    double x = 0.0;
-    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
-    if (ec != std::errc() || end != t.data() + t.size() || !std::isfinite(x))
-      throw parse_error(source + ": metadata '" + key + "' = '" + t + "' is not a finite number");
-    return x;
-  }
-  std::int64_t integer(const std::string& key, std::int64_t lo, std::int64_t hi) const {
-    const std::string& t = text(key);
-    std::int64_t x = 0;
-    const auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), x);
-    if (ec != std::errc() || end != t.data() + t.size() || x < lo || x > hi)
-      throw parse_error(source + ": metadata '" + key + "' = '" + t + "' is not an integer in " + std::to_string(lo) +
-                        ".." + std::to_string(hi));
-    return x;
-  }
   // The similarity_options written by options_metadata, validated.
   similarity_options options() const {
     similarity_options options;
@@ -82,30 +55,34 @@ struct saved_similarity {
       options.B = number("B");
       options.shrinkage = number("shrinkage");
       // Files saved before the history cap existed have no entry: no cap.
-      if (metadata.count("max_history"))
+      if (contains("max_history"))
         options.max_history = static_cast<std::int32_t>(integer("max_history", 0, std::numeric_limits<std::int32_t>::max()));
       options.validate();
     } catch (const value_error& e) {
-      throw parse_error(source + ": " + e.what());
+      fail(e.what());
     }
     return options;
   }
   // A similarity matrix over n things: n × n, each row keeping at most K neighbours.
   void check_similarity(const csr_matrix& m, std::int64_t n, std::int64_t K, const std::string& what) const {
     if (m.rows() != n || m.cols() != n)
-      throw parse_error(source + ": " + what + " is " + std::to_string(m.rows()) + " × " + std::to_string(m.cols()) +
-                        ", expected " + std::to_string(n) + " × " + std::to_string(n));
+      fail(what + " is " + std::to_string(m.rows()) + " × " + std::to_string(m.cols()) + ", expected " + std::to_string(n) + " × " +
+           std::to_string(n));
     for (std::int64_t r = 0; r < m.rows(); ++r)
       if (m.outerIndexPtr()[r + 1] - m.outerIndexPtr()[r] > K)
-        throw parse_error(source + ": " + what + " row " + std::to_string(r) + " keeps more than K = " +
-                          std::to_string(K) + " neighbours");
+        fail(what + " row " + std::to_string(r) + " keeps more than K = " + std::to_string(K) + " neighbours");
   }
 };
 
 inline std::map<std::string, std::string> options_metadata(const similarity_options& options) {
-  return {{"measure", std::string(to_string(options.measure))}, {"K", std::to_string(options.K)},
-          {"K1", to_exact_text(options.K1)}, {"B", to_exact_text(options.B)},
-          {"shrinkage", to_exact_text(options.shrinkage)}, {"max_history", std::to_string(options.max_history)}};
+  io::metadata_writer out;
+  out.text("measure", std::string(to_string(options.measure)))
+      .integer("K", options.K)
+      .number("K1", options.K1)
+      .number("B", options.B)
+      .number("shrinkage", options.shrinkage)
+      .integer("max_history", options.max_history);
+  return std::move(out).entries();
 }
 
 namespace detail {
@@ -161,13 +138,10 @@ inline void save_similarity(const std::filesystem::path& path, const std::string
 // Checks the format and reads the matrices stored under `names` (a single "" for the bare names).
 inline saved_similarity read_similarity(const io::safetensors_file& file, const std::string& kind,
                                         std::initializer_list<std::string> names = {""}) {
-  saved_similarity saved;
-  saved.source = "'" + file.source() + "'";
-  saved.metadata = file.metadata();
-  const auto fail = [&](const std::string& why) { throw parse_error(saved.source + ": " + why); };
-  if (saved.text("format") != kind) fail("format is '" + saved.text("format") + "', expected '" + kind + "'");
+  saved_similarity saved(file.metadata(), "'" + file.source() + "': ");
+  if (saved.text("format") != kind) saved.fail("format is '" + saved.text("format") + "', expected '" + kind + "'");
   if (saved.text("format_version") != saved_format_version)
-    fail("format_version '" + saved.text("format_version") + "' is not supported (expected " + saved_format_version + ")");
+    saved.fail("format_version '" + saved.text("format_version") + "' is not supported (expected " + saved_format_version + ")");
   for (const std::string& name : names) saved.matrices.push_back(csr_file::read(file, name, false).to_csr());
   return saved;
 }

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "shopml/error.hpp"
+#include "shopml/io/safetensors_metadata.hpp"
 #include "shopml/recommend/interactions.hpp"
 #include "shopml/recommend/item_item.hpp"
 #include "shopml/recommend/saved_similarity.hpp"
@@ -110,8 +111,8 @@ class user_user_recommender {
     for (std::int32_t u = 0; u < user_items.rows(); ++u)
       for (csr_matrix::InnerIterator it(user_items, u); it; ++it)
         if (it.value() < 0.0)  // finite already checked
-          throw parse_error(saved.source + ": 'user_items' row " + std::to_string(u) + ", item " +
-                            std::to_string(it.index()) + ": value " + to_exact_text(it.value()) + " is negative");
+          saved.fail("'user_items' row " + std::to_string(u) + ", item " + std::to_string(it.index()) + ": value " +
+                     io::number_text(it.value()) + " is negative");
     model.similarity_ = std::move(similarity);
     model.user_items_ = std::move(user_items);
     return model;
