@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "error_message.hpp"
 #include "shopml/io/csv.hpp"
 #include "shopml/io/embeddings.hpp"
 #include "shopml/io/json_file.hpp"
@@ -24,18 +25,6 @@ namespace fs = std::filesystem;
 namespace tk = shopml::tokenize;
 
 namespace {
-
-template <class Error>
-std::string message(const std::function<void()>& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    return std::string("another exception: ") + e.what();
-  }
-  return "no exception";
-}
 
 const tk::tokenizer& minilm() {
   static const auto t = tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_padding().no_truncation();
@@ -63,24 +52,24 @@ TEST_CASE("errors: every 'cannot open' quotes the path and gives the system's re
   };
   for (const auto& [name, read] : readers) {
     CAPTURE(name);
-    CHECK(message<shopml::io_error>([&] { read(missing); }) == enoent);
+    CHECK(error_message<shopml::io_error>([&] { read(missing); }) == enoent);
     if (std::string(name) != "io::safetensors_file::open" && std::string(name) != "io::load_embeddings")
-      CHECK(message<shopml::io_error>([&] { read(dir); }) == eisdir);
+      CHECK(error_message<shopml::io_error>([&] { read(dir); }) == eisdir);
     else  // mmap reports a directory as not a regular file
-      CHECK(message<shopml::io_error>([&] { read(dir); }) == "[shopml.io] '" + dir.string() + "' is not a regular file");
+      CHECK(error_message<shopml::io_error>([&] { read(dir); }) == "[shopml.io] '" + dir.string() + "' is not a regular file");
   }
   // GPT-2 merges.txt, after a readable vocab.json.
   const fs::path vocab = fs::temp_directory_path() / "shopml_test_errors_vocab.json";
   std::ofstream(vocab) << R"({"a": 0, "b": 1})";
-  CHECK(message<shopml::io_error>([&] { tk::tokenizer::from_gpt2_files(vocab, missing); }) == enoent);
+  CHECK(error_message<shopml::io_error>([&] { tk::tokenizer::from_gpt2_files(vocab, missing); }) == enoent);
   fs::remove(vocab);
   // Writing: the temporary file beside the target, and why it failed.
-  CHECK(message<shopml::io_error>([&] { shopml::io::save_embeddings(missing, shopml::io::embeddings_matrix(1, 1)); }) ==
+  CHECK(error_message<shopml::io_error>([&] { shopml::io::save_embeddings(missing, shopml::io::embeddings_matrix(1, 1)); }) ==
         "[shopml.io] cannot open '" + missing.string() + ".partial' for writing: No such file or directory");
   // A model directory that exists but lacks its files (which one is named first is unspecified).
   const fs::path empty = fs::temp_directory_path() / "shopml_test_errors_empty_model";
   fs::create_directories(empty);
-  const std::string got = message<shopml::io_error>([&] { shopml::nn::sentence_encoder<>::from_directory(empty); });
+  const std::string got = error_message<shopml::io_error>([&] { shopml::nn::sentence_encoder<>::from_directory(empty); });
   CHECK((got == "[shopml.io] cannot open '" + (empty / "tokenizer.json").string() + "': No such file or directory" ||
          got == "[shopml.io] cannot open '" + (empty / "config.json").string() + "': No such file or directory" ||
          got == "[shopml.io] cannot open '" + (empty / "model.safetensors").string() + "': No such file or directory"));
@@ -93,20 +82,20 @@ TEST_CASE("errors: invalid UTF-8 names the text's index in a batch, and the byte
     return;
   }
   const auto& tok = minilm();
-  CHECK(message<shopml::value_error>([&] { tok.encode("ab\xFF" "cd"); }) ==
+  CHECK(error_message<shopml::value_error>([&] { tok.encode("ab\xFF" "cd"); }) ==
         "[shopml.value] text is not valid UTF-8 at byte 2 (0xFF); replace_invalid_utf8() reads such bytes as U+FFFD instead");
   const std::vector<std::string> texts{"fine", "also fine", "caf\xC3", "bad \xE0\x80"};
-  CHECK(message<shopml::value_error>([&] { tok.encode_batch(texts, true, 2); }) ==
+  CHECK(error_message<shopml::value_error>([&] { tok.encode_batch(texts, true, 2); }) ==
         "[shopml.value] text 2 is not valid UTF-8 at byte 3 (0xC3); replace_invalid_utf8() reads such bytes as U+FFFD instead");
   const std::vector<std::pair<std::string, std::string>> pairs{{"a", "b"}, {"c", "d\x80"}};
-  CHECK(message<shopml::value_error>([&] { tok.encode_batch(pairs); }) ==
+  CHECK(error_message<shopml::value_error>([&] { tok.encode_batch(pairs); }) ==
         "[shopml.value] second text of pair 1 is not valid UTF-8 at byte 1 (0x80); replace_invalid_utf8() reads such bytes as U+FFFD instead");
-  CHECK(message<shopml::value_error>([&] { tok.encode("ok", "\xFE"); }) ==
+  CHECK(error_message<shopml::value_error>([&] { tok.encode("ok", "\xFE"); }) ==
         "[shopml.value] second text is not valid UTF-8 at byte 0 (0xFE); replace_invalid_utf8() reads such bytes as U+FFFD instead");
 
   // sentence_encoder::encode goes through encode_batch: the same message.
   auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR);
-  CHECK(message<shopml::value_error>([&] { model.encode(texts); }).starts_with("[shopml.value] text 2 is not valid UTF-8 at byte 3 (0xC3)"));
+  CHECK(error_message<shopml::value_error>([&] { model.encode(texts); }).starts_with("[shopml.value] text 2 is not valid UTF-8 at byte 3 (0xC3)"));
   model.replace_invalid_utf8();
   const auto repaired = model.encode(texts);
   const std::vector<std::string> by_hand{"fine", "also fine", "caf\xEF\xBF\xBD", "bad \xEF\xBF\xBD\xEF\xBF\xBD"};
@@ -145,18 +134,18 @@ TEST_CASE("errors: an unknown id says whether it is a user or an item") {
   shopml::recommend::interactions<std::string, int> log;
   log.add("ana", 7);
   log.add("ben", 9);
-  CHECK(message<shopml::value_error>([&] { (void)log.users().index("zoe"); }) == "[shopml.value] unknown user id 'zoe'");
-  CHECK(message<shopml::value_error>([&] { (void)log.items().index(8); }) == "[shopml.value] unknown item id '8'");
-  CHECK(message<shopml::value_error>([&] { (void)log.users().id(5); }) == "[shopml.value] user index 5 is outside 0..1");
-  CHECK(message<shopml::value_error>([&] { (void)shopml::recommend::id_map<int>().index(3); }) == "[shopml.value] unknown id '3'");
+  CHECK(error_message<shopml::value_error>([&] { (void)log.users().index("zoe"); }) == "[shopml.value] unknown user id 'zoe'");
+  CHECK(error_message<shopml::value_error>([&] { (void)log.items().index(8); }) == "[shopml.value] unknown item id '8'");
+  CHECK(error_message<shopml::value_error>([&] { (void)log.users().id(5); }) == "[shopml.value] user index 5 is outside 0..1");
+  CHECK(error_message<shopml::value_error>([&] { (void)shopml::recommend::id_map<int>().index(3); }) == "[shopml.value] unknown id '3'");
 }
 
 TEST_CASE("errors: parse errors name the file in quotes and the line") {
   const fs::path vocab = fs::temp_directory_path() / "shopml_test_errors_vocab.txt";
   std::ofstream(vocab, std::ios::binary) << "[PAD]\n[UNK]\nbad\xFF\n";
-  CHECK(message<shopml::value_error>([&] { tk::tokenizer::from_bert_vocab(vocab); }) ==
+  CHECK(error_message<shopml::value_error>([&] { tk::tokenizer::from_bert_vocab(vocab); }) ==
         "[shopml.value] '" + vocab.string() + "' line 3 is not valid UTF-8 at byte 3 (0xFF)");
   fs::remove(vocab);
-  CHECK(message<shopml::parse_error>([] { shopml::io::parse_csv("a,b\n1\n", "reviews.csv"); }) ==
+  CHECK(error_message<shopml::parse_error>([] { shopml::io::parse_csv("a,b\n1\n", "reviews.csv"); }) ==
         "[shopml.parse] 'reviews.csv' line 2: a record with 1 field, the header has 2");
 }

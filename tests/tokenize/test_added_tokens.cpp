@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "golden_reader.hpp"
+#include "shopml/io/json_file.hpp"
 #include "shopml/tokenize/tokenizer.hpp"
 
 namespace tk = shopml::tokenize;
@@ -42,7 +43,7 @@ bool is_chinese(const std::string& text) {
 // Single-character tokens of vocab.txt that BertNormalizer pads as Chinese and `t` lacks, in file order.
 std::vector<std::string> cjk_tokens(const tk::tokenizer& t) {
   std::vector<std::string> out;
-  for (const std::string& w : golden::split_lines(golden::read_file(fs::path(SHOPML_DATA_DIR) / "vocab/bert-base-chinese-vocab.txt"))) {
+  for (const std::string& w : golden::split_lines(golden::read_text(fs::path(SHOPML_DATA_DIR) / "vocab/bert-base-chinese-vocab.txt"))) {
     if (w.empty()) continue;
     std::size_t i = 0;
     const char32_t c = tk::utf8::decode(w, i);
@@ -53,7 +54,7 @@ std::vector<std::string> cjk_tokens(const tk::tokenizer& t) {
 
 // "key value" pairs of a golden file's header line.
 std::map<std::string, std::string> header(const fs::path& p) {
-  const std::string line = golden::split_lines(golden::read_file(p)).at(0);
+  const std::string line = golden::split_lines(golden::read_text(p)).at(0);
   std::map<std::string, std::string> out;
   std::istringstream words(line);
   std::string key, value;
@@ -157,7 +158,7 @@ TEST_CASE("added tokens: MiniLM + bert-base-chinese CJK chars, parity with HF on
 }
 
 TEST_CASE("added tokens: add_tokens semantics case by case as HF (in-vocab tokens, repeats, [CLS], inside words, case)") {
-  std::istringstream lines(golden::read_file(golden_dir / "quirks.jsonl"));
+  std::istringstream lines(golden::read_text(golden_dir / "quirks.jsonl"));
   std::size_t cases = 0;
   for (std::string line; std::getline(lines, line);) {
     const json r = json::parse(line);
@@ -215,7 +216,7 @@ TEST_CASE("added tokens: save -> from_file gives the same tokenizer, the file is
   CHECK(back.add_tokens(cjk_tokens(minilm())) == 0);
   CHECK(back.to_json() == t.to_json());
 
-  const json j = json::parse(golden::read_file(path));
+  const json j = shopml::io::read_json(path);
   const json& added = j["added_tokens"];
   REQUIRE(added.size() == 5 + t.vocab_size() - 30522);
   std::uint32_t last = 0;

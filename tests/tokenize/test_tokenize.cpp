@@ -5,6 +5,8 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "shopml/tokenize/tokenizer.hpp"
@@ -153,7 +155,14 @@ TEST_CASE("vocabulary and decode") {
 
 TEST_CASE("loading errors name the file and the component") {
   CHECK(error_of([] { (void)tk::tokenizer::from_file("/nonexistent/tokenizer.json"); }) == "[shopml.io] cannot open '/nonexistent/tokenizer.json': No such file or directory");
-  CHECK(error_of([] { (void)tk::tokenizer::from_json("{not json"); }).find("invalid JSON") != std::string::npos);
+  CHECK(error_of([] { (void)tk::tokenizer::from_json("{not json"); }).starts_with("[shopml.parse] 'tokenizer.json': invalid JSON: [json.exception.parse_error"));
+  {  // GPT-2's vocab.json goes through the same reader: the same wording, naming the file.
+    const std::filesystem::path vocab = std::filesystem::temp_directory_path() / "shopml_test_bad_vocab.json";
+    std::ofstream(vocab) << R"({"a": 0,)";
+    const std::string got = error_of([&] { (void)tk::tokenizer::from_gpt2_files(vocab, vocab); });
+    std::filesystem::remove(vocab);
+    CHECK(got.starts_with("[shopml.parse] '" + vocab.string() + "': invalid JSON: [json.exception.parse_error"));
+  }
   CHECK(error_of([] { (void)tk::tokenizer::from_json(json_with("normalizer", R"({"type":"NFKC"})")); }).find("unsupported normalizer type 'NFKC'") !=
         std::string::npos);
   CHECK(error_of([] { (void)tk::tokenizer::from_json(json_with("pre_tokenizer", R"({"type":"Metaspace"})")); })

@@ -3,8 +3,6 @@
 // that name the file and the key at fault.
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <string_view>
 
@@ -16,15 +14,19 @@
 
 namespace shopml::io {
 
-// The parsed file; io_error when it cannot be read, parse_error when it is not JSON.
-inline nlohmann::json read_json(const std::filesystem::path& path) {
-  const std::string text = read_file(path);
+// `text` parsed; when it is not JSON, parse_error
+//   "'<source>': invalid JSON: <nlohmann's message, with the line and column>".
+// The one place the library turns JSON text into a value (read_json, tokenizer.json, GPT-2's vocab.json).
+inline nlohmann::json parse_json(std::string_view text, const std::string& source) {
   try {
     return nlohmann::json::parse(text);
   } catch (const nlohmann::json::exception& e) {
-    throw parse_error("'" + path.string() + "' is not valid JSON: " + e.what());
+    throw parse_error("'" + source + "': invalid JSON: " + e.what());
   }
 }
+
+// The parsed file; io_error when it cannot be read, parse_error (parse_json's) when it is not JSON.
+inline nlohmann::json read_json(const std::filesystem::path& path) { return parse_json(read_file(path), path.string()); }
 
 // Writes `json` indented by two spaces (as transformers writes config.json), atomically.
 inline void write_json(const std::filesystem::path& path, const nlohmann::json& json) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
+#include "shopml/io/json_file.hpp"
 #include "shopml/io/open_file.hpp"
 #include "shopml/tokenize/tokenizer_config.hpp"
 
@@ -328,12 +329,7 @@ class json_reader {
 
 inline tokenizer_config parse_tokenizer_json(std::string_view text, const std::string& source = "tokenizer.json") {
   detail::json_reader reader(source);
-  detail::json root;
-  try {
-    root = detail::json::parse(text);
-  } catch (const detail::json::exception& e) {
-    throw parse_error(source + ": invalid JSON: " + e.what());
-  }
+  const detail::json root = io::parse_json(text, source);
   try {
     return reader.read(root);
   } catch (const detail::json::exception& e) {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
+#include "shopml/io/json_file.hpp"
 #include "shopml/io/open_file.hpp"
 #include "shopml/tokenize/tokenizer_config.hpp"
 #include "shopml/tokenize/tokenizer_json.hpp"
@@ -69,12 +70,7 @@ struct gpt2_vocab_options {
 
 inline tokenizer_config gpt2_config_from_files(const std::filesystem::path& vocab_json, const std::filesystem::path& merges_txt,
                                                const gpt2_vocab_options& o = {}) {
-  nlohmann::json vocab_root;
-  try {
-    vocab_root = nlohmann::json::parse(read_text_file(vocab_json));
-  } catch (const nlohmann::json::exception& e) {
-    throw parse_error("'" + vocab_json.string() + "': invalid JSON: " + e.what());
-  }
+  const nlohmann::json vocab_root = io::read_json(vocab_json);
   nlohmann::json model{{"type", "BPE"}, {"vocab", vocab_root}, {"merges", nlohmann::json::array()}};
   std::ifstream in = io::open_input(merges_txt);
   std::string line;
