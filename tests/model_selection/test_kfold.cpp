@@ -18,6 +18,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "golden_files.hpp"
 #include "shopml/io/csv.hpp"
 #include "shopml/model_selection/kfold.hpp"
 
@@ -27,12 +28,8 @@ using json = nlohmann::json;
 
 namespace {
 
-const json& golden() {
-  static const json g = [] {
-    std::ifstream in(fs::path(SHOPML_GOLDEN_DIR) / "model_selection" / "kfold.json");
-    REQUIRE(in);
-    return json::parse(in);
-  }();
+const json& kfold_golden() {
+  static const json g = golden::read_json("model_selection/kfold.json");
   return g;
 }
 
@@ -86,8 +83,8 @@ bool skip_without_data(const json& c) {
 }  // namespace
 
 TEST_CASE("kfold, stratified_kfold: unshuffled splits are sklearn's, index for index") {
-  REQUIRE(golden()["sklearn"] == "1.9.1");
-  for (const auto& c : golden()["cases"]) {
+  REQUIRE(kfold_golden()["sklearn"] == "1.9.1");
+  for (const auto& c : kfold_golden()["cases"]) {
     CAPTURE(c["name"].get<std::string>());
     if (skip_without_data(c)) continue;
     const std::string test_fold = c["test_fold"];
@@ -106,7 +103,7 @@ TEST_CASE("kfold, stratified_kfold: unshuffled splits are sklearn's, index for i
 }
 
 TEST_CASE("kfold, stratified_kfold: shuffled splits keep sklearn's fold sizes and class counts") {
-  for (const auto& c : golden()["cases"]) {
+  for (const auto& c : kfold_golden()["cases"]) {
     CAPTURE(c["name"].get<std::string>());
     if (skip_without_data(c)) continue;
     const auto& want = c["shuffled"];
@@ -163,7 +160,7 @@ TEST_CASE("kfold, stratified_kfold: any contiguous range of labels or rows") {
 }
 
 TEST_CASE("kfold, stratified_kfold: refuse what sklearn refuses, saying why") {
-  for (const auto& e : golden()["errors"]) {
+  for (const auto& e : kfold_golden()["errors"]) {
     CAPTURE(e["sklearn_message"].get<std::string>());
     const auto k = e["n_splits"].get<std::size_t>();
     const auto labels = e["labels"].get<std::vector<int>>();

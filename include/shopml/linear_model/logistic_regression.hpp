@@ -31,6 +31,7 @@
 #include <Eigen/Core>
 
 #include "shopml/detail/label_range.hpp"
+#include "shopml/detail/label_set.hpp"
 #include "shopml/error.hpp"
 #include "shopml/isa.hpp"
 #include "shopml/linear_model/lbfgs.hpp"
@@ -119,8 +120,7 @@ class logistic_regression {
     logistic_regression model(std::move(p));
     const auto k = static_cast<Eigen::Index>(state.classes.size());
     if (k < 2) throw value_error("logistic_regression: a fitted model needs at least 2 classes");
-    if (!std::is_sorted(state.classes.begin(), state.classes.end()) ||
-        std::adjacent_find(state.classes.begin(), state.classes.end()) != state.classes.end())
+    if (!::shopml::detail::is_label_set(state.classes))
       throw value_error("logistic_regression: classes must be sorted and unique");
     const Eigen::Index rows = k == 2 ? 1 : k;
     if (state.coef.rows() != rows || state.coef.cols() < 1 || state.intercept.size() != rows)
@@ -170,9 +170,7 @@ class logistic_regression {
     detail::require_finite<Scalar>(X, "fit");
 
     fitted_state state;
-    state.classes.assign(y.begin(), y.end());
-    std::sort(state.classes.begin(), state.classes.end());
-    state.classes.erase(std::unique(state.classes.begin(), state.classes.end()), state.classes.end());
+    state.classes = ::shopml::detail::unique_labels(y);
     const int k = static_cast<int>(state.classes.size());
     if (k < 2)
       throw value_error("fit: needs samples of at least 2 classes, but the data contains only one class: " +
@@ -309,7 +307,7 @@ class logistic_regression {
   }
 
   static int class_index(const std::vector<Label>& classes, const Label& label) {
-    return static_cast<int>(std::lower_bound(classes.begin(), classes.end(), label) - classes.begin());
+    return static_cast<int>(::shopml::detail::label_index(classes, label));
   }
 
   // Sample weights times class weights (sklearn multiplies them before fitting).
@@ -334,10 +332,9 @@ class logistic_regression {
       }
     } else if (const auto* given = std::get_if<std::map<Label, double>>(&params_.class_weight)) {
       for (const auto& [label, value] : *given) {
-        const auto it = std::lower_bound(classes.begin(), classes.end(), label);
-        if (it == classes.end() || *it != label)
-          throw value_error("fit: class_weight names class " + detail::label_text(label) + ", which is not in y");
-        per_class[static_cast<std::size_t>(it - classes.begin())] = value;
+        const auto c = ::shopml::detail::find_label(classes, label);
+        if (!c) throw value_error("fit: class_weight names class " + detail::label_text(label) + ", which is not in y");
+        per_class[*c] = value;
       }
     }
     double total = 0.0;

@@ -1,10 +1,9 @@
 #pragma once
 // Label bookkeeping shared by the classification metrics: the sorted label set
-// (sklearn.utils.multiclass.unique_labels), label lookup and input length checks.
+// (sklearn.utils.multiclass.unique_labels) and label lookup (both from detail/label_set.hpp,
+// which model selection and the heads use too), and input length checks.
 // Labels are any totally ordered copyable type: integers, std::string, ...
 
-#include <algorithm>
-#include <concepts>
 #include <cstddef>
 #include <limits>
 #include <optional>
@@ -12,32 +11,18 @@
 #include <string>
 #include <vector>
 
+#include "shopml/detail/label_set.hpp"
 #include "shopml/error.hpp"
 
 namespace shopml::metrics {
 
-template <class T>
-concept label = std::totally_ordered<T> && std::copyable<T>;
-
-// Sorted union of the labels found in a and b.
-template <label Label>
-std::vector<Label> unique_labels(std::span<const Label> a, std::span<const Label> b = {}) {
-  std::vector<Label> out(a.begin(), a.end());
-  out.insert(out.end(), b.begin(), b.end());
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
-}
+// The label set itself is written once, in detail/label_set.hpp.
+using ::shopml::detail::label;
+using ::shopml::detail::unique_labels;
 
 namespace detail {
 
-// Position of `value` in the sorted `labels`, or nullopt.
-template <label Label>
-std::optional<std::size_t> find_label(const std::vector<Label>& labels, const Label& value) {
-  const auto it = std::lower_bound(labels.begin(), labels.end(), value);
-  if (it == labels.end() || *it != value) return std::nullopt;
-  return static_cast<std::size_t>(it - labels.begin());
-}
+using ::shopml::detail::find_label;
 
 // The given labels, sorted and unique, or those found in the data.
 template <label Label>

@@ -24,6 +24,7 @@
 #include <Eigen/Core>
 
 #include "shopml/detail/label_range.hpp"
+#include "shopml/detail/label_set.hpp"
 #include "shopml/error.hpp"
 
 namespace shopml::model_selection {
@@ -89,12 +90,9 @@ template <class Label>
 split_indices train_test_split(std::span<const Label> labels, double test_size = 0.25, std::uint64_t seed = 0) {
   const std::size_t n = labels.size();
   const std::size_t n_test = detail::test_count(n, test_size), n_train = n - n_test;
-  std::vector<Label> classes(labels.begin(), labels.end());
-  std::sort(classes.begin(), classes.end());
-  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  const std::vector<Label> classes = ::shopml::detail::unique_labels(labels);
   std::vector<std::vector<std::size_t>> members(classes.size());
-  for (std::size_t i = 0; i < n; ++i)
-    members[static_cast<std::size_t>(std::lower_bound(classes.begin(), classes.end(), labels[i]) - classes.begin())].push_back(i);
+  for (std::size_t i = 0; i < n; ++i) members[::shopml::detail::label_index(classes, labels[i])].push_back(i);
   std::vector<std::size_t> counts;
   for (const auto& m : members) counts.push_back(m.size());
   if (*std::min_element(counts.begin(), counts.end()) < 2)
