@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "error_message.hpp"
 #include "shopml/io/embeddings.hpp"
 
 namespace io = shopml::io;
@@ -13,16 +14,6 @@ namespace fs = std::filesystem;
 namespace {
 
 bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
-
-template <class Error, class Fn>
-std::string failure(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "";
-}
 
 }  // namespace
 
@@ -74,13 +65,13 @@ TEST_CASE("embeddings: errors name the file and what is wrong") {
   const fs::path path = fs::temp_directory_path() / "shopml_test_embeddings_bad.safetensors";
   io::save_safetensors(path, {io::tensor_view("coef", {6}, std::vector<float>(6, 1.0f)),
                               io::tensor_view("intercept", {1}, std::vector<float>{0.0f})});
-  CHECK(failure<shopml::parse_error>([&] { io::load_embeddings(path); }) ==
+  CHECK(error_message<shopml::parse_error>([&] { io::load_embeddings(path); }) ==
         "[shopml.parse] '" + path.string() + "': no tensor named 'embeddings'; the file has 'coef', 'intercept'");
-  CHECK(failure<shopml::parse_error>([&] { io::load_embeddings(path, "coef"); }) ==
+  CHECK(error_message<shopml::parse_error>([&] { io::load_embeddings(path, "coef"); }) ==
         "[shopml.parse] '" + path.string() + "': tensor 'coef' has shape [6], not [rows, dimension]");
   fs::remove(path);
   const fs::path missing = fs::temp_directory_path() / "shopml_no_such_dir" / "e.safetensors";
-  CHECK(failure<shopml::io_error>([&] { io::load_embeddings(missing); }) ==
+  CHECK(error_message<shopml::io_error>([&] { io::load_embeddings(missing); }) ==
         "[shopml.io] cannot open '" + missing.string() + "': No such file or directory");
-  CHECK(contains(failure<shopml::io_error>([&] { io::save_embeddings(missing, io::embeddings_matrix(1, 1)); }), missing.parent_path().string()));
+  CHECK(contains(error_message<shopml::io_error>([&] { io::save_embeddings(missing, io::embeddings_matrix(1, 1)); }), missing.parent_path().string()));
 }

@@ -5,29 +5,23 @@
 
 #include <cstdint>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include <Eigen/Core>
 #include <nlohmann/json.hpp>
 
+#include "golden_files.hpp"
 #include "shopml/io/safetensors.hpp"
 
 namespace golden {
 
 using row_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
-inline std::string dir() { return std::string(SHOPML_GOLDEN_DIR) + "/linear_model/"; }
-
 struct store {
-  shopml::io::safetensors_file features = shopml::io::safetensors_file::open(dir() + "features.safetensors");
-  shopml::io::safetensors_file cases = shopml::io::safetensors_file::open(dir() + "cases.safetensors");
-  nlohmann::json json = [] {
-    std::ifstream in(dir() + "cases.json");
-    return nlohmann::json::parse(in);
-  }();
+  shopml::io::safetensors_file features = golden::open("linear_model/features.safetensors");
+  shopml::io::safetensors_file cases = golden::open("linear_model/cases.safetensors");
+  nlohmann::json json = golden::read_json("linear_model/cases.json");
 
   // F32 embeddings widened to double (sklearn fits on exactly these values).
   row_matrix X(const std::string& name) const {
@@ -43,11 +37,11 @@ struct store {
   // An F64 tensor as a row-major matrix (1-D tensors become one column).
   row_matrix f64(const std::string& name) const {
     const auto& info = cases.info(name);
-    const auto bytes = cases.raw(name);
+    const auto values = golden::f64(cases, name);
     const auto rows = static_cast<Eigen::Index>(info.shape[0]);
     const auto cols = static_cast<Eigen::Index>(info.shape.size() > 1 ? info.shape[1] : 1);
     row_matrix out(rows, cols);
-    std::memcpy(out.data(), bytes.data(), bytes.size());
+    std::memcpy(out.data(), values.data(), values.size() * sizeof(double));
     return out;
   }
 

@@ -1,5 +1,6 @@
 #pragma once
-// Reading the encoder's golden files (scripts/golden/encoder.py) in the tests.
+// Reading the encoder's golden files (scripts/golden/encoder.py) in the tests, through
+// golden_files.hpp.
 
 #include <cstdint>
 #include <cstdlib>
@@ -9,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "golden_files.hpp"
+
 namespace shopml_test {
 
 struct golden_text {
@@ -17,10 +20,10 @@ struct golden_text {
   bool quoted = false;
 };
 
-inline std::filesystem::path golden_dir() { return std::filesystem::path(SHOPML_GOLDEN_DIR) / "nn"; }
+inline std::filesystem::path golden_dir() { return golden::path("nn"); }
 
 inline std::vector<golden_text> read_golden_inputs() {
-  std::ifstream in(golden_dir() / "minilm_inputs.tsv");
+  std::istringstream in(golden::read_text("nn/minilm_inputs.tsv"));
   std::vector<golden_text> rows;
   std::string line;
   while (std::getline(in, line)) {
@@ -52,7 +55,7 @@ inline std::string read_text(const golden_text& r) {
 }
 
 inline std::vector<std::vector<std::int64_t>> read_golden_tokens() {
-  std::ifstream in(golden_dir() / "minilm_tokens.txt");
+  std::istringstream in(golden::read_text("nn/minilm_tokens.txt"));
   std::vector<std::vector<std::int64_t>> out;
   std::string line;
   while (std::getline(in, line)) {
@@ -63,13 +66,7 @@ inline std::vector<std::vector<std::int64_t>> read_golden_tokens() {
   return out;
 }
 
-inline std::vector<float> read_golden_embeddings() {
-  std::ifstream in(golden_dir() / "minilm_embeddings.f32", std::ios::binary | std::ios::ate);
-  std::vector<float> v(static_cast<std::size_t>(in.tellg()) / sizeof(float));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
-  return v;
-}
+inline std::vector<float> read_golden_embeddings() { return golden::read_f32("nn/minilm_embeddings.f32"); }
 
 // The indices of `count` golden texts spread evenly over all `total`, so a subset still
 // mixes languages and lengths. The count is the environment variable

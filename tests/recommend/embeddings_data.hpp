@@ -4,26 +4,15 @@
 // 384-d and unit length.
 
 #include <cstddef>
-#include <fstream>
-#include <string>
 #include <vector>
 
-#include "shopml/error.hpp"
+#include "golden_files.hpp"
 
 namespace shopml::test {
 
 inline constexpr std::size_t golden_dim = 384;
 
-inline std::vector<float> golden_review_embeddings() {
-  const std::string path = std::string(SHOPML_GOLDEN_DIR) + "/nn/minilm_embeddings.f32";
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) throw io_error("cannot open '" + path + "'");
-  std::vector<float> v(static_cast<std::size_t>(in.tellg()) / sizeof(float));
-  in.seekg(0);
-  in.read(reinterpret_cast<char*>(v.data()), static_cast<std::streamsize>(v.size() * sizeof(float)));
-  if (v.size() % golden_dim != 0) throw shape_error("'" + path + "' does not hold rows of 384 floats");
-  return v;
-}
+inline std::vector<float> golden_review_embeddings() { return ::golden::read_f32("nn/minilm_embeddings.f32", golden_dim); }
 
 // Share of `expect`'s ids found in `got` (recall of got against the exact top-k).
 template <class A, class B>

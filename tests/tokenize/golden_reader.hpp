@@ -1,10 +1,10 @@
 #pragma once
 // Reads the tokenizer goldens written by scripts/golden/tokenizer.py: the input list
-// (inputs.manifest) and the compact per-line records (see compact() there).
+// (inputs.manifest) and the compact per-line records (see compact() there). Files are read
+// by golden_files.hpp (read_text: a path relative to tests/golden, or absolute).
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <optional>
 #include <sstream>
 #include <stdexcept>
@@ -12,15 +12,9 @@
 #include <utility>
 #include <vector>
 
-namespace golden {
+#include "golden_files.hpp"
 
-inline std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) throw std::runtime_error("cannot open " + p.string());
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+namespace golden {
 
 inline std::vector<std::string> split_lines(const std::string& data) {
   std::vector<std::string> lines;
@@ -39,7 +33,7 @@ inline std::vector<std::string> split_lines(const std::string& data) {
 
 inline std::vector<std::string> inputs(const std::filesystem::path& data_dir, const std::filesystem::path& golden_dir) {
   std::vector<std::string> texts;
-  for (const auto& raw : split_lines(read_file(golden_dir / "inputs.manifest"))) {
+  for (const auto& raw : split_lines(read_text(golden_dir / "inputs.manifest"))) {
     if (raw.empty() || raw[0] == '#') continue;
     std::istringstream fields(raw);
     std::string where;
@@ -48,7 +42,7 @@ inline std::vector<std::string> inputs(const std::filesystem::path& data_dir, co
     if (!(fields >> max_bytes)) max_bytes = 0;
     const auto colon = where.find(':');
     const auto base = where.substr(0, colon) == "data" ? data_dir : golden_dir;
-    std::vector<std::string> lines = split_lines(read_file(base / where.substr(colon + 1)));
+    std::vector<std::string> lines = split_lines(read_text(base / where.substr(colon + 1)));
     std::vector<std::string> kept;
     for (auto& l : lines)
       if (max_bytes == 0 || l.size() <= max_bytes) kept.push_back(std::move(l));
@@ -127,7 +121,7 @@ inline record decode_record(std::string_view code) {
 // Records of one .golden file, indexed by input number.
 inline std::vector<std::pair<std::size_t, record>> read_golden(const std::filesystem::path& p) {
   std::vector<std::pair<std::size_t, record>> out;
-  for (const auto& line : split_lines(read_file(p))) {
+  for (const auto& line : split_lines(read_text(p))) {
     if (line.empty() || line[0] == '#') continue;
     const auto tab = line.find('\t');
     out.emplace_back(std::stoul(line.substr(0, tab)), decode_record(std::string_view(line).substr(tab + 1)));

@@ -136,7 +136,7 @@ void compare_extra(const std::string& config, comparison& c) {
   };
   std::map<std::size_t, std::vector<tk::encoding>> batches;  // padding records, by batch start
   std::size_t records = 0;
-  std::istringstream lines(golden::read_file(golden_dir / (config + ".extra.jsonl")));
+  std::istringstream lines(golden::read_text(golden_dir / (config + ".extra.jsonl")));
   for (std::string line; std::getline(lines, line);) {
     const json r = json::parse(line);
     ++records;
@@ -168,7 +168,7 @@ void compare_extra(const std::string& config, comparison& c) {
       if (batch.empty()) {
         // The golden batch: this record and the next ones with the same batch start.
         std::vector<std::string> members;
-        std::istringstream rest(golden::read_file(golden_dir / (config + ".extra.jsonl")));
+        std::istringstream rest(golden::read_text(golden_dir / (config + ".extra.jsonl")));
         for (std::string l2; std::getline(rest, l2);) {
           const json r2 = json::parse(l2);
           if (r2["variant"] == variant && r2.contains("batch") && r2["batch"] == r["batch"]) members.push_back(texts[r2["a"].get<std::size_t>()]);
@@ -222,7 +222,7 @@ TEST_CASE("parity: pairs, truncation, stride, padding and decode") {
 TEST_CASE("parity: normalizers and pre-tokenizers one by one") {
   const auto& texts = inputs();
   const tk::detail::json_reader reader("components.jsonl");
-  std::istringstream lines(golden::read_file(golden_dir / "components.jsonl"));
+  std::istringstream lines(golden::read_text(golden_dir / "components.jsonl"));
   std::size_t configs = 0;
   for (std::string line; std::getline(lines, line);) {
     const json r = json::parse(line);
