@@ -14,7 +14,7 @@
 #include "golden_files.hpp"
 #include "shopml/io/safetensors.hpp"
 
-namespace golden {
+namespace shopml::test::golden {
 
 using row_matrix = Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 
@@ -66,4 +66,4 @@ inline std::vector<std::size_t> indices(const std::vector<std::int64_t>& v) {
   return std::vector<std::size_t>(v.begin(), v.end());
 }
 
-}  // namespace golden
+}  // namespace shopml::test::golden

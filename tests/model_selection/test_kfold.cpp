@@ -26,6 +26,8 @@ namespace ms = shopml::model_selection;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+namespace golden = shopml::test::golden;
+
 namespace {
 
 const json& kfold_golden() {

@@ -12,7 +12,7 @@
 
 #include "golden_files.hpp"
 
-namespace shopml_test {
+namespace shopml::test {
 
 struct golden_text {
   std::string file;
@@ -81,4 +81,4 @@ inline std::vector<std::size_t> parity_subset(std::size_t total, std::size_t fal
   return picked;
 }
 
-}  // namespace shopml_test
+}  // namespace shopml::test

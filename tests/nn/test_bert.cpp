@@ -18,7 +18,7 @@ namespace io = shopml::io;
 
 namespace {
 
-const std::filesystem::path tiny_dir = shopml_test::golden_dir() / "tiny_bert";
+const std::filesystem::path tiny_dir = shopml::test::golden_dir() / "tiny_bert";
 
 float max_abs_diff(const float* got, const std::vector<float>& want) {
   float worst = 0.0f;

@@ -24,7 +24,7 @@ struct token_ids {
 // component within max_abs); prints the worst figures.
 void check_parity(const shopml::nn::embedding_matrix& got, const std::vector<std::size_t>& picked, const char* what,
                   double min_cosine = 0.99999, double max_abs = 1e-4) {
-  const auto golden = shopml_test::read_golden_embeddings();
+  const auto golden = shopml::test::read_golden_embeddings();
   const std::size_t dim = 384;
   REQUIRE(golden.size() % dim == 0);
   REQUIRE(got.cols() == static_cast<Eigen::Index>(dim));
@@ -52,11 +52,11 @@ void check_parity(const shopml::nn::embedding_matrix& got, const std::vector<std
 }  // namespace
 
 TEST_CASE("all-MiniLM-L6-v2 from reference token ids matches sentence-transformers") {
-  const auto tokens = shopml_test::read_golden_tokens();
-  const auto inputs = shopml_test::read_golden_inputs();
+  const auto tokens = shopml::test::read_golden_tokens();
+  const auto inputs = shopml::test::read_golden_inputs();
   REQUIRE(tokens.size() == inputs.size());
   REQUIRE(tokens.size() >= 2000);
-  const auto picked = shopml_test::parity_subset(tokens.size(), 200);
+  const auto picked = shopml::test::parity_subset(tokens.size(), 200);
   std::vector<token_ids> sequences;
   for (std::size_t i : picked) sequences.push_back({tokens[i], {}, {}});
 
@@ -67,15 +67,15 @@ TEST_CASE("all-MiniLM-L6-v2 from reference token ids matches sentence-transforme
 }
 
 TEST_CASE("all-MiniLM-L6-v2 from texts (tokenizer.json) matches sentence-transformers") {
-  const auto inputs = shopml_test::read_golden_inputs();
+  const auto inputs = shopml::test::read_golden_inputs();
   REQUIRE(inputs.size() >= 2000);
-  const auto picked = shopml_test::parity_subset(inputs.size());
+  const auto picked = shopml::test::parity_subset(inputs.size());
   std::vector<std::string> texts;
-  for (std::size_t i : picked) texts.push_back(shopml_test::read_text(inputs[i]));
+  for (std::size_t i : picked) texts.push_back(shopml::test::read_text(inputs[i]));
 
   const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR);
   CHECK(model.max_seq_length() == 256);
-  const auto tokens = shopml_test::read_golden_tokens();
+  const auto tokens = shopml::test::read_golden_tokens();
   for (std::size_t k = 0; k < picked.size(); ++k) {  // the tokenizer's part, checked on its own first
     const auto enc = model.tokenizer().encode(texts[k]);
     CAPTURE(picked[k]);
@@ -94,10 +94,10 @@ TEST_CASE("all-MiniLM-L6-v2 from texts (tokenizer.json) matches sentence-transfo
 }
 
 TEST_CASE("all-MiniLM-L6-v2 at precision bf16 stays within cosine 0.999 of sentence-transformers' fp32") {
-  const auto inputs = shopml_test::read_golden_inputs();
-  const auto picked = shopml_test::parity_subset(inputs.size());
+  const auto inputs = shopml::test::read_golden_inputs();
+  const auto picked = shopml::test::parity_subset(inputs.size());
   std::vector<std::string> texts;
-  for (std::size_t i : picked) texts.push_back(shopml_test::read_text(inputs[i]));
+  for (std::size_t i : picked) texts.push_back(shopml::test::read_text(inputs[i]));
   const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR,
                                                                     {.precision = shopml::nn::precision::bf16});
   CHECK(model.embedder().model().precision() == shopml::nn::precision::bf16);
@@ -106,10 +106,10 @@ TEST_CASE("all-MiniLM-L6-v2 at precision bf16 stays within cosine 0.999 of sente
 }
 
 TEST_CASE("all-MiniLM-L6-v2 at precision int8 stays within cosine 0.99 of sentence-transformers' fp32") {
-  const auto inputs = shopml_test::read_golden_inputs();
-  const auto picked = shopml_test::parity_subset(inputs.size());
+  const auto inputs = shopml::test::read_golden_inputs();
+  const auto picked = shopml::test::parity_subset(inputs.size());
   std::vector<std::string> texts;
-  for (std::size_t i : picked) texts.push_back(shopml_test::read_text(inputs[i]));
+  for (std::size_t i : picked) texts.push_back(shopml::test::read_text(inputs[i]));
   const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR,
                                                                     {.precision = shopml::nn::precision::int8});
   CHECK(model.embedder().model().precision() == shopml::nn::precision::int8);

@@ -1,5 +1,5 @@
 """LogisticRegression against scikit-learn 1.9.1's goldens (tests/golden/linear_model, the
-files tests/linear_model/logistic_regression_test.cpp checks the C++ against)."""
+files tests/linear_model/test_logistic_regression.cpp checks the C++ against)."""
 
 import json
 

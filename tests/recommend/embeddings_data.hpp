@@ -12,7 +12,7 @@ namespace shopml::test {
 
 inline constexpr std::size_t golden_dim = 384;
 
-inline std::vector<float> golden_review_embeddings() { return ::golden::read_f32("nn/minilm_embeddings.f32", golden_dim); }
+inline std::vector<float> golden_review_embeddings() { return golden::read_f32("nn/minilm_embeddings.f32", golden_dim); }
 
 // Share of `expect`'s ids found in `got` (recall of got against the exact top-k).
 template <class A, class B>

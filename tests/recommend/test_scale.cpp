@@ -47,7 +47,7 @@ std::filesystem::path temp_path(const std::string& name) {
 }  // namespace
 
 TEST_CASE("parity: the sparse road's neighbours on a generated 10^5-item catalogue equal implicit's") {
-  const auto golden = io::safetensors_file::open(std::string(SHOPML_GOLDEN_DIR) + "/recommend/power_law_1e5.safetensors");
+  const auto golden = shopml::test::golden::open("recommend/power_law_1e5.safetensors");
   const auto log = bench::power_law_interactions(golden_spec(golden), 2);
   const csr_matrix user_items = to_csr(log.view());
   REQUIRE(user_items.nonZeros() == std::stoll(golden.metadata().at("interactions_stored")));

@@ -19,7 +19,7 @@
 #include "shopml/io/open_file.hpp"
 #include "shopml/io/safetensors.hpp"
 
-namespace golden {
+namespace shopml::test::golden {
 
 // tests/golden/<relative>.
 inline std::filesystem::path path(const std::filesystem::path& relative = {}) {
@@ -53,4 +53,4 @@ inline std::vector<double> f64(const shopml::io::safetensors_file& file, const s
   return out;
 }
 
-}  // namespace golden
+}  // namespace shopml::test::golden

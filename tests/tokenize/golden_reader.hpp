@@ -14,7 +14,7 @@
 
 #include "golden_files.hpp"
 
-namespace golden {
+namespace shopml::test::golden {
 
 inline std::vector<std::string> split_lines(const std::string& data) {
   std::vector<std::string> lines;
@@ -129,4 +129,4 @@ inline std::vector<std::pair<std::size_t, record>> read_golden(const std::filesy
   return out;
 }
 
-}  // namespace golden
+}  // namespace shopml::test::golden

@@ -21,9 +21,11 @@ namespace tk = shopml::tokenize;
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
+namespace golden = shopml::test::golden;
+
 namespace {
 
-const fs::path golden_dir = fs::path(SHOPML_GOLDEN_DIR) / "tokenize/added_tokens";
+const fs::path golden_dir = shopml::test::golden::path("tokenize/added_tokens");
 constexpr std::uint32_t unk_id = 100;
 
 tk::tokenizer minilm() { return tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding(); }

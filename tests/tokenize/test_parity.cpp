@@ -16,9 +16,11 @@
 namespace tk = shopml::tokenize;
 namespace fs = std::filesystem;
 
+namespace golden = shopml::test::golden;
+
 namespace {
 
-const fs::path golden_dir = fs::path(SHOPML_GOLDEN_DIR) / "tokenize";
+const fs::path golden_dir = shopml::test::golden::path("tokenize");
 
 const std::vector<std::string>& inputs() {
   static const std::vector<std::string> texts = golden::inputs(SHOPML_DATA_DIR, golden_dir);

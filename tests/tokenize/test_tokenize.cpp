@@ -9,6 +9,7 @@
 #include <string>
 #include <thread>
 
+#include "golden_files.hpp"
 #include "shopml/tokenize/tokenizer.hpp"
 
 namespace tk = shopml::tokenize;
@@ -16,7 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path gpt2_dir = fs::path(SHOPML_GOLDEN_DIR) / "tokenize/gpt2";
+const fs::path gpt2_dir = shopml::test::golden::path("tokenize/gpt2");
 
 const tk::tokenizer& bert() {
   static const tk::tokenizer t = tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding();

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "golden_files.hpp"
 #include "shopml/io/safetensors.hpp"
 #include "shopml/nn/bert_for_classification.hpp"
 #include "shopml/optim/adamw.hpp"
@@ -27,7 +28,7 @@ namespace fs = std::filesystem;
 using shopml::nn::batch_targets;
 using shopml::nn::token_batch;
 
-fs::path golden(const std::string& name) { return fs::path(SHOPML_GOLDEN_DIR) / "finetune" / name; }
+fs::path golden(const std::string& name) { return shopml::test::golden::path("finetune") / name; }
 
 std::vector<double> f64(const shopml::io::safetensors_file& f, const std::string& name) {
   const auto raw = f.raw(name);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "golden_files.hpp"
 #include "shopml/io/json_file.hpp"
 #include "shopml/log.hpp"
 #include "shopml/nn/bert_for_classification.hpp"
@@ -210,7 +211,7 @@ TEST_CASE("save_pretrained / from_pretrained: same logits, HF names and config, 
 // BERT, 3 AdamW steps): shopml loads them and gives the same logits.
 template <class Model>
 void check_transformers_checkpoint(const std::string& name, bool per_token, const std::vector<std::string>& labels) {
-  const fs::path dir = fs::path(SHOPML_GOLDEN_DIR) / "finetune" / name;
+  const fs::path dir = shopml::test::golden::path("finetune") / name;
   const auto expected = io::read_json(dir / "expected.json");
   const auto model = Model::from_pretrained(dir);
   CHECK(model.labels() == labels);
@@ -250,7 +251,7 @@ TEST_CASE("a checkpoint fine-tuned by transformers loads and predicts the same")
 // saves it back in the form sentence-transformers reads (legacy module names and pooling flags,
 // which every version reads), bit for bit the same model.
 TEST_CASE("a sentence-transformers classifier (mean pooling, Dense head) loads, predicts and saves back") {
-  const fs::path dir = fs::path(SHOPML_GOLDEN_DIR) / "finetune" / "tiny_meancls";
+  const fs::path dir = shopml::test::golden::path("finetune") / "tiny_meancls";
   check_transformers_checkpoint<seq_model>("tiny_meancls", false, {"negative", "neutral", "positive"});
   const auto model = seq_model::from_pretrained(dir);
   CHECK(model.pooling() == nn::sequence_pooling::mean);
@@ -299,7 +300,7 @@ TEST_CASE("a sentence-transformers classifier (mean pooling, Dense head) loads, 
                        value_error);
   // Saving a pooler model over it would leave modules.json shadowing it: refused, nothing changed.
   const auto before = io::read_json(saved / "config.json");
-  auto pooler_model = seq_model::from_pretrained(fs::path(SHOPML_GOLDEN_DIR) / "finetune" / "tiny_seqcls");
+  auto pooler_model = seq_model::from_pretrained(shopml::test::golden::path("finetune") / "tiny_seqcls");
   CHECK_THROWS_WITH_AS(pooler_model.save_pretrained(saved), doctest::Contains("Dense module"), value_error);
   CHECK(io::read_json(saved / "config.json") == before);
   // Pooling is for sequence classification.

@@ -21,6 +21,8 @@ namespace lm = shopml::linear_model;
 namespace ms = shopml::model_selection;
 namespace mt = shopml::metrics;
 
+namespace golden = shopml::test::golden;
+
 namespace {
 
 template <class Scalar, class Label>

@@ -13,6 +13,8 @@
 
 namespace lm = shopml::linear_model;
 
+namespace golden = shopml::test::golden;
+
 namespace {
 
 template <class Scalar, class Label>

@@ -18,6 +18,8 @@
 
 namespace mt = shopml::metrics;
 
+namespace golden = shopml::test::golden;
+
 namespace {
 
 constexpr double tight = 1e-12;
