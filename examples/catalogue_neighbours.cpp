@@ -31,12 +31,18 @@ int main(int argc, char** argv) {
   std::filesystem::path file = std::filesystem::temp_directory_path() / "shopml_catalogue_interactions.safetensors";
   for (int a = 1; a + 1 < argc; a += 2) {
     const std::string flag = argv[a], value = argv[a + 1];
-    if (flag == "--items") spec.items = std::stoi(value);
-    else if (flag == "--users") spec.users = std::stoi(value);
-    else if (flag == "--interactions") spec.interactions = std::stoll(value);
-    else if (flag == "--max-history") max_history = std::stoi(value);
-    else if (flag == "--threads") threads = std::stoi(value);
-    else if (flag == "--file") file = value;
+    if (flag == "--items")
+      spec.items = std::stoi(value);
+    else if (flag == "--users")
+      spec.users = std::stoi(value);
+    else if (flag == "--interactions")
+      spec.interactions = std::stoll(value);
+    else if (flag == "--max-history")
+      max_history = std::stoi(value);
+    else if (flag == "--threads")
+      threads = std::stoi(value);
+    else if (flag == "--file")
+      file = value;
     else {
       std::cerr << "unknown option " << flag << "\n";
       return 2;
@@ -70,7 +76,8 @@ int main(int argc, char** argv) {
     const auto popular = static_cast<std::int32_t>(std::max_element(buyers.begin(), buyers.end()) - buyers.begin());
     for (const std::int32_t item : {popular, 0, spec.items / 2}) {
       std::cout << "neighbours of item " << item << " (" << buyers[static_cast<std::size_t>(item)] << " buyers):";
-      for (const scored& s : model.similar_items(item, {.N = 5, .include_self = false})) std::cout << " " << s.index << " (" << s.score << ")";
+      for (const scored& s : model.similar_items(item, {.N = 5, .include_self = false}))
+        std::cout << " " << s.index << " (" << s.score << ")";
       std::cout << "\n";
     }
   } catch (const std::exception& e) {

@@ -63,20 +63,34 @@ options parse(int argc, char** argv) {
       if (i + 1 >= argc) throw shopml::value_error(arg + " needs a value");
       return argv[++i];
     };
-    if (arg == "--task") o.task = next();
-    else if (arg == "--rows") o.rows = std::stoul(next());
-    else if (arg == "--epochs") o.epochs = std::stoul(next());
-    else if (arg == "--max-steps") o.max_steps = std::stoul(next());
-    else if (arg == "--max-length") o.max_length = std::stoul(next());
-    else if (arg == "--batch") o.batch = std::stoul(next());
-    else if (arg == "--lr") o.lr = std::stod(next());
-    else if (arg == "--threads") o.threads = std::stoi(next());
-    else if (arg == "--model") o.model = next();
-    else if (arg == "--svg") o.svg = next();
-    else if (arg == "--out") o.out = next();
-    else if (arg == "--no-baseline") o.baseline = false;
-    else if (arg == "--add-cjk") o.add_cjk = true;
-    else throw shopml::value_error("unknown argument '" + arg + "' (see the comment at the top of finetune_reviews.cpp)");
+    if (arg == "--task")
+      o.task = next();
+    else if (arg == "--rows")
+      o.rows = std::stoul(next());
+    else if (arg == "--epochs")
+      o.epochs = std::stoul(next());
+    else if (arg == "--max-steps")
+      o.max_steps = std::stoul(next());
+    else if (arg == "--max-length")
+      o.max_length = std::stoul(next());
+    else if (arg == "--batch")
+      o.batch = std::stoul(next());
+    else if (arg == "--lr")
+      o.lr = std::stod(next());
+    else if (arg == "--threads")
+      o.threads = std::stoi(next());
+    else if (arg == "--model")
+      o.model = next();
+    else if (arg == "--svg")
+      o.svg = next();
+    else if (arg == "--out")
+      o.out = next();
+    else if (arg == "--no-baseline")
+      o.baseline = false;
+    else if (arg == "--add-cjk")
+      o.add_cjk = true;
+    else
+      throw shopml::value_error("unknown argument '" + arg + "' (see the comment at the top of finetune_reviews.cpp)");
   }
   if (o.task != "sentiment" && o.task != "category") throw shopml::value_error("--task is sentiment or category");
   return o;
@@ -103,8 +117,7 @@ std::vector<std::string> cjk_characters(const fs::path& vocab_txt) {
     if (line.size() != 3) continue;  // one code point of three UTF-8 bytes
     const auto b = reinterpret_cast<const unsigned char*>(line.data());
     const char32_t cp = ((b[0] & 0x0Fu) << 12) | ((b[1] & 0x3Fu) << 6) | (b[2] & 0x3Fu);
-    if ((b[0] & 0xF0u) == 0xE0u && ((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF)))
-      out.push_back(line);
+    if ((b[0] & 0xF0u) == 0xE0u && ((cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0x3400 && cp <= 0x4DBF))) out.push_back(line);
   }
   return out;
 }
@@ -172,16 +185,16 @@ int main(int argc, char** argv) try {
     shopml::linear_model::logistic_regression<float, std::string> head({.C = 1.0});
     head.fit(X_train, train_labels);
     baseline_accuracy = shopml::metrics::accuracy_score<std::string>(test_labels, head.predict(X_test));
-    std::printf("frozen MiniLM embeddings + logistic regression: held-out accuracy %.4f (%.0f s)\n",
-                baseline_accuracy, seconds_since(clock));
+    std::printf("frozen MiniLM embeddings + logistic regression: held-out accuracy %.4f (%.0f s)\n", baseline_accuracy,
+                seconds_since(clock));
   }
 
   auto model = shopml::nn::bert_for_sequence_classification<>::from_pretrained(o.model, {.labels = names});
   if (added > 0) model.resize_token_embeddings(tok.vocab_size(), 1);
-  const auto train = shopml::train::encode_texts(tok, train_texts, shopml::train::label_ids(train_labels, names),
-                                                 o.max_length, o.threads);
-  const auto test = shopml::train::encode_texts(tok, test_texts, shopml::train::label_ids(test_labels, names),
-                                                o.max_length, o.threads);
+  const auto train =
+      shopml::train::encode_texts(tok, train_texts, shopml::train::label_ids(train_labels, names), o.max_length, o.threads);
+  const auto test =
+      shopml::train::encode_texts(tok, test_texts, shopml::train::label_ids(test_labels, names), o.max_length, o.threads);
   example::series loss{"training loss", "#1f77b4", {}}, accuracy{"held-out accuracy", "#d62728", {}, true};
   shopml::train::fit_options fit;
   fit.epochs = o.epochs;
@@ -195,8 +208,8 @@ int main(int argc, char** argv) try {
   fit.on_epoch = [&](const shopml::train::epoch_log& e) {
     steps_so_far = loss.points.empty() ? 0 : static_cast<std::size_t>(loss.points.back().first);
     accuracy.points.emplace_back(static_cast<double>(steps_so_far), e.eval->accuracy);
-    std::printf("epoch %zu: train loss %.4f, held-out loss %.4f, accuracy %.4f, macro-F1 %.4f (%.0f s)\n",
-                e.epoch + 1, e.train_loss, e.eval->loss, e.eval->accuracy, e.eval->macro_f1, e.seconds);
+    std::printf("epoch %zu: train loss %.4f, held-out loss %.4f, accuracy %.4f, macro-F1 %.4f (%.0f s)\n", e.epoch + 1,
+                e.train_loss, e.eval->loss, e.eval->accuracy, e.eval->macro_f1, e.seconds);
   };
   clock = std::chrono::steady_clock::now();
   shopml::train::fit(model, train, test, fit);
@@ -228,13 +241,14 @@ int main(int argc, char** argv) try {
   loss.width = 1.0;
   std::vector<example::series> lines{loss, smooth, accuracy};
   if (baseline_accuracy >= 0 && !loss.points.empty())
-    lines.push_back({"frozen embeddings + logistic regression", "#7f7f7f",
+    lines.push_back({"frozen embeddings + logistic regression",
+                     "#7f7f7f",
                      {{loss.points.front().first, baseline_accuracy}, {loss.points.back().first, baseline_accuracy}},
-                     false, true});
-  example::write_svg_chart(o.svg,
-                           "all-MiniLM-L6-v2 fine-tuned on Chinese reviews (" + o.task +
-                               (o.add_cjk ? ", + CJK vocabulary" : "") + ")",
-                           "optimiser step", "loss / held-out accuracy", lines);
+                     false,
+                     true});
+  example::write_svg_chart(
+      o.svg, "all-MiniLM-L6-v2 fine-tuned on Chinese reviews (" + o.task + (o.add_cjk ? ", + CJK vocabulary" : "") + ")",
+      "optimiser step", "loss / held-out accuracy", lines);
   std::cout << "training curve: " << fs::absolute(o.svg).string() << "\n";
   if (!o.out.empty()) {
     model.save_pretrained(o.out);

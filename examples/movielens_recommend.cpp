@@ -43,9 +43,9 @@ std::vector<std::string> titles(const std::string& path) {
 }
 
 void print_metrics(const std::string& name, const recommend::ranking_metrics& m) {
-  std::cout << std::fixed << std::setprecision(4) << "  " << std::left << std::setw(16) << name << std::right
-            << " precision " << m.precision << "  map " << m.map << "  ndcg " << m.ndcg << "  auc " << m.auc << "  recall "
-            << m.recall << "  hit rate " << m.hit_rate << "  coverage " << m.coverage << "  (" << m.users << " users)\n";
+  std::cout << std::fixed << std::setprecision(4) << "  " << std::left << std::setw(16) << name << std::right << " precision "
+            << m.precision << "  map " << m.map << "  ndcg " << m.ndcg << "  auc " << m.auc << "  recall " << m.recall
+            << "  hit rate " << m.hit_rate << "  coverage " << m.coverage << "  (" << m.users << " users)\n";
 }
 
 }  // namespace
@@ -58,10 +58,14 @@ int main(int argc, char** argv) try {
     const std::string arg = argv[i];
     if ((arg == "--data" || arg == "--model" || arg == "--K" || arg == "--user") && i + 1 < argc) {
       const std::string value = argv[++i];
-      if (arg == "--data") data = value;
-      else if (arg == "--model") measure = value;
-      else if (arg == "--K") K = std::atoi(value.c_str());
-      else users.push_back(value);
+      if (arg == "--data")
+        data = value;
+      else if (arg == "--model")
+        measure = value;
+      else if (arg == "--K")
+        K = std::atoi(value.c_str());
+      else
+        users.push_back(value);
     } else {
       std::cout << "usage: movielens_recommend [--data DIR] [--model cosine|tfidf|bm25] [--K NEIGHBOURS] [--user ID ...]\n";
       return arg == "--help" || arg == "-h" ? 0 : 2;
@@ -83,7 +87,8 @@ int main(int argc, char** argv) try {
     const std::int32_t item = log.items().index(movie);
     std::cout << "\nmovies similar to " << title_of(item) << ":\n";
     for (const auto& s : model.similar_items(item, 6))
-      if (s.index != item) std::cout << "  " << std::fixed << std::setprecision(3) << s.score << "  " << title_of(s.index) << "\n";
+      if (s.index != item)
+        std::cout << "  " << std::fixed << std::setprecision(3) << s.score << "  " << title_of(s.index) << "\n";
   }
   for (const auto& id : users) {
     const std::int32_t user = log.users().index(id);
@@ -98,7 +103,8 @@ int main(int argc, char** argv) try {
   const auto last = leave_last_out(log.records(), log.n_users(), log.n_items());
   for (const std::string m : {"cosine", "tfidf", "bm25"}) {
     item_item_recommender candidate({.measure = similarity_measure_from_string(m), .K = K});
-    print_metrics(m + " random 80/20", recommend::ranking_metrics_at_k(candidate.fit(random.train), random.train, random.test, 10));
+    print_metrics(m + " random 80/20",
+                  recommend::ranking_metrics_at_k(candidate.fit(random.train), random.train, random.test, 10));
     print_metrics(m + " leave-last-out", recommend::ranking_metrics_at_k(candidate.fit(last.train), last.train, last.test, 10));
   }
   return 0;

@@ -18,8 +18,9 @@
 #include <shopml/tokenize/tokenizer.hpp>
 
 int main(int argc, char** argv) {
-  const std::filesystem::path dir = argc > 1 ? std::filesystem::path(argv[1])
-                                             : std::filesystem::path(std::getenv("HOME")) / ".cache/shopml/models/all-MiniLM-L6-v2";
+  const std::filesystem::path dir = argc > 1
+                                        ? std::filesystem::path(argv[1])
+                                        : std::filesystem::path(std::getenv("HOME")) / ".cache/shopml/models/all-MiniLM-L6-v2";
 
   // Text -> tokens.
   auto tok = shopml::tokenize::tokenizer::from_file(dir / "tokenizer.json").no_padding();
@@ -29,13 +30,18 @@ int main(int argc, char** argv) {
 
   // Texts -> sentence embeddings, one row each.
   auto model = shopml::nn::sentence_encoder<>::from_directory(dir);  // shopml::cpu backend
-  const std::vector<std::string> texts = {
-      "Fits perfectly and the fabric is soft",    "Great quality, I bought a second one",
-      "Arrived quickly and works as described",   "Lovely colour, exactly like the photo",
-      "Comfortable shoes, I wear them every day", "Excellent value for the price",
-      "Broke after two days of use",              "The zipper fell off the first time",
-      "Much smaller than the size chart says",    "Cheap material, it tore in the wash",
-      "Stopped charging after a week",            "Arrived damaged and nobody answers"};
+  const std::vector<std::string> texts = {"Fits perfectly and the fabric is soft",
+                                          "Great quality, I bought a second one",
+                                          "Arrived quickly and works as described",
+                                          "Lovely colour, exactly like the photo",
+                                          "Comfortable shoes, I wear them every day",
+                                          "Excellent value for the price",
+                                          "Broke after two days of use",
+                                          "The zipper fell off the first time",
+                                          "Much smaller than the size chart says",
+                                          "Cheap material, it tore in the wash",
+                                          "Stopped charging after a week",
+                                          "Arrived damaged and nobody answers"};
   const std::vector<std::string> labels = {"positive", "positive", "positive", "positive", "positive", "positive",
                                            "negative", "negative", "negative", "negative", "negative", "negative"};
   shopml::nn::embedding_matrix X = model.encode(texts, {.batch_size = 32, .normalize = true, .threads = 2});
@@ -51,9 +57,9 @@ int main(int argc, char** argv) {
             << shopml::metrics::classification_report(ms::take(labels, split.test), head.predict(X_test));
 
   // (user, item) interactions -> item-item collaborative filtering.
-  const std::vector<std::pair<std::string, std::string>> bought = {
-      {"ana", "tee"}, {"ana", "jeans"}, {"ben", "tee"}, {"ben", "jeans"}, {"ben", "cap"},
-      {"cho", "jeans"}, {"cho", "cap"}, {"dev", "tee"}, {"dev", "socks"}};
+  const std::vector<std::pair<std::string, std::string>> bought = {{"ana", "tee"},   {"ana", "jeans"}, {"ben", "tee"},
+                                                                   {"ben", "jeans"}, {"ben", "cap"},   {"cho", "jeans"},
+                                                                   {"cho", "cap"},   {"dev", "tee"},   {"dev", "socks"}};
   shopml::recommend::interactions<std::string> log;
   for (const auto& [user, item] : bought) log.add(user, item);
   shopml::recommend::csr_matrix user_items = log.user_items();  // users x items

@@ -43,7 +43,8 @@ reviews read_labelled_sentences(const std::filesystem::path& dir) {
       const auto tab = line.rfind('\t');
       const std::string flag = tab == std::string::npos ? "" : line.substr(tab + 1, 1);
       if (flag != "0" && flag != "1")
-        throw shopml::parse_error("'" + (dir / name).string() + "' line " + std::to_string(number) + ": no 0/1 label after a tab");
+        throw shopml::parse_error("'" + (dir / name).string() + "' line " + std::to_string(number) +
+                                  ": no 0/1 label after a tab");
       out.text.push_back(line.substr(0, tab));
       out.label.push_back(flag == "1" ? "positive" : "negative");
     }
@@ -61,18 +62,21 @@ int main(int argc, char** argv) try {
   auto precision = shopml::nn::precision::fp32;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
-    if (i + 1 < argc && arg == "--model") model_dir = argv[++i];
-    else if (i + 1 < argc && arg == "--head") head_path = argv[++i];
-    else if (i + 1 < argc && arg == "--C") C = std::stod(argv[++i]);
-    else if (i + 1 < argc && arg == "--threads") threads = std::stoi(argv[++i]);
+    if (i + 1 < argc && arg == "--model")
+      model_dir = argv[++i];
+    else if (i + 1 < argc && arg == "--head")
+      head_path = argv[++i];
+    else if (i + 1 < argc && arg == "--C")
+      C = std::stod(argv[++i]);
+    else if (i + 1 < argc && arg == "--threads")
+      threads = std::stoi(argv[++i]);
     else if (i + 1 < argc && arg == "--precision") {
       const std::string value = argv[++i];
       if (value != "fp32" && value != "bf16" && value != "int8") throw shopml::value_error("--precision: fp32, bf16 or int8");
-      precision = value == "bf16" ? shopml::nn::precision::bf16
+      precision = value == "bf16"   ? shopml::nn::precision::bf16
                   : value == "int8" ? shopml::nn::precision::int8
                                     : shopml::nn::precision::fp32;
-    }
-    else {
+    } else {
       std::cout << "usage: review_sentiment [--model DIR] [--C 1.0] [--head PATH] [--threads N] [--precision fp32|bf16|int8]\n";
       return arg == "--help" || arg == "-h" ? 0 : 2;
     }

@@ -38,9 +38,12 @@ std::vector<std::vector<std::string>> read_csv(const std::string& path) {
   for (std::size_t i = 0; i < text.size(); ++i) {
     const char c = text[i];
     if (quoted) {
-      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') field += text[++i];
-      else if (c == '"') quoted = false;
-      else field += c;
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"')
+        field += text[++i];
+      else if (c == '"')
+        quoted = false;
+      else
+        field += c;
     } else if (c == '"') {
       quoted = true;
     } else if (c == ',') {
@@ -75,9 +78,12 @@ int main(int argc, char** argv) try {
     const std::string arg = argv[i];
     if ((arg == "--model" || arg == "--csv" || arg == "--top") && i + 1 < argc) {
       const std::string value = argv[++i];
-      if (arg == "--model") model_dir = value;
-      else if (arg == "--csv") csv = value;
-      else top = static_cast<std::size_t>(std::max(1L, std::atol(value.c_str())));
+      if (arg == "--model")
+        model_dir = value;
+      else if (arg == "--csv")
+        csv = value;
+      else
+        top = static_cast<std::size_t>(std::max(1L, std::atol(value.c_str())));
     } else if (arg == "--help" || arg == "-h") {
       std::cout << "usage: similar_products [--model DIR] [--csv FILE] [--top K] [CLOTHING_ID ...]\n";
       return 0;
@@ -92,7 +98,9 @@ int main(int argc, char** argv) try {
   std::map<std::string, product> by_id;
   for (std::size_t r = 1; r < rows.size(); ++r) {
     const auto& f = rows[r];
-    if (f.size() != 11) throw shopml::parse_error("'" + csv + "' record " + std::to_string(r) + ": expected 11 fields, found " + std::to_string(f.size()));
+    if (f.size() != 11)
+      throw shopml::parse_error("'" + csv + "' record " + std::to_string(r) + ": expected 11 fields, found " +
+                                std::to_string(f.size()));
     product& p = by_id[f[1]];
     p.id = f[1];
     p.department = f[9];
@@ -108,10 +116,12 @@ int main(int argc, char** argv) try {
   std::cout << products.size() << " products from " << rows.size() - 1 << " reviews; embedding their review text...\n";
   const auto model = shopml::nn::sentence_encoder<>::from_directory(model_dir);
   const auto embeddings = model.encode(texts, {.batch_size = 16});
-  const shopml::recommend::embedding_index<> index(std::span<const float>(embeddings.data(), static_cast<std::size_t>(embeddings.size())),
-                                                   model.dimension(), shopml::recommend::embedding_metric::cosine);
+  const shopml::recommend::embedding_index<> index(
+      std::span<const float>(embeddings.data(), static_cast<std::size_t>(embeddings.size())), model.dimension(),
+      shopml::recommend::embedding_metric::cosine);
   using shopml::recommend::hnsw_index;
-  hnsw_index<> approximate(model.dimension(), {.M = 16, .ef_construction = 200, .storage = shopml::recommend::vector_storage::i8});
+  hnsw_index<> approximate(model.dimension(),
+                           {.M = 16, .ef_construction = 200, .storage = shopml::recommend::vector_storage::i8});
   std::vector<std::int32_t> ids(products.size());
   for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int32_t>(i);
   approximate.add(ids, std::span<const float>(embeddings.data(), static_cast<std::size_t>(embeddings.size())),
@@ -142,7 +152,8 @@ int main(int argc, char** argv) try {
       const auto e = exact.ids_of(0);
       const bool also_exact = std::find(e.begin(), e.end(), hits.ids_of(0)[i]) != e.end();
       std::cout << "  " << (also_exact ? ' ' : '*') << std::fixed << std::setprecision(3) << hits.scores_of(0)[i] << "  "
-                << std::setw(5) << s.id << "  " << s.department << " / " << s.class_name << ": \"" << s.text.substr(0, 66) << "...\"\n";
+                << std::setw(5) << s.id << "  " << s.department << " / " << s.class_name << ": \"" << s.text.substr(0, 66)
+                << "...\"\n";
     }
   };
   for (const std::size_t q : queries) {
@@ -152,7 +163,8 @@ int main(int argc, char** argv) try {
     std::cout << "\nproduct " << p.id << " (" << p.department << " / " << p.class_name << ", " << p.reviews << " reviews): \""
               << p.text.substr(0, 80) << "...\"\n";
     print(approximate.search(query, k), q, exact);
-    const auto same_department = approximate.filter([&](std::int32_t j) { return products[static_cast<std::size_t>(j)].department == p.department; });
+    const auto same_department =
+        approximate.filter([&](std::int32_t j) { return products[static_cast<std::size_t>(j)].department == p.department; });
     std::cout << " in " << p.department << " only (" << same_department.count() << " products):\n";
     std::vector<float> kept;
     std::vector<std::int32_t> kept_ids;
@@ -162,7 +174,8 @@ int main(int argc, char** argv) try {
         kept.insert(kept.end(), v.begin(), v.end());
         kept_ids.push_back(static_cast<std::int32_t>(j));
       }
-    auto exact_filtered = shopml::recommend::embedding_index<>(kept, model.dimension()).search(query, std::min(k, kept_ids.size()));
+    auto exact_filtered =
+        shopml::recommend::embedding_index<>(kept, model.dimension()).search(query, std::min(k, kept_ids.size()));
     for (auto& j : exact_filtered.ids) j = kept_ids[static_cast<std::size_t>(j)];
     print(approximate.search(query, k, same_department), q, exact_filtered);
   }

@@ -59,9 +59,12 @@ int main(int argc, char** argv) try {
     const std::string arg = argv[i];
     if ((arg == "--model" || arg == "--file" || arg == "--top") && i + 1 < argc) {
       const std::string value = argv[++i];
-      if (arg == "--model") model_dir = value;
-      else if (arg == "--file") file = value;
-      else top = static_cast<std::size_t>(std::max(1L, std::atol(value.c_str())));
+      if (arg == "--model")
+        model_dir = value;
+      else if (arg == "--file")
+        file = value;
+      else
+        top = static_cast<std::size_t>(std::max(1L, std::atol(value.c_str())));
     } else if (arg == "--help" || arg == "-h") {
       std::cout << "usage: similar_titles [--model DIR] [--file TITLES.txt] [--top K] [QUERY ...]\n";
       return 0;
@@ -69,7 +72,8 @@ int main(int argc, char** argv) try {
       queries.push_back(arg);
     }
   }
-  const auto catalogue = file.empty() ? movielens_titles(std::string(SHOPML_DATA_DIR) + "/movielens-100k/u.item") : lines_of(file);
+  const auto catalogue =
+      file.empty() ? movielens_titles(std::string(SHOPML_DATA_DIR) + "/movielens-100k/u.item") : lines_of(file);
   if (catalogue.empty()) throw shopml::value_error("the catalogue is empty");
   if (queries.empty())
     for (std::size_t i : {0, 49, 55, 120, 171}) queries.push_back(catalogue[i % catalogue.size()]);
@@ -85,7 +89,9 @@ int main(int argc, char** argv) try {
     for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
     const std::size_t k = std::min(top + 1, order.size());
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(k), order.end(),
-                      [&](std::size_t a, std::size_t b) { return scores(q, static_cast<Eigen::Index>(a)) > scores(q, static_cast<Eigen::Index>(b)); });
+                      [&](std::size_t a, std::size_t b) {
+                        return scores(q, static_cast<Eigen::Index>(a)) > scores(q, static_cast<Eigen::Index>(b));
+                      });
     std::cout << "\n" << queries[static_cast<std::size_t>(q)] << "\n";
     std::size_t shown = 0;
     for (std::size_t r = 0; r < k && shown < top; ++r) {

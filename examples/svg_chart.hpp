@@ -39,8 +39,9 @@ inline void write_svg_chart(const std::filesystem::path& path, const std::string
   const auto px = [&](double x) { return left + (x - x0) / (x1 - x0) * (w - left - right); };
   const auto py = [&](double y) { return h - bottom - (y - y0) / (y1 - y0) * (h - top - bottom); };
   char buf[256];
-  std::string svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"420\" font-family=\"sans-serif\" "
-                    "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
+  std::string svg =
+      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"720\" height=\"420\" font-family=\"sans-serif\" "
+      "font-size=\"12\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n";
   std::snprintf(buf, sizeof buf, "<text x=\"%g\" y=\"24\" font-size=\"15\">%s</text>\n", left, title.c_str());
   svg += buf;
   for (int i = 0; i <= 5; ++i) {  // horizontal grid and y ticks
@@ -51,8 +52,7 @@ inline void write_svg_chart(const std::filesystem::path& path, const std::string
                   left, w - right, py(y), py(y), left - 6, py(y) + 4, y);
     svg += buf;
     const double x = x0 + (x1 - x0) * i / 5.0;
-    std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%.4g</text>\n", px(x),
-                  h - bottom + 18, x);
+    std::snprintf(buf, sizeof buf, "<text x=\"%.1f\" y=\"%g\" text-anchor=\"middle\">%.4g</text>\n", px(x), h - bottom + 18, x);
     svg += buf;
   }
   std::snprintf(buf, sizeof buf,

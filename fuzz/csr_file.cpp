@@ -7,11 +7,12 @@
 // The corpus seeds are small files written by save_csr (float and double values, an empty
 // matrix, a user without interactions).
 
+#include "shopml/recommend/csr_file.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
 
-#include "shopml/recommend/csr_file.hpp"
 #include "shopml/recommend/similarity.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -24,7 +25,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto m = file.to_csr();
     if (m.nonZeros() != file.nnz()) __builtin_trap();
     for (const auto measure : {shopml::recommend::similarity_measure::cosine, shopml::recommend::similarity_measure::bm25}) {
-      const auto s = shopml::recommend::item_similarity(m, {.measure = measure, .K = 3}, shopml::recommend::knn_options{.threads = 1});
+      const auto s =
+          shopml::recommend::item_similarity(m, {.measure = measure, .K = 3}, shopml::recommend::knn_options{.threads = 1});
       if (s.rows() != file.cols()) __builtin_trap();
     }
   } catch (const shopml::error&) {

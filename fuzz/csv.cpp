@@ -7,14 +7,14 @@
 //   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude fuzz/csv.cpp -o build/fuzz_csv
 //   ./build/fuzz_csv -max_total_time=60 -max_len=4096 fuzz/corpus/csv
 
+#include "shopml/io/csv.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "shopml/io/csv.hpp"
 
 namespace {
 

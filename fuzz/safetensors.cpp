@@ -5,11 +5,11 @@
 //   clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude fuzz/safetensors.cpp -o build/fuzz_safetensors
 //   ./build/fuzz_safetensors -max_total_time=60 -max_len=4096 fuzz/corpus/safetensors
 
+#include "shopml/io/safetensors.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
-
-#include "shopml/io/safetensors.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {

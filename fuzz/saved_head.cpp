@@ -5,12 +5,12 @@
 //     -I/usr/include/eigen3 fuzz/saved_head.cpp -o build/fuzz_saved_head
 //   build/fuzz_saved_head fuzz/corpus/saved_head -max_total_time=60
 
+#include "shopml/linear_model/saved_head.hpp"
+
 #include <cstddef>
 #include <cstdint>
 #include <span>
 #include <string>
-
-#include "shopml/linear_model/saved_head.hpp"
 
 namespace {
 

@@ -3,9 +3,9 @@
 // the invariants of the result. Invalid UTF-8 must throw shopml::value_error; any
 // other exception, crash, leak or sanitizer report is a bug.
 //
-// Build: clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude fuzz/tokenizer_encode.cpp -o tokenizer_encode_fuzz
-// Run:   ./tokenizer_encode_fuzz -max_len=4096 fuzz/corpus/tokenizer_encode
-// Data:  GPT-2 files from tests/golden/tokenize/gpt2, BERT vocab from ../shared/data/vocab
+// Build: clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Iinclude fuzz/tokenizer_encode.cpp -o
+// tokenizer_encode_fuzz Run:   ./tokenizer_encode_fuzz -max_len=4096 fuzz/corpus/tokenizer_encode Data:  GPT-2 files from
+// tests/golden/tokenize/gpt2, BERT vocab from ../shared/data/vocab
 //        (override the repository root with SHOPML_REPO_DIR).
 
 #include <cstdint>
@@ -28,13 +28,14 @@ fs::path repo() {
 
 struct tokenizers {
   tk::tokenizer bert = tk::tokenizer::from_bert_vocab(repo() / "../shared/data/vocab/bert-base-chinese-vocab.txt");
-  tk::tokenizer gpt2 = tk::tokenizer::from_gpt2_files(repo() / "tests/golden/tokenize/gpt2/vocab.json", repo() / "tests/golden/tokenize/gpt2/merges.txt");
+  tk::tokenizer gpt2 = tk::tokenizer::from_gpt2_files(repo() / "tests/golden/tokenize/gpt2/vocab.json",
+                                                      repo() / "tests/golden/tokenize/gpt2/merges.txt");
 };
 
 void check(const tk::encoding& e, std::size_t len_a, std::size_t len_b) {
   const std::size_t n = e.ids.size();
-  if (e.type_ids.size() != n || e.tokens.size() != n || e.offsets.size() != n || e.char_offsets.size() != n || e.word_ids.size() != n ||
-      e.attention_mask.size() != n || e.special_tokens_mask.size() != n)
+  if (e.type_ids.size() != n || e.tokens.size() != n || e.offsets.size() != n || e.char_offsets.size() != n ||
+      e.word_ids.size() != n || e.attention_mask.size() != n || e.special_tokens_mask.size() != n)
     std::abort();
   for (std::size_t i = 0; i < n; ++i) {
     const auto [b, end] = e.offsets[i];
@@ -52,8 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::uint8_t mode = data[0];
   std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
   tk::tokenizer tok = (mode & 1) ? t->gpt2 : t->bert;
-  if (mode & 2) tok.enable_truncation(8 + (mode >> 4), (mode >> 6), (mode & 4) ? tk::truncation_strategy::longest_first : tk::truncation_strategy::only_second,
-                                      (mode & 8) ? tk::truncation_direction::left : tk::truncation_direction::right);
+  if (mode & 2)
+    tok.enable_truncation(8 + (mode >> 4), (mode >> 6),
+                          (mode & 4) ? tk::truncation_strategy::longest_first : tk::truncation_strategy::only_second,
+                          (mode & 8) ? tk::truncation_direction::left : tk::truncation_direction::right);
   if (mode & 4) tok.enable_padding(std::nullopt, (mode & 8) ? tk::padding_direction::left : tk::padding_direction::right, 8);
   try {
     const auto split = rest.find('\t');

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What CI checks beyond the test suite (scripts/test.sh): the suite again under
+# What CI checks beyond the test suite (scripts/test.sh): the house style (.clang-format), the suite again under
 # ASan+UBSan, the CUDA backend compiled and linked where nvcc exists (its tests skip
 # without a GPU), packaging (install, find_package/add_subdirectory/FetchContent
 # consumers, Conan, the vcpkg port) and a short libFuzzer run of every parser (30 s each).
@@ -10,6 +10,9 @@ jobs=$(nproc)
 # Runs before scripts/test.sh in CI, so it sets up the same way (both steps are idempotent).
 bash scripts/install-deps.sh
 bash scripts/fetch-model.sh
+
+echo "== format (at ${SECONDS}s)"
+bash scripts/check-format.sh
 
 echo "== asan-ubsan (at ${SECONDS}s)"
 cmake --preset asan-ubsan

@@ -12,6 +12,7 @@ packages=(
   libbenchmark-dev     # micro-benchmarks
   libomp-dev           # OpenMP for clang builds (fuzzers); gcc's libgomp comes with g++
   clang libclang-rt-14-dev  # libFuzzer targets and sanitizer runtimes
+  clang-format         # the house style (.clang-format), checked by scripts/check-format.sh
 )
 
 missing=()

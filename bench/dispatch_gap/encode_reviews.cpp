@@ -7,12 +7,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <string>
-#include <vector>
-
 #include <shopml/io/csv.hpp>
 #include <shopml/isa.hpp>
 #include <shopml/nn/sentence_encoder.hpp>
+#include <string>
+#include <vector>
 
 int main(int argc, char** argv) try {
   if (argc != 6) {
@@ -23,7 +22,8 @@ int main(int argc, char** argv) try {
   const std::size_t column = table.column(argv[3]);
   const std::size_t wanted = std::strtoul(argv[4], nullptr, 10);
   const int threads = std::atoi(argv[5]);
-  if (wanted == 0 || wanted > table.rows.size()) throw shopml::value_error("N must be in 1.." + std::to_string(table.rows.size()));
+  if (wanted == 0 || wanted > table.rows.size())
+    throw shopml::value_error("N must be in 1.." + std::to_string(table.rows.size()));
   // Every stride-th row, so that each product category of the file is in the sample.
   const std::size_t stride = table.rows.size() / wanted;
   std::vector<std::string> texts;

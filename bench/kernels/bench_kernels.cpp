@@ -106,7 +106,7 @@ __attribute__((target("amx-tile,amx-bf16"))) double amx_bf16_peak_gflops() {
   shopml::simd::bf16::detail::configure_tiles();
   alignas(64) static std::uint16_t ones[16 * 32];
   for (auto& x : ones) x = 0x3f80;  // 1.0
-  _tile_zero(0);  // tile numbers are immediates
+  _tile_zero(0);                    // tile numbers are immediates
   _tile_zero(1);
   _tile_zero(2);
   _tile_zero(3);
@@ -150,8 +150,8 @@ void BM_gemm_packed_bf16(benchmark::State& state) {
   if (amx) {
     static const double peak = amx_bf16_peak_gflops();
     state.counters["peak GFLOP/s per thread"] = peak;
-    state.counters["of_peak"] = benchmark::Counter(flop * 1e-9 / (peak * shopml::num_threads(threads)),
-                                                   benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["of_peak"] =
+        benchmark::Counter(flop * 1e-9 / (peak * shopml::num_threads(threads)), benchmark::Counter::kIsIterationInvariantRate);
   }
 #endif
 }
@@ -206,8 +206,10 @@ __attribute__((target("avx2,fma"))) double avx2_int8_peak_gops() {
   for (long i = 0; i < iterations; ++i) {
     asm volatile("" : "+x"(b0), "+x"(b1));  // fresh operands each step: nothing hoisted
     for (int r = 0; r < 3; ++r) {
-      acc[r][0] = _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude[r], _mm256_sign_epi8(b0, s[r])), ones));
-      acc[r][1] = _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude[r], _mm256_sign_epi8(b1, s[r])), ones));
+      acc[r][0] =
+          _mm256_add_epi32(acc[r][0], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude[r], _mm256_sign_epi8(b0, s[r])), ones));
+      acc[r][1] =
+          _mm256_add_epi32(acc[r][1], _mm256_madd_epi16(_mm256_maddubs_epi16(magnitude[r], _mm256_sign_epi8(b1, s[r])), ones));
     }
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -255,8 +257,8 @@ void BM_gemm_packed_int8(benchmark::State& state) {
 #endif
   if (peak > 0) {
     state.counters["peak GOP/s per thread"] = peak;
-    state.counters["of_peak"] = benchmark::Counter(ops * 1e-9 / (peak * shopml::num_threads(threads)),
-                                                   benchmark::Counter::kIsIterationInvariantRate);
+    state.counters["of_peak"] =
+        benchmark::Counter(ops * 1e-9 / (peak * shopml::num_threads(threads)), benchmark::Counter::kIsIterationInvariantRate);
   }
 }
 BENCHMARK(BM_gemm_packed_int8)
@@ -272,10 +274,10 @@ void BM_gemm_batched_attention(benchmark::State& state) {
   const auto qkv = random_floats(seq * hidden * 3);
   std::vector<float> scores(heads * seq * seq), context(seq * hidden);
   for (auto _ : state) {
-    K::gemm_batched(true, heads, seq, seq, dim, 0.17f, qkv.data(), 3 * hidden, dim, qkv.data() + hidden, 3 * hidden,
-                    dim, 0.0f, scores.data(), seq, seq * seq, threads);
-    K::gemm_batched(false, heads, seq, dim, seq, 1.0f, scores.data(), seq, seq * seq, qkv.data() + 2 * hidden,
-                    3 * hidden, dim, 0.0f, context.data(), hidden, dim, threads);
+    K::gemm_batched(true, heads, seq, seq, dim, 0.17f, qkv.data(), 3 * hidden, dim, qkv.data() + hidden, 3 * hidden, dim, 0.0f,
+                    scores.data(), seq, seq * seq, threads);
+    K::gemm_batched(false, heads, seq, dim, seq, 1.0f, scores.data(), seq, seq * seq, qkv.data() + 2 * hidden, 3 * hidden, dim,
+                    0.0f, context.data(), hidden, dim, threads);
     benchmark::ClobberMemory();
   }
   state.counters["GFLOP/s"] = per_second(2.0 * 2.0 * heads * seq * seq * dim * 1e-9);

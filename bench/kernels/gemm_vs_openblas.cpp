@@ -17,6 +17,8 @@
 //                                   OPENBLAS_CORETYPE=Haswell, as gemm.sh ISA=avx2 does)
 //   SHOPML_BENCH_AT=1               time gemm_at (A stored k × m, training's weight
 //                                   gradients) against cblas_sgemm with A transposed
+#include <cblas.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -25,8 +27,6 @@
 #include <string>
 #include <type_traits>
 #include <vector>
-
-#include <cblas.h>
 
 #include "shopml/backend/cpu.hpp"
 
@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
   const bool at = at_env && *at_env && std::strcmp(at_env, "0") != 0;
   std::printf("SIMD arch: %s, %s, OpenBLAS core %s, %d repetitions, median reported\n", side.name(),
               at ? "gemm_at (A transposed)" : "gemm", openblas_get_corename(), reps);
-  std::printf("%-8s %5s %5s %5s %7s %12s %12s %12s %12s %7s\n", "threads", "M", "K", "N", "trans_b",
-              "shopml_ms", "openblas_ms", "shopml_GF/s", "openblas_GF", "ratio");
+  std::printf("%-8s %5s %5s %5s %7s %12s %12s %12s %12s %7s\n", "threads", "M", "K", "N", "trans_b", "shopml_ms", "openblas_ms",
+              "shopml_GF/s", "openblas_GF", "ratio");
   std::vector<double> ratios[2];
   for (int threads : {1, 2}) {
     openblas_set_num_threads(threads);
@@ -116,20 +116,19 @@ int main(int argc, char** argv) {
                     shopml::kernels<shopml::cpu>::gemm_at(m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), n,
                                                           threads);
                   else
-                    shopml::kernels<shopml::cpu>::gemm(trans_b, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f,
-                                                       c.data(), n, nullptr, threads);
+                    shopml::kernels<shopml::cpu>::gemm(trans_b, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), n,
+                                                       nullptr, threads);
                 } else if (at) {
-                  shopml::simd::gemm_at_kernel{}(arch, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), n,
-                                                 threads);
+                  shopml::simd::gemm_at_kernel{}(arch, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), n, threads);
                 } else {
-                  shopml::simd::gemm_kernel{}(arch, trans_b, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f,
-                                              c.data(), n, nullptr, threads);
+                  shopml::simd::gemm_kernel{}(arch, trans_b, m, n, k, 1.0f, a.data(), lda, b.data(), ldb, 0.0f, c.data(), n,
+                                              nullptr, threads);
                 }
               });
             };
             auto theirs = [&] {
-              cblas_sgemm(CblasRowMajor, at ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(m),
-                          int(n), int(k), 1.0f, a.data(), int(lda), b.data(), int(ldb), 0.0f, c.data(), int(n));
+              cblas_sgemm(CblasRowMajor, at ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(m), int(n),
+                          int(k), 1.0f, a.data(), int(lda), b.data(), int(ldb), 0.0f, c.data(), int(n));
             };
             std::vector<double> t_ours, t_theirs;
             const double budget = min_seconds * (m == 4096 ? 4 : 1);
@@ -141,8 +140,8 @@ int main(int argc, char** argv) {
             const double gflop = 2.0 * double(m) * double(n) * double(k) * 1e-9;
             const double ratio = theirs_s / ours_s;
             ratios[threads - 1].push_back(ratio);
-            std::printf("%-8d %5zu %5zu %5zu %7s %12.4f %12.4f %12.1f %12.1f %7.3f\n", threads, m, k, n,
-                        trans_b ? "yes" : "no", ours_s * 1e3, theirs_s * 1e3, gflop / ours_s, gflop / theirs_s, ratio);
+            std::printf("%-8d %5zu %5zu %5zu %7s %12.4f %12.4f %12.1f %12.1f %7.3f\n", threads, m, k, n, trans_b ? "yes" : "no",
+                        ours_s * 1e3, theirs_s * 1e3, gflop / ours_s, gflop / theirs_s, ratio);
             std::fflush(stdout);
           }
     }

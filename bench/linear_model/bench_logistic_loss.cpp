@@ -2,11 +2,11 @@
 // iteration) and a whole fit, on real review embeddings (the committed golden features,
 // all-MiniLM-L6-v2 of 2,000 Chinese reviews, tiled 16× so X does not fit in cache).
 
+#include <benchmark/benchmark.h>
+
 #include <filesystem>
 #include <string>
 #include <vector>
-
-#include <benchmark/benchmark.h>
 
 #include "shopml/io/safetensors.hpp"
 #include "shopml/linear_model/logistic_loss.hpp"
@@ -26,7 +26,8 @@ const data& shop() {
     const auto dir = std::filesystem::path(__FILE__).parent_path() / ".." / ".." / "tests" / "golden" / "linear_model";
     const auto file = shopml::io::safetensors_file::open(dir / "features.safetensors");
     const auto values = file.to_f32("shop_X");
-    const auto rows = static_cast<Eigen::Index>(file.info("shop_X").shape[0]), cols = static_cast<Eigen::Index>(file.info("shop_X").shape[1]);
+    const auto rows = static_cast<Eigen::Index>(file.info("shop_X").shape[0]),
+               cols = static_cast<Eigen::Index>(file.info("shop_X").shape[1]);
     const Eigen::Map<const row_matrix> one(values.data(), rows, cols);
     data out;
     constexpr int tiles = 16;

@@ -30,7 +30,8 @@ std::vector<std::size_t> read_indices(const std::string& path) {
 
 int main(int argc, char** argv) try {
   if (argc != 11) {
-    std::cerr << "usage: logreg_peer FEATURES.npy LABELS.txt TRAIN_IDX.txt TEST_IDX.txt C THREADS REPEATS MAX_ITER TOL COEF_OUT\n";
+    std::cerr
+        << "usage: logreg_peer FEATURES.npy LABELS.txt TRAIN_IDX.txt TEST_IDX.txt C THREADS REPEATS MAX_ITER TOL COEF_OUT\n";
     return 2;
   }
   const auto X = shopml_bench::read_npy_f32(argv[1]);
@@ -59,7 +60,8 @@ int main(int argc, char** argv) try {
   }
   std::sort(seconds.begin(), seconds.end());
   const auto predicted = model.predict(X_test, threads);
-  const double accuracy = shopml::metrics::accuracy_score(std::span<const std::string>(y_test), std::span<const std::string>(predicted));
+  const double accuracy =
+      shopml::metrics::accuracy_score(std::span<const std::string>(y_test), std::span<const std::string>(predicted));
 
   // Coefficients with the intercept as a last column, as float64.
   std::ofstream out(argv[10], std::ios::binary);

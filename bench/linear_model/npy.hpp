@@ -2,6 +2,7 @@
 // Reads the .npy files the peer benchmark shares with numpy: a 2-D little-endian
 // float32 or float64 C-order array (format 1.0/2.0/3.0), e.g. cached embeddings.
 
+#include <Eigen/Core>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -9,8 +10,6 @@
 #include <regex>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "shopml/error.hpp"
 

@@ -40,10 +40,10 @@ std::vector<float> random_values(std::size_t n) {
 }
 
 void context(benchmark::State& state, const char* part) {
-  state.SetLabel(std::string(part) + " shopml " + shopml::version_string + ", cpu, " +
-                 std::to_string(state.range(1)) + " threads");
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)),
-                                                  benchmark::Counter::kIsRate);
+  state.SetLabel(std::string(part) + " shopml " + shopml::version_string + ", cpu, " + std::to_string(state.range(1)) +
+                 " threads");
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * state.range(0)), benchmark::Counter::kIsRate);
 }
 
 void BM_embeddings(benchmark::State& state) {
@@ -52,7 +52,7 @@ void BM_embeddings(benchmark::State& state) {
   nn::buffer<shopml::cpu> out({}, batch.tokens() * bert.hidden_size());
   for (auto _ : state) {
     nn::embed<shopml::cpu>(nn::tables_of(bert.weights().embeddings), bert.config(), batch, out.data(),
-                          static_cast<int>(state.range(1)));
+                           static_cast<int>(state.range(1)));
     benchmark::DoNotOptimize(out.data());
   }
   context(state, "embeddings");
@@ -70,8 +70,9 @@ void BM_attention(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data());
   }
   const double n = static_cast<double>(state.range(0));
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(state.iterations()) * 4.0 * n * n * static_cast<double>(c.hidden_size),
-                                                 benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(static_cast<double>(state.iterations()) * 4.0 * n * n * static_cast<double>(c.hidden_size),
+                         benchmark::Counter::kIsRate, benchmark::Counter::kIs1000);
   context(state, "attention");
 }
 

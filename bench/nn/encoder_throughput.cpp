@@ -27,17 +27,24 @@ int main(int argc, char** argv) try {
   shopml::nn::precision precision = shopml::nn::precision::fp32;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string key = argv[i], value = argv[i + 1];
-    if (key == "--model") model_dir = value;
-    else if (key == "--texts") texts_file = value;
-    else if (key == "--threads") threads = std::atoi(value.c_str());
-    else if (key == "--batch") batch = static_cast<std::size_t>(std::atol(value.c_str()));
-    else if (key == "--runs") runs = std::max(1, std::atoi(value.c_str()));
-    else if (key == "--out") out_file = value;
+    if (key == "--model")
+      model_dir = value;
+    else if (key == "--texts")
+      texts_file = value;
+    else if (key == "--threads")
+      threads = std::atoi(value.c_str());
+    else if (key == "--batch")
+      batch = static_cast<std::size_t>(std::atol(value.c_str()));
+    else if (key == "--runs")
+      runs = std::max(1, std::atoi(value.c_str()));
+    else if (key == "--out")
+      out_file = value;
     else if (key == "--precision" && (value == "fp32" || value == "bf16" || value == "int8"))
       precision = value == "bf16"   ? shopml::nn::precision::bf16
                   : value == "int8" ? shopml::nn::precision::int8
                                     : shopml::nn::precision::fp32;
-    else throw shopml::value_error("unknown option " + key);
+    else
+      throw shopml::value_error("unknown option " + key);
   }
   std::ifstream in(texts_file);
   if (!in) throw shopml::io_error("cannot open --texts '" + texts_file + "'");
@@ -48,8 +55,7 @@ int main(int argc, char** argv) try {
   const auto cpu_seconds_now = [] {
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
-    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
-           1e-6 * double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+    return double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + 1e-6 * double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
   };
   std::vector<double> seconds, cpu_seconds;
   shopml::nn::embedding_matrix embeddings;
@@ -76,11 +82,11 @@ int main(int argc, char** argv) try {
   for (std::size_t r = 0; r < cpu_seconds.size(); ++r) std::printf("%s%.4f", r ? ", " : "", cpu_seconds[r]);
   // The instruction set the dense layers ran: AMX tiles for bf16 where the CPU has them, the
   // int8 GEMM's road (amx_int8, avx2_int8) for int8, else the fp32 kernels' ISA.
-  const char* isa = precision == shopml::nn::precision::bf16 && shopml::simd::bf16::amx_bf16_usable() ? "amx_bf16"
-                    : precision == shopml::nn::precision::int8 &&
-                            shopml::simd::int8::best_road() != shopml::simd::int8::road::fp32
-                        ? shopml::simd::int8::road_name(shopml::simd::int8::best_road())
-                        : shopml::simd::active_arch_name();
+  const char* isa =
+      precision == shopml::nn::precision::bf16 && shopml::simd::bf16::amx_bf16_usable() ? "amx_bf16"
+      : precision == shopml::nn::precision::int8 && shopml::simd::int8::best_road() != shopml::simd::int8::road::fp32
+          ? shopml::simd::int8::road_name(shopml::simd::int8::best_road())
+          : shopml::simd::active_arch_name();
   std::printf("], \"median_s\": %.4f, \"texts_per_s\": %.2f, \"peak_rss_mb\": %.1f, \"isa\": \"%s\"}\n", median,
               static_cast<double>(texts.size()) / median, static_cast<double>(usage.ru_maxrss) / 1024.0, isa);
   return 0;

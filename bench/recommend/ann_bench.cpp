@@ -25,12 +25,11 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "../../examples/svg_chart.hpp"
 #include "../linear_model/npy.hpp"
@@ -49,8 +48,8 @@ using clock_type = std::chrono::steady_clock;
 double seconds_since(clock_type::time_point t) { return std::chrono::duration<double>(clock_type::now() - t).count(); }
 
 void write_npy(const fs::path& path, const void* data, std::size_t rows, std::size_t cols, const char* descr, std::size_t width) {
-  std::string header = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': (" + std::to_string(rows) + ", " +
-                       std::to_string(cols) + "), }";
+  std::string header = "{'descr': '" + std::string(descr) + "', 'fortran_order': False, 'shape': (" + std::to_string(rows) +
+                       ", " + std::to_string(cols) + "), }";
   while ((10 + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
   std::ofstream out(path, std::ios::binary);
@@ -91,7 +90,8 @@ std::vector<std::string> split(const std::string& s) {
 
 int make_data(int argc, char** argv) {
   const fs::path dir = arg(argc, argv, "--out", "build/ann-data");
-  const std::size_t n = std::stoul(arg(argc, argv, "--n", "1000000")), n_queries = std::stoul(arg(argc, argv, "--queries", "1000"));
+  const std::size_t n = std::stoul(arg(argc, argv, "--n", "1000000")),
+                    n_queries = std::stoul(arg(argc, argv, "--queries", "1000"));
   const unsigned seed = static_cast<unsigned>(std::stoul(arg(argc, argv, "--seed", "42")));
   fs::create_directories(dir);
   // The review embeddings are cached in DIR/reviews.npy (another N reuses them).
@@ -104,7 +104,8 @@ int make_data(int argc, char** argv) {
     const auto t0 = clock_type::now();
     real = model.encode(texts, {.batch_size = 32});
     std::cerr << "embedded " << texts.size() << " reviews in " << seconds_since(t0) << " s\n";
-    write_npy(dir / "reviews.npy", real.data(), static_cast<std::size_t>(real.rows()), static_cast<std::size_t>(real.cols()), "<f4", 4);
+    write_npy(dir / "reviews.npy", real.data(), static_cast<std::size_t>(real.rows()), static_cast<std::size_t>(real.cols()),
+              "<f4", 4);
   }
   const std::size_t dim = static_cast<std::size_t>(real.cols()), n_real = static_cast<std::size_t>(real.rows());
   if (n < n_real + n_queries) throw value_error("--n must be at least " + std::to_string(n_real + n_queries));
@@ -184,7 +185,7 @@ int run(int argc, char** argv) {
   write_npy(dir / "truth.npy", truth.ids.data(), truth.queries(), 10, "<i4", 4);
   const auto [exact_one, exact_qps] = timed_one_by_one(std::vector<float>(queries.begin(), queries.begin() + 20 * dim), dim,
                                                        [&](std::span<const float> q) { return exact.search(q, 10, 1); });
-  std::cout << nlohmann::json{{"engine", "shopml exact"}, {"n", n}, {"dim", dim}, {"recall", 1.0}, {"qps", exact_qps},
+  std::cout << nlohmann::json{{"engine", "shopml exact"},      {"n", n}, {"dim", dim}, {"recall", 1.0}, {"qps", exact_qps},
                               {"batch_s_all_threads", exact_s}}
                    .dump()
             << std::endl;
@@ -192,7 +193,9 @@ int run(int argc, char** argv) {
   std::vector<std::int32_t> ids(n);
   for (std::size_t i = 0; i < n; ++i) ids[i] = static_cast<std::int32_t>(i);
   for (const auto& storage_name : split(arg(argc, argv, "--storage", "f32,i8"))) {
-    const vector_storage storage = storage_name == "f32" ? vector_storage::f32 : storage_name == "f16" ? vector_storage::f16 : vector_storage::i8;
+    const vector_storage storage = storage_name == "f32"   ? vector_storage::f32
+                                   : storage_name == "f16" ? vector_storage::f16
+                                                           : vector_storage::i8;
     hnsw_index<> index(dim, {.M = M, .ef_construction = efc, .storage = storage});
     t0 = clock_type::now();
     index.add(ids, data, {.threads = threads, .show_progress = std::nullopt});
@@ -200,9 +203,17 @@ int run(int argc, char** argv) {
     const std::string engine = "shopml hnsw " + storage_name;
     for (const auto& ef_text : split(arg(argc, argv, "--ef", "10,16,24,32,48,64,96,128,192,256"))) {
       const std::size_t ef = std::stoul(ef_text);
-      const auto [got, qps] = timed_one_by_one(queries, dim, [&](std::span<const float> q) { return index.search(q, 10, {.ef = ef, .threads = 1}); });
-      std::cout << nlohmann::json{{"engine", engine}, {"n", n}, {"dim", dim}, {"param", "ef=" + ef_text}, {"recall", recall_at(got, truth)},
-                                  {"qps", qps}, {"build_s", build_s}, {"threads", threads}, {"bytes_per_item", index.bytes_per_item()}}
+      const auto [got, qps] =
+          timed_one_by_one(queries, dim, [&](std::span<const float> q) { return index.search(q, 10, {.ef = ef, .threads = 1}); });
+      std::cout << nlohmann::json{{"engine", engine},
+                                  {"n", n},
+                                  {"dim", dim},
+                                  {"param", "ef=" + ef_text},
+                                  {"recall", recall_at(got, truth)},
+                                  {"qps", qps},
+                                  {"build_s", build_s},
+                                  {"threads", threads},
+                                  {"bytes_per_item", index.bytes_per_item()}}
                        .dump()
                 << std::endl;
     }
@@ -213,14 +224,21 @@ int run(int argc, char** argv) {
       std::vector<std::int32_t> kept_ids;
       for (std::size_t r = 0; r < n; ++r)
         if (pass(static_cast<std::int32_t>(r))) {
-          kept.insert(kept.end(), data.begin() + static_cast<std::ptrdiff_t>(r * dim), data.begin() + static_cast<std::ptrdiff_t>((r + 1) * dim));
+          kept.insert(kept.end(), data.begin() + static_cast<std::ptrdiff_t>(r * dim),
+                      data.begin() + static_cast<std::ptrdiff_t>((r + 1) * dim));
           kept_ids.push_back(static_cast<std::int32_t>(r));
         }
       knn_result want = embedding_index<>(kept, dim, embedding_metric::cosine, threads).search(queries, 10, threads);
       for (auto& id : want.ids) id = id < 0 ? -1 : kept_ids[static_cast<std::size_t>(id)];
       const auto allowed = index.filter(pass);
-      const auto [got, qps] = timed_one_by_one(queries, dim, [&](std::span<const float> q) { return index.search(q, 10, allowed, {.ef = 64, .threads = 1}); });
-      std::cout << nlohmann::json{{"engine", engine}, {"filter_pct", 100 / every}, {"param", "ef=64"}, {"recall", recall_at(got, want)}, {"qps", qps}}.dump()
+      const auto [got, qps] = timed_one_by_one(
+          queries, dim, [&](std::span<const float> q) { return index.search(q, 10, allowed, {.ef = 64, .threads = 1}); });
+      std::cout << nlohmann::json{{"engine", engine},
+                                  {"filter_pct", 100 / every},
+                                  {"param", "ef=64"},
+                                  {"recall", recall_at(got, want)},
+                                  {"qps", qps}}
+                       .dump()
                 << std::endl;
     }
   }
@@ -279,8 +297,8 @@ int summary(int argc, char** argv) {
   };
   std::cout << "queries/s at recall@10 = 0.95 (one thread, one query at a time; exact search: " << exact_qps << "):\n";
   for (const auto& [engine, points] : curves)
-    std::cout << "  " << engine << ": " << qps_at(points, 0.95) << (build_s.count(engine) ? "  build " + std::to_string(build_s[engine]) + " s" : "")
-              << '\n';
+    std::cout << "  " << engine << ": " << qps_at(points, 0.95)
+              << (build_s.count(engine) ? "  build " + std::to_string(build_s[engine]) + " s" : "") << '\n';
   const double shopml = best_of("shopml hnsw"), hnswlib = best_of("hnswlib"), faiss = best_of("faiss");
   std::map<std::string, double> max_recall;
   for (const auto& [engine, points] : curves)
@@ -289,10 +307,12 @@ int summary(int argc, char** argv) {
   for (const auto& [engine, points] : curves)
     if (engine.rfind("shopml hnsw", 0) == 0) shopml_recall = std::max(shopml_recall, max_recall[engine]);
   const auto ratio = [](double a, double b) { return b > 0 ? a / b : 0.0; };
-  std::printf("RESULT n=%zu dim=%zu recall_at_10=%.4f qps_1t=%.0f vs_hnswlib_qps_at_recall=%.2f vs_faiss_qps_at_recall=%.2f build_s_2t=%.1f "
-              "bytes_per_item_int8=%.0f filtered_recall_at_10_1pct=%.4f filtered_recall_at_10_10pct=%.4f\n",
-              n, dim, shopml_recall, shopml, ratio(shopml, hnswlib), ratio(shopml, faiss), build_s["shopml hnsw f32"], bytes["shopml hnsw i8"],
-              filtered[0], filtered[1]);
+  std::printf(
+      "RESULT n=%zu dim=%zu recall_at_10=%.4f qps_1t=%.0f vs_hnswlib_qps_at_recall=%.2f vs_faiss_qps_at_recall=%.2f "
+      "build_s_2t=%.1f "
+      "bytes_per_item_int8=%.0f filtered_recall_at_10_1pct=%.4f filtered_recall_at_10_10pct=%.4f\n",
+      n, dim, shopml_recall, shopml, ratio(shopml, hnswlib), ratio(shopml, faiss), build_s["shopml hnsw f32"],
+      bytes["shopml hnsw i8"], filtered[0], filtered[1]);
 
   const char* colours[] = {"#d62728", "#ff7f0e", "#1f77b4", "#2ca02c", "#9467bd", "#8c564b", "#17becf", "#7f7f7f"};
   std::vector<example::series> lines;
@@ -300,11 +320,12 @@ int summary(int argc, char** argv) {
   for (auto [engine, points] : curves) {
     std::sort(points.begin(), points.end());
     for (auto& p : points) p.second = std::log10(p.second);
-    lines.push_back({engine, colours[c++ % 8], points, true, engine.rfind("shopml", 0) != 0, engine.rfind("shopml", 0) == 0 ? 2.4 : 1.4});
+    lines.push_back(
+        {engine, colours[c++ % 8], points, true, engine.rfind("shopml", 0) != 0, engine.rfind("shopml", 0) == 0 ? 2.4 : 1.4});
   }
   example::write_svg_chart(arg(argc, argv, "--chart", (dir / "ann.svg").string()),
-                           "recall@10 vs queries/s, " + std::to_string(n) + " x " + std::to_string(dim) + ", 1 thread", "recall@10",
-                           "log10 queries/s", lines);
+                           "recall@10 vs queries/s, " + std::to_string(n) + " x " + std::to_string(dim) + ", 1 thread",
+                           "recall@10", "log10 queries/s", lines);
   return 0;
 }
 

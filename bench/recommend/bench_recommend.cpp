@@ -41,7 +41,8 @@ void recommend_all(benchmark::State& state) {
   model.fit(movielens());
   std::vector<std::int32_t> users(943);
   std::iota(users.begin(), users.end(), 0);
-  for (auto _ : state) benchmark::DoNotOptimize(model.recommend(users, movielens(), {.N = 10}, static_cast<int>(state.range(0))).ids.data());
+  for (auto _ : state)
+    benchmark::DoNotOptimize(model.recommend(users, movielens(), {.N = 10}, static_cast<int>(state.range(0))).ids.data());
   state.SetItemsProcessed(state.iterations() * 943);
 }
 BENCHMARK(recommend_all)->Arg(1)->Arg(2)->UseRealTime()->Unit(benchmark::kMillisecond);
@@ -59,8 +60,8 @@ void embedding_search(benchmark::State& state) {
   for (auto _ : state) benchmark::DoNotOptimize(index.search(q, 10).ids.data());
   // bytes a one-query-at-a-time scan would read: the matrix once per query
   state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * queries * rows * dim * sizeof(float)));
-  state.counters["GFLOP/s"] = benchmark::Counter(2.0 * rows * dim * queries, benchmark::Counter::kIsIterationInvariantRate,
-                                                 benchmark::Counter::kIs1000);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(2.0 * rows * dim * queries, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 BENCHMARK(embedding_search)->Arg(1)->Arg(64)->Arg(512)->UseRealTime()->Unit(benchmark::kMillisecond);
 

@@ -41,7 +41,8 @@ std::vector<float> random_matrix(std::size_t rows, std::size_t dim, std::uint64_
   const std::ptrdiff_t chunks = 64;
   parallel_for(0, chunks, threads, [&](std::ptrdiff_t c) {
     std::uint64_t s = seed * 0x9E3779B97F4A7C15ull + static_cast<std::uint64_t>(c) + 1;
-    const std::size_t begin = x.size() * static_cast<std::size_t>(c) / chunks, end = x.size() * static_cast<std::size_t>(c + 1) / chunks;
+    const std::size_t begin = x.size() * static_cast<std::size_t>(c) / chunks,
+                      end = x.size() * static_cast<std::size_t>(c + 1) / chunks;
     for (std::size_t i = begin; i < end; ++i) {
       s ^= s << 13;
       s ^= s >> 7;
@@ -135,9 +136,10 @@ int main(int argc, char** argv) {
   }
   const double t_batch = median(batch_times), t_single = median(single_times);
   const double gflops = 2.0 * static_cast<double>(knn_rows * dim) * static_cast<double>(queries) / t_batch / 1e9;
-  std::printf("shopml knn_rows=%zu dim=%zu queries=%zu batch_s=%.4g gflops=%.4g effective_gbps=%.4g single_query_s=%.4g "
-              "single_query_gbps=%.4g mem_gbps=%.4g\n",
-              knn_rows, dim, queries, t_batch, gflops, static_cast<double>(matrix_bytes) * static_cast<double>(queries) / t_batch / 1e9,
-              t_single, static_cast<double>(matrix_bytes) / t_single / 1e9, mem_gbps);
+  std::printf(
+      "shopml knn_rows=%zu dim=%zu queries=%zu batch_s=%.4g gflops=%.4g effective_gbps=%.4g single_query_s=%.4g "
+      "single_query_gbps=%.4g mem_gbps=%.4g\n",
+      knn_rows, dim, queries, t_batch, gflops, static_cast<double>(matrix_bytes) * static_cast<double>(queries) / t_batch / 1e9,
+      t_single, static_cast<double>(matrix_bytes) / t_single / 1e9, mem_gbps);
   return 0;
 }

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
       std::printf("shopml fit_%s=%.6g neighbours=%lld", name.c_str(), times[times.size() / 2],
                   static_cast<long long>(model.similarity().nonZeros()));
       if (argc > 5) {
-        const std::int64_t m = bench::neighbour_mismatches(model.similarity(), std::filesystem::path(argv[5]) / (name + ".safetensors"));
+        const std::int64_t m =
+            bench::neighbour_mismatches(model.similarity(), std::filesystem::path(argv[5]) / (name + ".safetensors"));
         mismatches += m;
         std::printf(" neighbour_mismatches_%s=%lld", name.c_str(), static_cast<long long>(m));
       }

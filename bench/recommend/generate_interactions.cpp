@@ -14,7 +14,8 @@
 
 int main(int argc, char** argv) {
   if (argc < 5) {
-    std::fprintf(stderr, "usage: %s OUT USERS ITEMS INTERACTIONS [EXPONENT=1.0] [USER_EXPONENT=0.5] [SEED=42] [THREADS=0]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s OUT USERS ITEMS INTERACTIONS [EXPONENT=1.0] [USER_EXPONENT=0.5] [SEED=42] [THREADS=0]\n",
+                 argv[0]);
     return 2;
   }
   try {

@@ -20,9 +20,9 @@
 // on the thread count.
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
-#include <bit>
 #include <numeric>
 #include <span>
 #include <stdexcept>
@@ -86,8 +86,9 @@ inline generated_interactions power_law_interactions(const power_law_spec& spec,
   if (spec.users < 1 || spec.items < 2 || spec.interactions < spec.users ||
       spec.interactions > static_cast<std::int64_t>(spec.users) * (spec.items / 2) || !(spec.exponent >= 0.0) ||
       !(spec.user_exponent >= 0.0))
-    throw std::invalid_argument("power_law_interactions: need users >= 1, items >= 2, users <= interactions <= users * items/2, "
-                                "exponents >= 0");
+    throw std::invalid_argument(
+        "power_law_interactions: need users >= 1, items >= 2, users <= interactions <= users * items/2, "
+        "exponents >= 0");
   generated_interactions out;
   out.users = spec.users;
   out.items = spec.items;
@@ -114,7 +115,8 @@ inline generated_interactions power_law_interactions(const power_law_spec& spec,
   const std::vector<std::int32_t> user_of_rank = detail::permutation(spec.users, spec.seed ^ 0x5553455253ull);
   const std::vector<std::int32_t> item_of_rank = detail::permutation(spec.items, spec.seed ^ 0x4954454D53ull);
   std::vector<std::int32_t> rank_of_user(n_users);
-  for (std::size_t k = 0; k < n_users; ++k) rank_of_user[static_cast<std::size_t>(user_of_rank[k])] = static_cast<std::int32_t>(k);
+  for (std::size_t k = 0; k < n_users; ++k)
+    rank_of_user[static_cast<std::size_t>(user_of_rank[k])] = static_cast<std::int32_t>(k);
   out.indptr.assign(n_users + 1, 0);
   for (std::size_t u = 0; u < n_users; ++u) out.indptr[u + 1] = out.indptr[u] + length[static_cast<std::size_t>(rank_of_user[u])];
   out.indices.resize(static_cast<std::size_t>(out.indptr.back()));
@@ -125,7 +127,8 @@ inline generated_interactions power_law_interactions(const power_law_spec& spec,
   constexpr std::ptrdiff_t chunks = 256;
   parallel_for(0, chunks, threads, [&](std::ptrdiff_t c) {
     std::vector<std::int32_t> drawn;
-    for (std::size_t u = n_users * static_cast<std::size_t>(c) / chunks; u < n_users * static_cast<std::size_t>(c + 1) / chunks; ++u) {
+    for (std::size_t u = n_users * static_cast<std::size_t>(c) / chunks; u < n_users * static_cast<std::size_t>(c + 1) / chunks;
+         ++u) {
       std::uint64_t state = spec.seed * 0xD1B54A32D192ED03ull + u;
       const auto want = static_cast<std::size_t>(out.indptr[u + 1] - out.indptr[u]);
       drawn.clear();

@@ -32,12 +32,14 @@ const std::vector<std::string>& chinese() {
 }
 
 const tk::tokenizer& bert() {
-  static const tk::tokenizer t = tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding();
+  static const tk::tokenizer t =
+      tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding();
   return t;
 }
 const tk::tokenizer& gpt2() {
-  static const tk::tokenizer t = tk::tokenizer::from_gpt2_files(fs::path(SHOPML_REPO_DIR) / "tests/golden/tokenize/gpt2/vocab.json",
-                                                                fs::path(SHOPML_REPO_DIR) / "tests/golden/tokenize/gpt2/merges.txt");
+  static const tk::tokenizer t =
+      tk::tokenizer::from_gpt2_files(fs::path(SHOPML_REPO_DIR) / "tests/golden/tokenize/gpt2/vocab.json",
+                                     fs::path(SHOPML_REPO_DIR) / "tests/golden/tokenize/gpt2/merges.txt");
   return t;
 }
 

@@ -21,8 +21,11 @@ namespace fs = std::filesystem;
 static tk::tokenizer load(const std::string& model, const fs::path& repo) {
   if (model == "bert-base-uncased")
     return tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding();
-  if (model == "bert-base-chinese") return tk::tokenizer::from_bert_vocab(fs::path(SHOPML_DATA_DIR) / "vocab/bert-base-chinese-vocab.txt");
-  if (model == "gpt2") return tk::tokenizer::from_gpt2_files(repo / "tests/golden/tokenize/gpt2/vocab.json", repo / "tests/golden/tokenize/gpt2/merges.txt");
+  if (model == "bert-base-chinese")
+    return tk::tokenizer::from_bert_vocab(fs::path(SHOPML_DATA_DIR) / "vocab/bert-base-chinese-vocab.txt");
+  if (model == "gpt2")
+    return tk::tokenizer::from_gpt2_files(repo / "tests/golden/tokenize/gpt2/vocab.json",
+                                          repo / "tests/golden/tokenize/gpt2/merges.txt");
   return tk::tokenizer::from_file(fs::path(model) / "tokenizer.json").no_truncation().no_padding();
 }
 
@@ -33,11 +36,16 @@ int main(int argc, char** argv) try {
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&] { return std::string(argv[++i]); };
-    if (a == "--model") model = next();
-    else if (a == "--threads") threads = std::stoi(next());
-    else if (a == "--repeats") repeats = std::stoi(next());
-    else if (a == "--ids-out") ids_out = next();
-    else files.push_back(a);
+    if (a == "--model")
+      model = next();
+    else if (a == "--threads")
+      threads = std::stoi(next());
+    else if (a == "--repeats")
+      repeats = std::stoi(next());
+    else if (a == "--ids-out")
+      ids_out = next();
+    else
+      files.push_back(a);
   }
   std::vector<std::string> lines;
   std::size_t bytes = 0;
@@ -66,7 +74,8 @@ int main(int argc, char** argv) try {
       o << '\n';
     }
   }
-  std::printf("lines=%zu bytes=%zu threads=%d median_s=%.6f MBps=%.2f\n", lines.size(), bytes, threads, median, bytes / median / 1e6);
+  std::printf("lines=%zu bytes=%zu threads=%d median_s=%.6f MBps=%.2f\n", lines.size(), bytes, threads, median,
+              bytes / median / 1e6);
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "tokenizer_peer: " << e.what() << "\n";

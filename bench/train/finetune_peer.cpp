@@ -69,9 +69,7 @@ namespace fs = std::filesystem;
 using clock_type = std::chrono::steady_clock;
 using model_t = shopml::nn::bert_for_sequence_classification<>;
 
-double seconds_since(clock_type::time_point start) {
-  return std::chrono::duration<double>(clock_type::now() - start).count();
-}
+double seconds_since(clock_type::time_point start) { return std::chrono::duration<double>(clock_type::now() - start).count(); }
 
 double peak_rss_mb() {
   rusage usage{};
@@ -155,7 +153,8 @@ dataset load(const args& o) {
   for (std::size_t r = 0; r < table.rows.size(); ++r) {
     const auto& row = table.rows[r];
     const auto it = id.find(row[cl]);
-    if (it == id.end()) throw shopml::value_error("record " + std::to_string(r) + ": label '" + row[cl] + "' is not in " + o.get("classes"));
+    if (it == id.end())
+      throw shopml::value_error("record " + std::to_string(r) + ": label '" + row[cl] + "' is not in " + o.get("classes"));
     d.a.push_back(row[ca]);
     if (!text_b.empty()) d.b.push_back(row[cb]);
     d.y.push_back(it->second);
@@ -170,7 +169,8 @@ std::vector<T> take(const std::vector<T>& v, const std::vector<std::size_t>& idx
   std::vector<T> out;
   out.reserve(idx.size());
   for (auto i : idx) {
-    if (i >= v.size()) throw shopml::value_error("record index " + std::to_string(i) + " is past the " + std::to_string(v.size()) + " records");
+    if (i >= v.size())
+      throw shopml::value_error("record index " + std::to_string(i) + " is past the " + std::to_string(v.size()) + " records");
     out.push_back(v[i]);
   }
   return out;
@@ -200,7 +200,8 @@ std::vector<shopml::train::example> encode(const shopml::tokenize::tokenizer& to
 }
 
 fs::path model_dir(const args& o) {
-  return o.get("model", (fs::path(std::getenv("HOME") ? std::getenv("HOME") : ".") / ".cache/shopml/models/all-MiniLM-L6-v2").string());
+  return o.get("model",
+               (fs::path(std::getenv("HOME") ? std::getenv("HOME") : ".") / ".cache/shopml/models/all-MiniLM-L6-v2").string());
 }
 
 // The classifier's input: --pooling pooler (HF's BertForSequenceClassification) or mean.
@@ -320,14 +321,15 @@ int run_time(const args& o) {
                "(%.1f GFLOP) vs kernels<cpu>::gemm %zu^3 %.1f GFLOP/s: %.0f %%\n",
                shopml::num_threads(threads), median(times), times.size(), padded_s, padded_gflops, padded_flop / 1e9, n,
                gemm_gflops, 100.0 * padded_gflops / gemm_gflops);
-  std::printf("{\"engine\": \"shopml\", \"threads\": %d, \"step_median_s\": %.6f, \"steps\": %zu, \"tokens\": [", shopml::num_threads(threads),
-              median(times), times.size());
+  std::printf("{\"engine\": \"shopml\", \"threads\": %d, \"step_median_s\": %.6f, \"steps\": %zu, \"tokens\": [",
+              shopml::num_threads(threads), median(times), times.size());
   for (std::size_t i = 0; i < tokens.size(); ++i) std::printf("%s%zu", i ? ", " : "", tokens[i]);
   std::printf("], \"step_s\": [");
   for (std::size_t i = 0; i < times.size(); ++i) std::printf("%s%.6f", i ? ", " : "", times[i]);
-  std::printf("], \"padded_step_s\": %.6f, \"padded_gflop\": %.3f, \"padded_gflops\": %.3f, \"gemm_size\": %zu, \"gemm_gflops\": %.3f, "
-              "\"peak_rss_mb\": %.1f}\n",
-              padded_s, padded_flop / 1e9, padded_gflops, n, gemm_gflops, peak_rss_mb());
+  std::printf(
+      "], \"padded_step_s\": %.6f, \"padded_gflop\": %.3f, \"padded_gflops\": %.3f, \"gemm_size\": %zu, \"gemm_gflops\": %.3f, "
+      "\"peak_rss_mb\": %.1f}\n",
+      padded_s, padded_flop / 1e9, padded_gflops, n, gemm_gflops, peak_rss_mb());
   return 0;
 }
 
@@ -365,13 +367,16 @@ int run_train(const args& o) {
     for (auto id : ex.ids) unk += unk_id && id == static_cast<std::int64_t>(*unk_id);
   }
   std::fprintf(stderr,
-               "[finetune_peer] tokenised %zu + %zu records in %.1f s: %.1f tokens per training text, %.1f %% [UNK] (%.0f MB resident, peak %.0f MB)\n",
-               train.size(), test.size(), seconds_since(start), static_cast<double>(train_tokens) / static_cast<double>(train.size()),
+               "[finetune_peer] tokenised %zu + %zu records in %.1f s: %.1f tokens per training text, %.1f %% [UNK] (%.0f MB "
+               "resident, peak %.0f MB)\n",
+               train.size(), test.size(), seconds_since(start),
+               static_cast<double>(train_tokens) / static_cast<double>(train.size()),
                100.0 * static_cast<double>(unk) / static_cast<double>(train_tokens), rss_now_mb(), peak_rss_mb());
 
   auto model = model_t::from_pretrained(dir, model_options(o, d));
   if (tok.vocab_size() != model.config().vocab_size) model.resize_token_embeddings(tok.vocab_size(), 42);
-  std::fprintf(stderr, "[finetune_peer] memory before training: %.0f MB resident, peak so far %.0f MB\n", rss_now_mb(), peak_rss_mb());
+  std::fprintf(stderr, "[finetune_peer] memory before training: %.0f MB resident, peak so far %.0f MB\n", rss_now_mb(),
+               peak_rss_mb());
   const std::size_t per_epoch = (train.size() + 15) / 16;
   shopml::train::fit_options fo;
   fo.epochs = (steps + per_epoch - 1) / per_epoch;
@@ -390,10 +395,11 @@ int run_train(const args& o) {
     ++window;
     if (s.step % 25 == 0 || s.step == s.total_steps) {
       const double el = seconds_since(start);
-      std::fprintf(stderr, "[finetune_peer] step %zu/%zu: loss %.4f (mean of the last %zu), lr %.2e, %.2f s/step, ETA %.0f s, %.0f MB resident\n",
-                   s.step, s.total_steps, window_loss / static_cast<double>(window), window, s.lr,
-                   el / static_cast<double>(s.step), el / static_cast<double>(s.step) * static_cast<double>(s.total_steps - s.step),
-                   rss_now_mb());
+      std::fprintf(
+          stderr,
+          "[finetune_peer] step %zu/%zu: loss %.4f (mean of the last %zu), lr %.2e, %.2f s/step, ETA %.0f s, %.0f MB resident\n",
+          s.step, s.total_steps, window_loss / static_cast<double>(window), window, s.lr, el / static_cast<double>(s.step),
+          el / static_cast<double>(s.step) * static_cast<double>(s.total_steps - s.step), rss_now_mb());
       window_loss = 0;
       window = 0;
     }
@@ -439,19 +445,22 @@ int run_train(const args& o) {
   const std::string logits_out = o.get("logits-out", "");
   if (!logits_out.empty()) {
     std::ofstream out(logits_out, std::ios::binary);
-    out.write(reinterpret_cast<const char*>(first_logits.data()), static_cast<std::streamsize>(first_logits.size() * sizeof(float)));
+    out.write(reinterpret_cast<const char*>(first_logits.data()),
+              static_cast<std::streamsize>(first_logits.size() * sizeof(float)));
     if (!out) throw shopml::io_error("cannot write '" + logits_out + "'");
   }
   const double first_loss = history.steps.empty() ? 0.0 : history.steps.front().loss;
   double last_loss = 0;
   const std::size_t tail = std::min<std::size_t>(25, history.steps.size());
-  for (std::size_t i = history.steps.size() - tail; i < history.steps.size(); ++i) last_loss += history.steps[i].loss / static_cast<double>(tail);
-  std::printf("{\"engine\": \"shopml\", \"mode\": \"train\", \"threads\": %d, \"steps\": %zu, \"train_rows\": %zu, \"test_rows\": %zu, "
-              "\"lr\": %g, \"train_s\": %.3f, \"s_per_step\": %.4f, \"first_loss\": %.5f, \"last_loss\": %.5f, \"accuracy\": %.6f, "
-              "\"macro_f1\": %.6f, \"eval_s\": %.3f, \"unk_rate\": %.5f, \"peak_rss_mb_train\": %.1f, \"peak_rss_mb\": %.1f}\n",
-              shopml::num_threads(threads), history.steps.size(), train.size(), test.size(), lr, train_s,
-              train_s / static_cast<double>(std::max<std::size_t>(1, history.steps.size())), first_loss, last_loss, accuracy, macro_f1,
-              eval_s, static_cast<double>(unk) / static_cast<double>(train_tokens), rss_train, peak_rss_mb());
+  for (std::size_t i = history.steps.size() - tail; i < history.steps.size(); ++i)
+    last_loss += history.steps[i].loss / static_cast<double>(tail);
+  std::printf(
+      "{\"engine\": \"shopml\", \"mode\": \"train\", \"threads\": %d, \"steps\": %zu, \"train_rows\": %zu, \"test_rows\": %zu, "
+      "\"lr\": %g, \"train_s\": %.3f, \"s_per_step\": %.4f, \"first_loss\": %.5f, \"last_loss\": %.5f, \"accuracy\": %.6f, "
+      "\"macro_f1\": %.6f, \"eval_s\": %.3f, \"unk_rate\": %.5f, \"peak_rss_mb_train\": %.1f, \"peak_rss_mb\": %.1f}\n",
+      shopml::num_threads(threads), history.steps.size(), train.size(), test.size(), lr, train_s,
+      train_s / static_cast<double>(std::max<std::size_t>(1, history.steps.size())), first_loss, last_loss, accuracy, macro_f1,
+      eval_s, static_cast<double>(unk) / static_cast<double>(train_tokens), rss_train, peak_rss_mb());
   return 0;
 }
 
@@ -481,15 +490,20 @@ int run_baseline(const args& o) {
   for (auto c : d.y) labels.push_back(d.classes[static_cast<std::size_t>(c)]);
   const auto y_train = take(labels, train_idx), y_test = take(labels, test_idx);
   start = clock_type::now();
-  shopml::linear_model::logistic_regression<float, std::string> head({.C = 1.0, .max_iter = 1000, .tol = 1e-5, .threads = threads});
+  shopml::linear_model::logistic_regression<float, std::string> head(
+      {.C = 1.0, .max_iter = 1000, .tol = 1e-5, .threads = threads});
   head.fit(X_train, std::span<const std::string>(y_train));
   const auto predicted = head.predict(X_test, threads);
-  const double accuracy = shopml::metrics::accuracy_score(std::span<const std::string>(y_test), std::span<const std::string>(predicted));
-  std::fprintf(stderr, "[finetune_peer] frozen embeddings + logistic regression: %.1f s to embed, %.1f s to fit (%d iterations), accuracy %.4f\n",
-               embed_s, seconds_since(start), head.n_iter(), accuracy);
-  std::printf("{\"engine\": \"shopml\", \"mode\": \"baseline\", \"threads\": %d, \"train_rows\": %zu, \"test_rows\": %zu, "
-              "\"embed_s\": %.3f, \"n_iter\": %d, \"accuracy\": %.6f, \"peak_rss_mb\": %.1f}\n",
-              shopml::num_threads(threads), train_idx.size(), test_idx.size(), embed_s, head.n_iter(), accuracy, peak_rss_mb());
+  const double accuracy =
+      shopml::metrics::accuracy_score(std::span<const std::string>(y_test), std::span<const std::string>(predicted));
+  std::fprintf(
+      stderr,
+      "[finetune_peer] frozen embeddings + logistic regression: %.1f s to embed, %.1f s to fit (%d iterations), accuracy %.4f\n",
+      embed_s, seconds_since(start), head.n_iter(), accuracy);
+  std::printf(
+      "{\"engine\": \"shopml\", \"mode\": \"baseline\", \"threads\": %d, \"train_rows\": %zu, \"test_rows\": %zu, "
+      "\"embed_s\": %.3f, \"n_iter\": %d, \"accuracy\": %.6f, \"peak_rss_mb\": %.1f}\n",
+      shopml::num_threads(threads), train_idx.size(), test_idx.size(), embed_s, head.n_iter(), accuracy, peak_rss_mb());
   return 0;
 }
 
@@ -498,14 +512,16 @@ int run_baseline(const args& o) {
 int main(int argc, char** argv) try {
   args o;
   if (argc < 2) {
-    std::cerr << "usage: finetune_peer time|train|baseline --csv FILE --text COL [--text-b COL] --label COL --classes FILE --rows N ...\n"
+    std::cerr << "usage: finetune_peer time|train|baseline --csv FILE --text COL [--text-b COL] --label COL --classes FILE "
+                 "--rows N ...\n"
                  "(see the comment at the top of bench/train/finetune_peer.cpp)\n";
     return 2;
   }
   o.mode = argv[1];
   for (int i = 2; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a.rfind("--", 0) != 0 || i + 1 >= argc) throw shopml::value_error("finetune_peer: expected --name value, got '" + a + "'");
+    if (a.rfind("--", 0) != 0 || i + 1 >= argc)
+      throw shopml::value_error("finetune_peer: expected --name value, got '" + a + "'");
     o.kv[a.substr(2)] = argv[++i];
   }
   if (o.mode == "time") return run_time(o);

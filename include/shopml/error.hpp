@@ -11,8 +11,7 @@ namespace shopml {
 
 class error : public std::runtime_error {
  public:
-  error(const char* kind, const std::string& what)
-      : std::runtime_error(std::string("[shopml.") + kind + "] " + what) {}
+  error(const char* kind, const std::string& what) : std::runtime_error(std::string("[shopml.") + kind + "] " + what) {}
 };
 
 // A file or buffer that does not follow its format (tokenizer.json, safetensors, saved heads).

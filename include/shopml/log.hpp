@@ -37,8 +37,10 @@ inline void set_log_callback(log_callback callback) {
 inline void log_warning(const std::string& message) {
   auto& s = detail::log_state();
   const std::lock_guard<std::mutex> hold(s.lock);
-  if (!s.custom) std::fprintf(stderr, "[shopml.warning] %s\n", message.c_str());
-  else if (s.callback) s.callback(message);
+  if (!s.custom)
+    std::fprintf(stderr, "[shopml.warning] %s\n", message.c_str());
+  else if (s.callback)
+    s.callback(message);
 }
 
 }  // namespace shopml

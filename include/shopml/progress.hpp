@@ -40,8 +40,7 @@ inline bool stderr_is_terminal() {
 
 class progress_bar {
  public:
-  progress_bar(std::string what, std::size_t total, std::optional<bool> show = std::nullopt,
-               progress_callback callback = {})
+  progress_bar(std::string what, std::size_t total, std::optional<bool> show = std::nullopt, progress_callback callback = {})
       : what_(std::move(what)),
         total_(total),
         bar_(show.value_or(true) && (show.has_value() || stderr_is_terminal())),
@@ -78,8 +77,8 @@ class progress_bar {
     std::string bar(static_cast<std::size_t>(filled), '=');
     if (filled < width) bar += '>' + std::string(static_cast<std::size_t>(width - filled - 1), ' ');
     const double left = share > 0 ? elapsed / share - elapsed : 0.0;
-    std::fprintf(stderr, "\r[shopml] %s %zu/%zu [%s] %3d%% %.1f s, ~%.0f s left ", what_.c_str(), done_, total_,
-                 bar.c_str(), static_cast<int>(share * 100), elapsed, left);
+    std::fprintf(stderr, "\r[shopml] %s %zu/%zu [%s] %3d%% %.1f s, ~%.0f s left ", what_.c_str(), done_, total_, bar.c_str(),
+                 static_cast<int>(share * 100), elapsed, left);
     std::fflush(stderr);
     drawn_ = true;
   }

@@ -40,12 +40,8 @@ namespace shopml::scalar {
 // A softmax row with a NaN, a +inf or only -inf entries (after the mask) is degenerate:
 // all -inf (a fully masked row) becomes all 0, anything else all NaN. `max` is the row's
 // largest entry, `any_nan` whether it holds a NaN.
-SHOPML_RULE bool softmax_row_degenerate(bool any_nan, float max) {
-  return any_nan || max == -INFINITY || max == INFINITY;
-}
-SHOPML_RULE float softmax_degenerate_fill(bool any_nan, float max) {
-  return max == -INFINITY && !any_nan ? 0.0f : NAN;
-}
+SHOPML_RULE bool softmax_row_degenerate(bool any_nan, float max) { return any_nan || max == -INFINITY || max == INFINITY; }
+SHOPML_RULE float softmax_degenerate_fill(bool any_nan, float max) { return max == -INFINITY && !any_nan ? 0.0f : NAN; }
 
 // LayerNorm's 1 / sqrt(variance + eps), variance the biased one (torch's).
 SHOPML_RULE float layer_norm_inverse_std(float variance, float eps) {
@@ -179,9 +175,8 @@ struct adamw_factors {
   float eps;
 };
 
-SHOPML_HOST_DEVICE inline adamw_factors adamw_prepare(double lr, double beta1, double beta2, double eps,
-                                                      double weight_decay, double bias_correction1,
-                                                      double bias_correction2) {
+SHOPML_HOST_DEVICE inline adamw_factors adamw_prepare(double lr, double beta1, double beta2, double eps, double weight_decay,
+                                                      double bias_correction1, double bias_correction2) {
   using std::sqrt;
   adamw_factors f;
   f.decay = static_cast<float>(1.0 - lr * weight_decay);

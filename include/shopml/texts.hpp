@@ -29,15 +29,15 @@ namespace shopml {
 // A contiguous, sized range of things that convert to std::string_view.
 template <class R>
 concept text_range = std::ranges::contiguous_range<R> && std::ranges::sized_range<R> &&
-                     std::convertible_to<std::ranges::range_reference_t<R>, std::string_view>;
+    std::convertible_to<std::ranges::range_reference_t<R>, std::string_view>;
 
 class texts_view {
  public:
   texts_view() = default;
 
   template <class R>
-    requires text_range<R> && (!std::same_as<std::remove_cvref_t<R>, texts_view>)
-  texts_view(R&& texts)  // NOLINT(google-explicit-constructor): a parameter type, like std::span
+  requires text_range<R> &&(!std::same_as<std::remove_cvref_t<R>, texts_view>)
+      texts_view(R&& texts)  // NOLINT(google-explicit-constructor): a parameter type, like std::span
       : data_(std::ranges::data(texts)), size_(std::ranges::size(texts)), at_(&element<std::ranges::range_value_t<R>>) {}
 
   texts_view(std::initializer_list<std::string_view> texts)

@@ -31,7 +31,8 @@ nb::ndarray<nb::numpy, T> owning_array(Owner&& owner, T* (*data_of)(Owner&), std
 
 template <class T>
 nb::ndarray<nb::numpy, T> to_numpy(std::vector<T>&& values, std::initializer_list<std::size_t> shape) {
-  return owning_array<T>(std::move(values), +[](std::vector<T>& v) { return v.data(); }, shape);
+  return owning_array<T>(
+      std::move(values), +[](std::vector<T>& v) { return v.data(); }, shape);
 }
 
 // Read-only C-contiguous CPU arrays: nanobind converts other dtypes and layouts once,

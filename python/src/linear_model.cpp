@@ -62,8 +62,12 @@ void bind_head(nb::module_& m, const char* name) {
       .def(
           "__init__",
           [](model* self, double C, bool fit_intercept, int max_iter, double tol, const nb::object& class_weight, int threads) {
-            new (self) model(typename model::params{.C = C, .fit_intercept = fit_intercept, .max_iter = max_iter, .tol = tol,
-                                                    .class_weight = class_weight_of<Label>(class_weight), .threads = threads});
+            new (self) model(typename model::params{.C = C,
+                                                    .fit_intercept = fit_intercept,
+                                                    .max_iter = max_iter,
+                                                    .tol = tol,
+                                                    .class_weight = class_weight_of<Label>(class_weight),
+                                                    .threads = threads});
           },
           nb::arg("C") = 1.0, nb::arg("fit_intercept") = true, nb::arg("max_iter") = 100, nb::arg("tol") = 1e-4,
           nb::arg("class_weight") = nb::none(), nb::arg("threads") = 0)
@@ -71,8 +75,9 @@ void bind_head(nb::module_& m, const char* name) {
           "fit",
           [](model& self, const input_array<double, nb::ndim<2>>& X, const std::vector<Label>& y,
              std::optional<input_array<double, nb::ndim<1>>> sample_weight) -> model& {
-            const std::span<const double> weights =
-                sample_weight ? std::span<const double>(sample_weight->data(), sample_weight->shape(0)) : std::span<const double>();
+            const std::span<const double> weights = sample_weight
+                                                        ? std::span<const double>(sample_weight->data(), sample_weight->shape(0))
+                                                        : std::span<const double>();
             nb::gil_scoped_release unlocked;
             return self.fit(rows_of<Label>(X), std::span<const Label>(y), weights);
           },
@@ -107,12 +112,15 @@ void bind_head(nb::module_& m, const char* name) {
           },
           nb::arg("X"))
       .def_prop_ro("classes_", [](const model& self) { return self.classes(); })
-      .def_prop_ro("coef_", [](const model& self) { return matrix_array(typename model::row_matrix(self.coef())); }, nb::rv_policy::move)
-      .def_prop_ro("intercept_",
-                   [](const model& self) {
-                     const auto& b = self.intercept();
-                     return to_numpy(std::vector<double>(b.data(), b.data() + b.size()), {static_cast<std::size_t>(b.size())});
-                   }, nb::rv_policy::move)
+      .def_prop_ro(
+          "coef_", [](const model& self) { return matrix_array(typename model::row_matrix(self.coef())); }, nb::rv_policy::move)
+      .def_prop_ro(
+          "intercept_",
+          [](const model& self) {
+            const auto& b = self.intercept();
+            return to_numpy(std::vector<double>(b.data(), b.data() + b.size()), {static_cast<std::size_t>(b.size())});
+          },
+          nb::rv_policy::move)
       .def_prop_ro("n_iter_", &model::n_iter)
       .def_prop_ro("n_features_in_", &model::n_features_in)
       .def_prop_ro("converged_", &model::converged)

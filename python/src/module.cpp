@@ -58,7 +58,8 @@ NB_MODULE(_shopml_ext, m) {
   shopml_python::bind_errors(m);
   m.def("set_num_threads", &shopml::set_num_threads, nb::arg("n"),
         "Threads every call uses when it is given threads=0 (0 = OpenMP's default).");
-  m.def("num_threads", [] { return shopml::num_threads(); }, "The threads a call with threads=0 uses.");
+  m.def(
+      "num_threads", [] { return shopml::num_threads(); }, "The threads a call with threads=0 uses.");
   shopml_python::bind_text(m);
   shopml_python::bind_linear_model(m);
   shopml_python::bind_recommend(m);

@@ -44,7 +44,8 @@ rec::csr_view<double> view_of(std::int32_t rows, std::int32_t cols, const indptr
   return v;
 }
 
-using csr_arrays = std::tuple<nb::ndarray<nb::numpy, std::int64_t>, nb::ndarray<nb::numpy, std::int32_t>, nb::ndarray<nb::numpy, double>>;
+using csr_arrays =
+    std::tuple<nb::ndarray<nb::numpy, std::int64_t>, nb::ndarray<nb::numpy, std::int32_t>, nb::ndarray<nb::numpy, double>>;
 
 csr_arrays arrays_of(const rec::csr_matrix& m) {
   const auto rows = static_cast<std::size_t>(m.rows()), nnz = static_cast<std::size_t>(m.nonZeros());
@@ -53,7 +54,8 @@ csr_arrays arrays_of(const rec::csr_matrix& m) {
           to_numpy(std::vector<double>(m.valuePtr(), m.valuePtr() + nnz), {nnz})};
 }
 
-std::tuple<nb::ndarray<nb::numpy, std::int32_t>, nb::ndarray<nb::numpy, double>> scored_arrays(const std::vector<rec::scored>& s) {
+std::tuple<nb::ndarray<nb::numpy, std::int32_t>, nb::ndarray<nb::numpy, double>> scored_arrays(
+    const std::vector<rec::scored>& s) {
   std::vector<std::int32_t> ids;
   std::vector<double> scores;
   for (const auto& x : s) {
@@ -65,15 +67,21 @@ std::tuple<nb::ndarray<nb::numpy, std::int32_t>, nb::ndarray<nb::numpy, double>>
 
 rec::similarity_options options_of(const std::string& measure, std::int32_t K, double K1, double B, double shrinkage,
                                    std::int32_t max_history) {
-  rec::similarity_options o{.measure = rec::similarity_measure_from_string(measure), .K = K, .K1 = K1, .B = B,
-                            .shrinkage = shrinkage, .max_history = max_history};
+  rec::similarity_options o{.measure = rec::similarity_measure_from_string(measure),
+                            .K = K,
+                            .K1 = K1,
+                            .B = B,
+                            .shrinkage = shrinkage,
+                            .max_history = max_history};
   o.validate();
   return o;
 }
 
 rec::recommend_options recommend_options_of(std::int32_t N, bool filter_already_liked_items,
-                                            const std::optional<index_array>& filter_items, const std::optional<index_array>& items) {
-  return {.N = N, .filter_already_liked_items = filter_already_liked_items,
+                                            const std::optional<index_array>& filter_items,
+                                            const std::optional<index_array>& items) {
+  return {.N = N,
+          .filter_already_liked_items = filter_already_liked_items,
           .filter_items = filter_items ? span_of<std::int32_t>(*filter_items) : std::span<const std::int32_t>(),
           .items = items ? span_of<std::int32_t>(*items) : std::span<const std::int32_t>()};
 }
@@ -86,9 +94,8 @@ void bind_recommend(nb::module_& m) {
       .def(
           "__init__",
           [](model* self, const std::string& measure, std::int32_t K, double K1, double B, double shrinkage,
-             std::int32_t max_history, int threads) {
-            new (self) model(options_of(measure, K, K1, B, shrinkage, max_history), threads);
-          },
+             std::int32_t max_history,
+             int threads) { new (self) model(options_of(measure, K, K1, B, shrinkage, max_history), threads); },
           nb::arg("measure"), nb::arg("K"), nb::arg("K1"), nb::arg("B"), nb::arg("shrinkage"), nb::arg("max_history"),
           nb::arg("threads"))
       .def(
@@ -137,14 +144,16 @@ void bind_recommend(nb::module_& m) {
               const rec::csr_matrix user_items = rec::to_csr(v);
               std::vector<std::int32_t> users(static_cast<std::size_t>(rows));
               for (std::int32_t u = 0; u < rows; ++u) users[static_cast<std::size_t>(u)] = u;
-              batch = self.recommend(users, user_items, recommend_options_of(N, filter_already_liked_items, filter_items, items), threads);
+              batch = self.recommend(users, user_items, recommend_options_of(N, filter_already_liked_items, filter_items, items),
+                                     threads);
             }
             const std::size_t n = static_cast<std::size_t>(rows), width = static_cast<std::size_t>(batch.N);
             return std::make_tuple(to_numpy(std::move(batch.ids), {n, width}), to_numpy(std::move(batch.scores), {n, width}));
           },
           nb::arg("rows"), nb::arg("cols"), nb::arg("indptr"), nb::arg("indices"), nb::arg("data"), nb::arg("N"),
           nb::arg("filter_already_liked_items"), nb::arg("filter_items").none(), nb::arg("items").none(), nb::arg("threads"))
-      .def_prop_ro("similarity_arrays", [](const model& self) { return arrays_of(self.similarity()); }, nb::rv_policy::move)
+      .def_prop_ro(
+          "similarity_arrays", [](const model& self) { return arrays_of(self.similarity()); }, nb::rv_policy::move)
       .def_prop_ro("n_items", &model::n_items)
       .def_prop_ro("measure", [](const model& self) { return std::string(rec::to_string(self.options().measure)); })
       .def_prop_ro("K", [](const model& self) { return self.options().K; })

@@ -59,11 +59,13 @@ using hnsw_index = rec::hnsw_index<>;
 }  // namespace
 
 void bind_search(nb::module_& m) {
-  nb::class_<exact_index>(m, "EmbeddingIndex",
-                          "Exact k-nearest-neighbour search over float32 rows (cosine or inner product), built from all rows at once.")
+  nb::class_<exact_index>(
+      m, "EmbeddingIndex",
+      "Exact k-nearest-neighbour search over float32 rows (cosine or inner product), built from all rows at once.")
       .def(
           "__init__",
-          [](exact_index* self, const vectors_array& vectors, const std::string& metric, const std::string& storage, int threads) {
+          [](exact_index* self, const vectors_array& vectors, const std::string& metric, const std::string& storage,
+             int threads) {
             const auto met = metric_named(metric);
             const auto sto = storage_named(storage);
             std::vector<float> rows(vectors.data(), vectors.data() + vectors.shape(0) * vectors.shape(1));
@@ -88,26 +90,32 @@ void bind_search(nb::module_& m) {
       .def_prop_ro("ntotal", &exact_index::size)
       .def("__len__", &exact_index::size)
       .def_prop_ro("d", &exact_index::dim)
-      .def_prop_ro("metric", [](const exact_index& self) {
-        return std::string(self.metric() == rec::embedding_metric::cosine ? "cosine" : "inner_product");
-      })
+      .def_prop_ro("metric",
+                   [](const exact_index& self) {
+                     return std::string(self.metric() == rec::embedding_metric::cosine ? "cosine" : "inner_product");
+                   })
       .def_prop_ro("storage_bytes", &exact_index::storage_bytes)
-      .def_ro_static("block_rows", &exact_index::block_rows,
-                     "Rows scored together; shards whose sizes are multiples of it score every row bit for bit as one index does.");
+      .def_ro_static(
+          "block_rows", &exact_index::block_rows,
+          "Rows scored together; shards whose sizes are multiples of it score every row bit for bit as one index does.");
 
   nb::class_<hnsw_index>(m, "HnswIndex", "Approximate search: a hierarchical navigable small world graph (hnswlib's algorithm).")
       .def(
           "__init__",
           [](hnsw_index* self, std::size_t dim, std::size_t M, std::size_t ef_construction, const std::string& metric,
              const std::string& storage, std::uint64_t seed) {
-            new (self) hnsw_index(dim, rec::hnsw_options{.M = M, .ef_construction = ef_construction, .storage = storage_named(storage),
-                                                         .metric = metric_named(metric), .seed = seed});
+            new (self) hnsw_index(dim, rec::hnsw_options{.M = M,
+                                                         .ef_construction = ef_construction,
+                                                         .storage = storage_named(storage),
+                                                         .metric = metric_named(metric),
+                                                         .seed = seed});
           },
           nb::arg("dim"), nb::arg("M") = 16, nb::arg("ef_construction") = 200, nb::arg("metric") = "cosine",
           nb::arg("storage") = "f32", nb::arg("seed") = 100)
       .def(
           "add",
-          [](hnsw_index& self, const vectors_array& vectors, std::optional<input_array<std::int32_t, nb::ndim<1>>> ids, int threads) {
+          [](hnsw_index& self, const vectors_array& vectors, std::optional<input_array<std::int32_t, nb::ndim<1>>> ids,
+             int threads) {
             const auto values = values_of(vectors, self.dim(), "HnswIndex.add: vectors");
             std::vector<std::int32_t> own_ids;
             std::span<const std::int32_t> id_span;
@@ -124,7 +132,10 @@ void bind_search(nb::module_& m) {
           nb::arg("vectors"), nb::arg("ids") = nb::none(), nb::arg("threads") = 0,
           "Inserts rows under `ids` (int32; an id already present is replaced).")
       .def(
-          "remove", [](hnsw_index& self, const input_array<std::int32_t, nb::ndim<1>>& ids) { self.remove({ids.data(), ids.shape(0)}); },
+          "remove",
+          [](hnsw_index& self, const input_array<std::int32_t, nb::ndim<1>>& ids) {
+            self.remove({ids.data(), ids.shape(0)});
+          },
           nb::arg("ids"))
       .def(
           "search",
@@ -151,7 +162,8 @@ void bind_search(nb::module_& m) {
       .def_prop_ro("dim", &hnsw_index::dim)
       .def("save", &hnsw_index::save, nb::arg("path"))
       .def_static("load", &hnsw_index::load, nb::arg("path"))
-      .def_static("load_mapped", &hnsw_index::load_mapped, nb::arg("path"), "Reads the vectors and graph in place from a mapped file.");
+      .def_static("load_mapped", &hnsw_index::load_mapped, nb::arg("path"),
+                  "Reads the vectors and graph in place from a mapped file.");
 }
 
 }  // namespace shopml_python

@@ -63,12 +63,16 @@ nb::ndarray<nb::numpy, float> embeddings_array(shopml::nn::embedding_matrix&& m)
 
 void bind_text(nb::module_& m) {
   nb::class_<tk::encoding>(m, "Encoding", "One encoded text: token ids and what goes with them (HF tokenizers' Encoding).")
-      .def_prop_ro("ids", [](const tk::encoding& e) { return to_numpy(widened(e.ids), {e.size()}); }, nb::rv_policy::move)
-      .def_prop_ro("type_ids", [](const tk::encoding& e) { return to_numpy(widened(e.type_ids), {e.size()}); }, nb::rv_policy::move)
-      .def_prop_ro("attention_mask", [](const tk::encoding& e) { return to_numpy(widened(e.attention_mask), {e.size()}); },
-                   nb::rv_policy::move)
-      .def_prop_ro("special_tokens_mask",
-                   [](const tk::encoding& e) { return to_numpy(widened(e.special_tokens_mask), {e.size()}); }, nb::rv_policy::move)
+      .def_prop_ro(
+          "ids", [](const tk::encoding& e) { return to_numpy(widened(e.ids), {e.size()}); }, nb::rv_policy::move)
+      .def_prop_ro(
+          "type_ids", [](const tk::encoding& e) { return to_numpy(widened(e.type_ids), {e.size()}); }, nb::rv_policy::move)
+      .def_prop_ro(
+          "attention_mask", [](const tk::encoding& e) { return to_numpy(widened(e.attention_mask), {e.size()}); },
+          nb::rv_policy::move)
+      .def_prop_ro(
+          "special_tokens_mask", [](const tk::encoding& e) { return to_numpy(widened(e.special_tokens_mask), {e.size()}); },
+          nb::rv_policy::move)
       .def_ro("tokens", &tk::encoding::tokens)
       .def_ro("offsets", &tk::encoding::char_offsets, "(start, end) in code points of the text, as HF Python reports them")
       .def_ro("word_ids", &tk::encoding::word_ids)
@@ -109,12 +113,14 @@ void bind_text(nb::module_& m) {
       .def("id_to_token", &tk::tokenizer::id_to_token, nb::arg("id"))
       .def("get_vocab_size", &tk::tokenizer::vocab_size)
       .def(
-          "enable_truncation", [](tk::tokenizer& t, std::size_t max_length, std::size_t stride) { t.enable_truncation(max_length, stride); },
+          "enable_truncation",
+          [](tk::tokenizer& t, std::size_t max_length, std::size_t stride) { t.enable_truncation(max_length, stride); },
           nb::arg("max_length"), nb::arg("stride") = 0)
       .def("no_truncation", [](tk::tokenizer& t) { t.no_truncation(); })
       .def(
           "enable_padding",
-          [](tk::tokenizer& t, std::optional<std::size_t> length, std::uint32_t pad_id, std::uint32_t pad_type_id, std::string pad_token) {
+          [](tk::tokenizer& t, std::optional<std::size_t> length, std::uint32_t pad_id, std::uint32_t pad_type_id,
+             std::string pad_token) {
             t.enable_padding(length, tk::padding_direction::right, std::nullopt, pad_id, pad_type_id, std::move(pad_token));
           },
           nb::arg("length") = nb::none(), nb::arg("pad_id") = 0, nb::arg("pad_type_id") = 0, nb::arg("pad_token") = "[PAD]",
@@ -132,7 +138,8 @@ void bind_text(nb::module_& m) {
             return encoder::from_directory(dir, shopml::nn::load_options{.precision = p});
           },
           nb::arg("model_dir"), nb::arg("precision") = "fp32",
-          "A local Hugging Face BERT directory (config.json, model.safetensors, tokenizer.json, ...); precision: fp32, bf16 or int8.")
+          "A local Hugging Face BERT directory (config.json, model.safetensors, tokenizer.json, ...); precision: fp32, bf16 or "
+          "int8.")
       .def(
           "encode",
           [](const encoder& e, const std::vector<std::string>& sentences, std::size_t batch_size, bool normalize_embeddings,
@@ -140,8 +147,9 @@ void bind_text(nb::module_& m) {
             shopml::nn::embedding_matrix out;
             {
               nb::gil_scoped_release unlocked;
-              out = e.encode(sentences, {.batch_size = batch_size, .normalize = normalize_embeddings, .threads = threads,
-                                         .show_progress = false});
+              out = e.encode(
+                  sentences,
+                  {.batch_size = batch_size, .normalize = normalize_embeddings, .threads = threads, .show_progress = false});
             }
             return embeddings_array(std::move(out));
           },

@@ -59,10 +59,11 @@ TEST_CASE("encode options: the progress callback sees every batch, in order, on 
     std::size_t total = 0;
     const auto got = model().encode(t, {.batch_size = 5,
                                         .threads = threads,
-                                        .progress = [&](std::size_t d, std::size_t n) {
-                                          done.push_back(d);
-                                          total = n;
-                                        },
+                                        .progress =
+                                            [&](std::size_t d, std::size_t n) {
+                                              done.push_back(d);
+                                              total = n;
+                                            },
                                         .show_progress = false});
     CHECK(got.rows() == 23);
     CHECK(total == 23);
@@ -75,7 +76,8 @@ TEST_CASE("encode options: the progress callback sees every batch, in order, on 
 TEST_CASE("encode options: an exception from the progress callback stops encode and propagates") {
   const auto t = texts(12);
   for (int threads : {1, 2}) {
-    CHECK_THROWS_WITH_AS(model().encode(t, {.batch_size = 3, .threads = threads,
+    CHECK_THROWS_WITH_AS(model().encode(t, {.batch_size = 3,
+                                            .threads = threads,
                                             .progress = [](std::size_t, std::size_t) { throw std::runtime_error("cancelled"); }}),
                          "cancelled", std::runtime_error);
   }

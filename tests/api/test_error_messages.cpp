@@ -82,20 +82,28 @@ TEST_CASE("errors: invalid UTF-8 names the text's index in a batch, and the byte
     return;
   }
   const auto& tok = minilm();
-  CHECK(error_message<shopml::value_error>([&] { tok.encode("ab\xFF" "cd"); }) ==
+  CHECK(error_message<shopml::value_error>([&] {
+          tok.encode(
+              "ab\xFF"
+              "cd");
+        }) ==
         "[shopml.value] text is not valid UTF-8 at byte 2 (0xFF); replace_invalid_utf8() reads such bytes as U+FFFD instead");
   const std::vector<std::string> texts{"fine", "also fine", "caf\xC3", "bad \xE0\x80"};
   CHECK(error_message<shopml::value_error>([&] { tok.encode_batch(texts, true, 2); }) ==
         "[shopml.value] text 2 is not valid UTF-8 at byte 3 (0xC3); replace_invalid_utf8() reads such bytes as U+FFFD instead");
   const std::vector<std::pair<std::string, std::string>> pairs{{"a", "b"}, {"c", "d\x80"}};
   CHECK(error_message<shopml::value_error>([&] { tok.encode_batch(pairs); }) ==
-        "[shopml.value] second text of pair 1 is not valid UTF-8 at byte 1 (0x80); replace_invalid_utf8() reads such bytes as U+FFFD instead");
+        "[shopml.value] second text of pair 1 is not valid UTF-8 at byte 1 (0x80); replace_invalid_utf8() reads such bytes as "
+        "U+FFFD instead");
   CHECK(error_message<shopml::value_error>([&] { tok.encode("ok", "\xFE"); }) ==
-        "[shopml.value] second text is not valid UTF-8 at byte 0 (0xFE); replace_invalid_utf8() reads such bytes as U+FFFD instead");
+        "[shopml.value] second text is not valid UTF-8 at byte 0 (0xFE); replace_invalid_utf8() reads such bytes as U+FFFD "
+        "instead");
 
   // sentence_encoder::encode goes through encode_batch: the same message.
   auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR);
-  CHECK(error_message<shopml::value_error>([&] { model.encode(texts); }).starts_with("[shopml.value] text 2 is not valid UTF-8 at byte 3 (0xC3)"));
+  CHECK(error_message<shopml::value_error>([&] {
+          model.encode(texts);
+        }).starts_with("[shopml.value] text 2 is not valid UTF-8 at byte 3 (0xC3)"));
   model.replace_invalid_utf8();
   const auto repaired = model.encode(texts);
   const std::vector<std::string> by_hand{"fine", "also fine", "caf\xEF\xBF\xBD", "bad \xEF\xBF\xBD\xEF\xBF\xBD"};
@@ -105,7 +113,10 @@ TEST_CASE("errors: invalid UTF-8 names the text's index in a batch, and the byte
 TEST_CASE("errors: replace_invalid_utf8 reads invalid bytes as Python's errors=\"replace\" does, off by default") {
   // bytes.decode("utf-8", errors="replace").encode() in Python 3.11.
   const std::vector<std::pair<std::string, std::string>> python{
-      {"ab\xFF" "cd", "ab\xEF\xBF\xBD" "cd"},
+      {"ab\xFF"
+       "cd",
+       "ab\xEF\xBF\xBD"
+       "cd"},
       {"\xE0\x80x", "\xEF\xBF\xBD\xEF\xBF\xBDx"},
       {"\xF0\x9F\x98", "\xEF\xBF\xBD"},
       {"\xED\xA0\x80!", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD!"},
@@ -137,7 +148,8 @@ TEST_CASE("errors: an unknown id says whether it is a user or an item") {
   CHECK(error_message<shopml::value_error>([&] { (void)log.users().index("zoe"); }) == "[shopml.value] unknown user id 'zoe'");
   CHECK(error_message<shopml::value_error>([&] { (void)log.items().index(8); }) == "[shopml.value] unknown item id '8'");
   CHECK(error_message<shopml::value_error>([&] { (void)log.users().id(5); }) == "[shopml.value] user index 5 is outside 0..1");
-  CHECK(error_message<shopml::value_error>([&] { (void)shopml::recommend::id_map<int>().index(3); }) == "[shopml.value] unknown id '3'");
+  CHECK(error_message<shopml::value_error>([&] { (void)shopml::recommend::id_map<int>().index(3); }) ==
+        "[shopml.value] unknown id '3'");
 }
 
 TEST_CASE("errors: parse errors name the file in quotes and the line") {

@@ -4,13 +4,12 @@
 
 #include <doctest/doctest.h>
 
+#include <Eigen/Core>
 #include <array>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "shopml/linear_model/logistic_regression.hpp"
 #include "shopml/metrics/classification_report.hpp"
@@ -54,8 +53,8 @@ TEST_CASE("train_test_split and take: the same split from every range of labels"
   const std::vector<std::string_view> views(labels.begin(), labels.end());
   const std::array<const char*, 8> c_strings{"a", "b", "a", "b", "a", "b", "a", "b"};
   const auto want = ms::train_test_split(std::span<const std::string>(labels), 0.25, 7);
-  for (const auto& got : {ms::train_test_split(labels, 0.25, 7), ms::train_test_split(views, 0.25, 7),
-                          ms::train_test_split(c_strings, 0.25, 7)}) {
+  for (const auto& got :
+       {ms::train_test_split(labels, 0.25, 7), ms::train_test_split(views, 0.25, 7), ms::train_test_split(c_strings, 0.25, 7)}) {
     CHECK(got.train == want.train);
     CHECK(got.test == want.test);
   }
@@ -74,8 +73,8 @@ TEST_CASE("train_test_split and take: the same split from every range of labels"
 
 TEST_CASE("classification_report: vectors of strings, string_views, C strings and ints read the same") {
   const std::vector<std::string> truth{"neg", "pos", "pos", "neg"}, pred{"neg", "pos", "neg", "neg"};
-  const std::string want = shopml::metrics::classification_report(std::span<const std::string>(truth),
-                                                                 std::span<const std::string>(pred));
+  const std::string want =
+      shopml::metrics::classification_report(std::span<const std::string>(truth), std::span<const std::string>(pred));
   CHECK(shopml::metrics::classification_report(truth, pred) == want);
   const std::vector<std::string_view> tv(truth.begin(), truth.end()), pv(pred.begin(), pred.end());
   CHECK(shopml::metrics::classification_report(tv, pv) == want);
@@ -113,7 +112,8 @@ TEST_CASE("recommenders take other sparse layouts of double values (converted)")
 
 TEST_CASE("similar_items: the item itself kept by default (implicit), left out on request") {
   using namespace shopml::recommend;
-  const csr_matrix user_items = to_csr({{0, 0, 1, 0}, {0, 1, 1, 0}, {1, 1, 1, 0}, {1, 2, 1, 0}, {2, 0, 1, 0}, {2, 1, 1, 0}}, 3, 3);
+  const csr_matrix user_items =
+      to_csr({{0, 0, 1, 0}, {0, 1, 1, 0}, {1, 1, 1, 0}, {1, 2, 1, 0}, {2, 0, 1, 0}, {2, 1, 1, 0}}, 3, 3);
   auto model = cosine_recommender(5);
   model.fit(user_items);
   const auto with_self = model.similar_items(1, 3);

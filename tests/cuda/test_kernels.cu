@@ -39,14 +39,11 @@ void check_close(const std::vector<float>& gpu, const std::vector<float>& cpu, f
   for (std::size_t i = 0; i < cpu.size(); ++i) {
     const float g = gpu[i];
     const float c = cpu[i];
-    const bool ok = std::isnan(c)   ? std::isnan(g)
-                    : std::isinf(c) ? g == c
-                                    : std::fabs(g - c) <= abs_tol + rel_tol * std::fabs(c);
+    const bool ok = std::isnan(c) ? std::isnan(g) : std::isinf(c) ? g == c : std::fabs(g - c) <= abs_tol + rel_tol * std::fabs(c);
     if (!ok && mismatches++ == 0) first = i;
   }
-  CHECK_MESSAGE(mismatches == 0, what << ": " << mismatches << " of " << cpu.size() << " differ, first at " << first
-                                      << " (gpu " << (mismatches ? gpu[first] : 0.0f) << ", cpu "
-                                      << (mismatches ? cpu[first] : 0.0f) << ")");
+  CHECK_MESSAGE(mismatches == 0, what << ": " << mismatches << " of " << cpu.size() << " differ, first at " << first << " (gpu "
+                                      << (mismatches ? gpu[first] : 0.0f) << ", cpu " << (mismatches ? cpu[first] : 0.0f) << ")");
 }
 
 }  // namespace
@@ -61,8 +58,7 @@ TEST_CASE("dot and axpy match the CPU") {
     for (std::size_t i = 0; i < n; ++i) magnitude += std::fabs(x[i] * y[i]);
     const float expected = cpu_kernels::dot(x.data(), y.data(), n);
     const float got = gpu_kernels::dot(dx.data(), dy.data(), n);
-    CHECK_MESSAGE(std::fabs(got - expected) <= 1e-5 * magnitude + 1e-6, "dot n=" << n << ": gpu " << got << " cpu "
-                                                                               << expected);
+    CHECK_MESSAGE(std::fabs(got - expected) <= 1e-5 * magnitude + 1e-6, "dot n=" << n << ": gpu " << got << " cpu " << expected);
 
     auto y_cpu = y;
     cpu_kernels::axpy(n, 0.37f, x.data(), y_cpu.data());
@@ -75,9 +71,8 @@ TEST_CASE("gemm matches the CPU: transposes, padding, beta, bias, empty sizes") 
   struct shape {
     std::size_t m, n, k, pad;
   };
-  for (const shape s : {shape{1, 1, 1, 0}, shape{3, 5, 7, 2}, shape{64, 96, 384, 0}, shape{33, 17, 65, 3},
-                        shape{128, 1, 257, 1}, shape{1, 300, 31, 0}, shape{17, 33, 0, 1}, shape{0, 5, 3, 0},
-                        shape{4, 0, 3, 0}}) {
+  for (const shape s : {shape{1, 1, 1, 0}, shape{3, 5, 7, 2}, shape{64, 96, 384, 0}, shape{33, 17, 65, 3}, shape{128, 1, 257, 1},
+                        shape{1, 300, 31, 0}, shape{17, 33, 0, 1}, shape{0, 5, 3, 0}, shape{4, 0, 3, 0}}) {
     for (const bool trans_b : {false, true}) {
       for (const float beta : {0.0f, 0.75f}) {
         for (const bool with_bias : {false, true}) {
@@ -99,9 +94,8 @@ TEST_CASE("gemm matches the CPU: transposes, padding, beta, bias, empty sizes") 
           gpu_kernels::gemm(trans_b, s.m, s.n, s.k, alpha, da.data(), lda, db.data(), ldb, beta, dc.data(), ldc,
                             with_bias ? dbias.data() : nullptr, 0);
           check_close(dc.download(), c, 1e-5f, 1e-6f * static_cast<float>(s.k + 4),
-                      "gemm m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
-                          " trans_b=" + std::to_string(trans_b) + " beta=" + std::to_string(beta) +
-                          " bias=" + std::to_string(with_bias));
+                      "gemm m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) + " trans_b=" +
+                          std::to_string(trans_b) + " beta=" + std::to_string(beta) + " bias=" + std::to_string(with_bias));
         }
       }
     }
@@ -125,20 +119,19 @@ TEST_CASE("gemm_batched matches the CPU: attention shapes, gaps between matrices
         const std::size_t stride_c = s.m * ldc + 7;
         const std::size_t batches = s.batch > 0 ? s.batch : 1;
         const auto a = cpu_kernels::random(batches * stride_a, -1, 1, 7);
-        const auto b = cpu_kernels::random(batches * std::max<std::size_t>(stride_b, (trans_b ? s.n : s.k) * ldb), -1, 1,
-                                     8);
-        auto c = beta == 0.0f ? std::vector<float>(batches * stride_c, quiet_nan) : cpu_kernels::random(batches * stride_c, -1, 1, 9);
+        const auto b = cpu_kernels::random(batches * std::max<std::size_t>(stride_b, (trans_b ? s.n : s.k) * ldb), -1, 1, 8);
+        auto c =
+            beta == 0.0f ? std::vector<float>(batches * stride_c, quiet_nan) : cpu_kernels::random(batches * stride_c, -1, 1, 9);
         const auto da = on_device(a);
         const auto db = on_device(b);
         auto dc = on_device(c);
-        cpu_kernels::gemm_batched(trans_b, s.batch, s.m, s.n, s.k, 0.8f, a.data(), lda, stride_a, b.data(), ldb,
-                                  stride_b, beta, c.data(), ldc, stride_c, 0);
-        gpu_kernels::gemm_batched(trans_b, s.batch, s.m, s.n, s.k, 0.8f, da.data(), lda, stride_a, db.data(), ldb,
-                                  stride_b, beta, dc.data(), ldc, stride_c, 0);
+        cpu_kernels::gemm_batched(trans_b, s.batch, s.m, s.n, s.k, 0.8f, a.data(), lda, stride_a, b.data(), ldb, stride_b, beta,
+                                  c.data(), ldc, stride_c, 0);
+        gpu_kernels::gemm_batched(trans_b, s.batch, s.m, s.n, s.k, 0.8f, da.data(), lda, stride_a, db.data(), ldb, stride_b, beta,
+                                  dc.data(), ldc, stride_c, 0);
         check_close(dc.download(), c, 1e-5f, 1e-6f * static_cast<float>(s.k + 4),
-                    "gemm_batched batch=" + std::to_string(s.batch) + " m=" + std::to_string(s.m) +
-                        " n=" + std::to_string(s.n) + " k=" + std::to_string(s.k) +
-                        " trans_b=" + std::to_string(trans_b) + " beta=" + std::to_string(beta));
+                    "gemm_batched batch=" + std::to_string(s.batch) + " m=" + std::to_string(s.m) + " n=" + std::to_string(s.n) +
+                        " k=" + std::to_string(s.k) + " trans_b=" + std::to_string(trans_b) + " beta=" + std::to_string(beta));
       }
     }
   }
@@ -148,12 +141,12 @@ TEST_CASE("softmax_rows matches the CPU: masks, padding, all -inf rows, NaN and 
   struct shape {
     std::size_t rows, cols, pad, rows_per_mask;  // rows_per_mask 0: no mask
   };
-  for (const shape s : {shape{1, 1, 0, 0}, shape{7, 129, 3, 0}, shape{48, 128, 0, 4}, shape{3, 1000, 1, 1},
-                        shape{8, 5, 0, 8}, shape{2, 300, 0, 0}}) {
+  for (const shape s : {shape{1, 1, 0, 0}, shape{7, 129, 3, 0}, shape{48, 128, 0, 4}, shape{3, 1000, 1, 1}, shape{8, 5, 0, 8},
+                        shape{2, 300, 0, 0}}) {
     const std::size_t ld = s.cols + s.pad;
     auto x = cpu_kernels::random(s.rows * ld, -30, 30, 10);
     for (std::size_t j = 0; j < s.cols; ++j) x[j] *= 1000.0f;  // row 0: exp would overflow without max-subtraction
-    if (s.rows >= 3) {  // a NaN makes its row NaN, and so does +inf
+    if (s.rows >= 3) {                                         // a NaN makes its row NaN, and so does +inf
       x[ld + s.cols / 2] = quiet_nan;
       x[2 * ld] = inf;
     }
@@ -202,10 +195,10 @@ TEST_CASE("layer_norm matches the CPU: residual, in place, offset data, NaN rows
           auto dy = on_device(y);
           float* out_cpu = in_place ? x.data() : y.data();
           float* out_gpu = in_place ? dx.data() : dy.data();
-          cpu_kernels::layer_norm(x.data(), with_residual ? residual.data() : nullptr, out_cpu, s.rows, s.cols,
-                                  gamma.data(), beta.data(), 1e-12f, 0);
-          gpu_kernels::layer_norm(dx.data(), with_residual ? dres.data() : nullptr, out_gpu, s.rows, s.cols,
-                                  dgamma.data(), dbeta.data(), 1e-12f, 0);
+          cpu_kernels::layer_norm(x.data(), with_residual ? residual.data() : nullptr, out_cpu, s.rows, s.cols, gamma.data(),
+                                  beta.data(), 1e-12f, 0);
+          gpu_kernels::layer_norm(dx.data(), with_residual ? dres.data() : nullptr, out_gpu, s.rows, s.cols, dgamma.data(),
+                                  dbeta.data(), 1e-12f, 0);
           check_close(in_place ? dx.download() : dy.download(), in_place ? x : y, 1e-4f, 1e-4f,
                       "layer_norm rows=" + std::to_string(s.rows) + " cols=" + std::to_string(s.cols) +
                           " residual=" + std::to_string(with_residual) + " in_place=" + std::to_string(in_place) +
@@ -235,10 +228,10 @@ TEST_CASE("l2_normalize matches the CPU: zero rows stay zero, tiny, huge and NaN
   for (const std::size_t cols : {1, 3, 384, 1000}) {
     const std::size_t rows = 6;
     auto x = cpu_kernels::random(rows * cols, -3, 3, 16);
-    std::fill(x.begin() + cols, x.begin() + 2 * cols, 0.0f);           // row 1: zeros
-    std::fill(x.begin() + 2 * cols, x.begin() + 3 * cols, 1e-30f);     // row 2: squares underflow
-    std::fill(x.begin() + 3 * cols, x.begin() + 4 * cols, -1e18f);     // row 3: large
-    x[4 * cols] = quiet_nan;                                            // row 4: NaN everywhere
+    std::fill(x.begin() + cols, x.begin() + 2 * cols, 0.0f);        // row 1: zeros
+    std::fill(x.begin() + 2 * cols, x.begin() + 3 * cols, 1e-30f);  // row 2: squares underflow
+    std::fill(x.begin() + 3 * cols, x.begin() + 4 * cols, -1e18f);  // row 3: large
+    x[4 * cols] = quiet_nan;                                        // row 4: NaN everywhere
     auto dx = on_device(x);
     cpu_kernels::l2_normalize(x.data(), rows, cols, 0);
     gpu_kernels::l2_normalize(dx.data(), rows, cols, 0);
@@ -322,17 +315,17 @@ TEST_CASE("backend_scope routes kernels to its stream, from several threads at o
 
 TEST_CASE("failures throw shopml errors naming the call") {
   device_buffer<float> a(8), b(8), c(8);
-  CHECK_THROWS_WITH_AS(shopml::gpu::backend_scope(shopml::cuda{.device = 1 << 20}),
-                       doctest::Contains("cudaSetDevice(1048576)"), shopml::cuda_error);
+  CHECK_THROWS_WITH_AS(shopml::gpu::backend_scope(shopml::cuda{.device = 1 << 20}), doctest::Contains("cudaSetDevice(1048576)"),
+                       shopml::cuda_error);
   // That failure is not reported again by the next, healthy launch.
   CHECK_NOTHROW(gpu_kernels::gelu(a.data(), a.size(), gelu_form::erf, 0));
 
   // ldc = 1 < n = 4: cuBLAS rejects its arguments before touching memory.
   CHECK_THROWS_WITH_AS(gpu_kernels::gemm(false, 2, 4, 2, 1.0f, a.data(), 2, b.data(), 4, 0.0f, c.data(), 1, nullptr, 0),
                        doctest::Contains("cublasSgemm(m=2, n=4, k=2)"), shopml::cuda_error);
-  CHECK_THROWS_WITH_AS(gpu_kernels::gemm(false, std::size_t{1} << 31, 4, 2, 1.0f, a.data(), 2, b.data(), 4, 0.0f,
-                                         c.data(), 4, nullptr, 0),
-                       doctest::Contains("m = 2147483648"), shopml::shape_error);
+  CHECK_THROWS_WITH_AS(
+      gpu_kernels::gemm(false, std::size_t{1} << 31, 4, 2, 1.0f, a.data(), 2, b.data(), 4, 0.0f, c.data(), 4, nullptr, 0),
+      doctest::Contains("m = 2147483648"), shopml::shape_error);
   CHECK_THROWS_AS(gpu_kernels::topk(a.data(), (std::size_t{1} << 32) + 1, 1, c.data(), nullptr), shopml::value_error);
   CHECK_THROWS_AS(a.upload(std::vector<float>(3)), shopml::shape_error);
 }

@@ -46,12 +46,13 @@ TEST_CASE("csv: header and rows, LF, CRLF, CR and no final line break") {
 }
 
 TEST_CASE("csv: quoted fields hold delimiters, doubled quotes and line breaks") {
-  const auto t = io::parse_csv("label,review\r\n"
-                               "1,\"soft, warm\"\r\n"
-                               "0,\"he said \"\"no\"\"\"\r\n"
-                               "1,\"two\nlines\r\nkept\"\r\n"
-                               "\"\",\"\"\n"
-                               "\"1\",\"\"\"\"\n");
+  const auto t = io::parse_csv(
+      "label,review\r\n"
+      "1,\"soft, warm\"\r\n"
+      "0,\"he said \"\"no\"\"\"\r\n"
+      "1,\"two\nlines\r\nkept\"\r\n"
+      "\"\",\"\"\n"
+      "\"1\",\"\"\"\"\n");
   CHECK(t.header == std::vector<std::string>{"label", "review"});
   CHECK(t.rows == rows_t{{"1", "soft, warm"}, {"0", "he said \"no\""}, {"1", "two\nlines\r\nkept"}, {"", ""}, {"1", "\""}});
   // A quote inside an unquoted field is data, as Python's csv keeps it.
@@ -61,10 +62,15 @@ TEST_CASE("csv: quoted fields hold delimiters, doubled quotes and line breaks") 
 }
 
 TEST_CASE("csv: a byte-order mark is dropped at the start of the text only") {
-  const auto t = io::parse_csv("\xEF\xBB\xBF" "label,review\n1,\xEF\xBB\xBF" "ok\n");
+  const auto t = io::parse_csv(
+      "\xEF\xBB\xBF"
+      "label,review\n1,\xEF\xBB\xBF"
+      "ok\n");
   CHECK(t.header == std::vector<std::string>{"label", "review"});
   CHECK(t.column("label") == 0);
-  CHECK(t.rows == rows_t{{"1", "\xEF\xBB\xBF" "ok"}});
+  CHECK(t.rows == rows_t{{"1",
+                          "\xEF\xBB\xBF"
+                          "ok"}});
 }
 
 TEST_CASE("csv: empty lines are skipped, a one-column file keeps quoted empty values") {
@@ -102,20 +108,25 @@ TEST_CASE("csv: parse errors name the source and the 1-based line") {
   // Unterminated quote: the line where the quoted field opened.
   CHECK(failure<shopml::parse_error>("a,b\n1,2\n3,\"never\nclosed\n") ==
         "[shopml.parse] 't.csv' line 3: unterminated quoted field (the quote opened here never closes)");
-  CHECK(contains(failure<shopml::parse_error>("a,b\n1,\"x\"y\n"), "'t.csv' line 2: unexpected character 'y' after the closing quote"));
+  CHECK(contains(failure<shopml::parse_error>("a,b\n1,\"x\"y\n"),
+                 "'t.csv' line 2: unexpected character 'y' after the closing quote"));
   CHECK(failure<shopml::parse_error>("") == "[shopml.parse] 't.csv' line 1: no header record (the text is empty)");
-  CHECK(failure<shopml::parse_error>("\xEF\xBB\xBF\r\n\n") == "[shopml.parse] 't.csv' line 1: no header record (the text is empty)");
+  CHECK(failure<shopml::parse_error>("\xEF\xBB\xBF\r\n\n") ==
+        "[shopml.parse] 't.csv' line 1: no header record (the text is empty)");
   // parse_csv's default source name.
   try {
     io::parse_csv("a\n\"");
     FAIL("no error");
   } catch (const shopml::parse_error& e) {
-    CHECK(std::string(e.what()) == "[shopml.parse] '<memory>' line 2: unterminated quoted field (the quote opened here never closes)");
+    CHECK(std::string(e.what()) ==
+          "[shopml.parse] '<memory>' line 2: unterminated quoted field (the quote opened here never closes)");
   }
 }
 
 TEST_CASE("csv: read_csv reads a file, io_error quotes the path and the system's reason") {
-  const auto path = write_temp("shopml_test_csv.csv", "\xEF\xBB\xBF" "label,review\r\n1,\"a\r\nb\"\r\n");
+  const auto path = write_temp("shopml_test_csv.csv",
+                               "\xEF\xBB\xBF"
+                               "label,review\r\n1,\"a\r\nb\"\r\n");
   const auto t = io::read_csv(path);
   CHECK(t.rows == rows_t{{"1", "a\r\nb"}});
   fs::remove(path);
@@ -166,7 +177,9 @@ TEST_CASE("csv: the real review corpora (reviews-zh), quickly") {
   CHECK(books == 3851);
   CHECK(with_bom == 20);  // reviews that start with a byte-order mark keep it (Python's csv agrees)
   CHECK(shop.rows[0][0] == "书籍");
-  CHECK(shop.rows[0][2].starts_with("\xEF\xBB\xBF" "做父母一定要有刘墉这样的心态"));
+  CHECK(
+      shop.rows[0][2].starts_with("\xEF\xBB\xBF"
+                                  "做父母一定要有刘墉这样的心态"));
 
   const auto waimai = io::read_csv(dir / "waimai_10k.csv");
   CHECK(waimai.header == std::vector<std::string>{"label", "review"});

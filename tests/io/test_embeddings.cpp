@@ -54,8 +54,9 @@ TEST_CASE("embeddings: F16 and F64 files (numpy float16 / float64) load as float
   const std::vector<std::uint16_t> half{io::f32_to_f16(1.5f), io::f32_to_f16(-2.0f)};
   const std::vector<double> wide{0.25, -4.0, 8.0};
   const fs::path path = fs::temp_directory_path() / "shopml_test_embeddings_types.safetensors";
-  io::save_safetensors(path, {io::tensor_view("embeddings", io::dtype::F16, {2, 1}, std::as_bytes(std::span<const std::uint16_t>(half))),
-                              io::tensor_view("wide", {1, 3}, wide)});
+  io::save_safetensors(
+      path, {io::tensor_view("embeddings", io::dtype::F16, {2, 1}, std::as_bytes(std::span<const std::uint16_t>(half))),
+             io::tensor_view("wide", {1, 3}, wide)});
   CHECK(io::load_embeddings(path) == (io::embeddings_matrix(2, 1) << 1.5f, -2.0f).finished());
   CHECK(io::load_embeddings(path, "wide") == (io::embeddings_matrix(1, 3) << 0.25f, -4.0f, 8.0f).finished());
   fs::remove(path);
@@ -73,5 +74,6 @@ TEST_CASE("embeddings: errors name the file and what is wrong") {
   const fs::path missing = fs::temp_directory_path() / "shopml_no_such_dir" / "e.safetensors";
   CHECK(error_message<shopml::io_error>([&] { io::load_embeddings(missing); }) ==
         "[shopml.io] cannot open '" + missing.string() + "': No such file or directory");
-  CHECK(contains(error_message<shopml::io_error>([&] { io::save_embeddings(missing, io::embeddings_matrix(1, 1)); }), missing.parent_path().string()));
+  CHECK(contains(error_message<shopml::io_error>([&] { io::save_embeddings(missing, io::embeddings_matrix(1, 1)); }),
+                 missing.parent_path().string()));
 }

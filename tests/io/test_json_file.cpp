@@ -17,10 +17,14 @@ TEST_CASE("read_json: a file that is not JSON is a parse_error naming the file, 
   const std::string got = error_message<shopml::parse_error>([&] { io::read_json(path); });
   fs::remove(path);
   CAPTURE(got);
-  CHECK(got.starts_with("[shopml.parse] '" + path.string() + "': invalid JSON: [json.exception.parse_error.101] parse error at line 2, column 12"));
-  CHECK(error_message<shopml::parse_error>([] { io::parse_json("[1, 2", "inline.json"); })
-            .starts_with("[shopml.parse] 'inline.json': invalid JSON: [json.exception.parse_error.101]"));
-  CHECK(error_message<shopml::parse_error>([] { io::parse_json("", "empty.json"); }).starts_with("[shopml.parse] 'empty.json': invalid JSON: "));
+  CHECK(got.starts_with("[shopml.parse] '" + path.string() +
+                        "': invalid JSON: [json.exception.parse_error.101] parse error at line 2, column 12"));
+  CHECK(error_message<shopml::parse_error>([] {
+          io::parse_json("[1, 2", "inline.json");
+        }).starts_with("[shopml.parse] 'inline.json': invalid JSON: [json.exception.parse_error.101]"));
+  CHECK(error_message<shopml::parse_error>([] {
+          io::parse_json("", "empty.json");
+        }).starts_with("[shopml.parse] 'empty.json': invalid JSON: "));
   // A file that cannot be read is an io_error, not a parse_error.
   CHECK(error_message<shopml::io_error>([] { io::read_json("/nonexistent/shopml/config.json"); }) ==
         "[shopml.io] cannot open '/nonexistent/shopml/config.json': No such file or directory");

@@ -85,13 +85,13 @@ TEST_CASE("safetensors: write then read back every dtype, zero-copy F32, metadat
 TEST_CASE("safetensors: F16 and BF16 conversion is bit-exact on special values") {
   CHECK(io::f16_to_f32(0x3c00) == 1.0f);
   CHECK(io::f16_to_f32(0xc000) == -2.0f);
-  CHECK(io::f16_to_f32(0x0001) == std::ldexp(1.0f, -24));  // smallest subnormal
+  CHECK(io::f16_to_f32(0x0001) == std::ldexp(1.0f, -24));     // smallest subnormal
   CHECK(io::f16_to_f32(0x03ff) == std::ldexp(1023.0f, -24));  // largest subnormal
   CHECK(io::f16_to_f32(0x7bff) == 65504.0f);
   CHECK(std::isinf(io::f16_to_f32(0x7c00)));
   CHECK(std::isnan(io::f16_to_f32(0x7e00)));
   CHECK(io::bf16_to_f32(0x3f80) == 1.0f);
-  CHECK(io::f32_to_f16(65520.0f) == 0x7c00);            // ties to even rounds up to inf
+  CHECK(io::f32_to_f16(65520.0f) == 0x7c00);                      // ties to even rounds up to inf
   CHECK(io::f32_to_f16(1.0f + std::ldexp(1.0f, -11)) == 0x3c00);  // tie to even
   CHECK(io::f32_to_f16(std::ldexp(1.0f, -25)) == 0x0000);         // tie to even (zero)
   CHECK(io::f32_to_f16(std::ldexp(3.0f, -25)) == 0x0002);
@@ -128,17 +128,19 @@ TEST_CASE("safetensors: every malformed header is a parse_error naming what is w
                  "overflows"));
   CHECK(contains(parse_failure(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", 8)),
                  "tensor 'a': data_offsets [8,16] run past"));
-  CHECK(contains(parse_failure(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8)),
-                 "end before they begin"));
+  CHECK(
+      contains(parse_failure(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", 8)), "end before they begin"));
   CHECK(contains(parse_failure(raw_file(R"({"a":{"dtype":"F32","shape":[2]}})", 8)), "'data_offsets'"));
   CHECK(contains(parse_failure(raw_file(good, 12)), "cover 8 of the 12 bytes"));
   CHECK(contains(parse_failure(raw_file(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8)),
                  "tensor 'a' starts at byte 4, leaving a hole"));
   CHECK(contains(parse_failure(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                                        R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", 8)),
+                                        R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                                        8)),
                  "overlaps"));
   CHECK(contains(parse_failure(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                                        R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})", 8)),
+                                        R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                                        8)),
                  "names 'a' twice"));
   CHECK(contains(parse_failure(raw_file(R"({"__metadata__":{"k":1}})", 0)), "value of 'k' is not a string"));
   CHECK(contains(parse_failure(raw_file("[1]", 0)), "start with '{'"));
@@ -150,8 +152,7 @@ TEST_CASE("safetensors: writer rejects inconsistent tensors") {
   CHECK_THROWS_AS(io::tensor_view("x", {2, 2}, v), shopml::shape_error);
   const std::vector<io::tensor_view> twice{io::tensor_view("x", {3}, v), io::tensor_view("x", {3}, v)};
   CHECK_THROWS_AS(io::serialize_safetensors(twice), shopml::value_error);
-  CHECK_THROWS_AS(io::save_safetensors("/nonexistent-dir/x.safetensors", {io::tensor_view("x", {3}, v)}),
-                  shopml::io_error);
+  CHECK_THROWS_AS(io::save_safetensors("/nonexistent-dir/x.safetensors", {io::tensor_view("x", {3}, v)}), shopml::io_error);
 }
 
 TEST_CASE("safetensors: the real all-MiniLM-L6-v2 weights open zero-copy") {

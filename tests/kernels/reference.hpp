@@ -9,7 +9,6 @@
 #include <limits>
 #include <random>
 #include <vector>
-
 #include <xsimd/xsimd.hpp>
 
 #include "shopml/scalar.hpp"
@@ -33,9 +32,12 @@ inline bool same_bits(const std::vector<float>& x, const std::vector<float>& y) 
 template <class Arch>
 bool cpu_has() {
   const auto cpu = xsimd::available_architectures();
-  if constexpr (std::is_same_v<Arch, xsimd::avx512bw>) return cpu.avx512bw;
-  else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>) return cpu.fma3_avx2;
-  else return true;  // the compile-time default
+  if constexpr (std::is_same_v<Arch, xsimd::avx512bw>)
+    return cpu.avx512bw;
+  else if constexpr (std::is_same_v<Arch, xsimd::fma3<xsimd::avx2>>)
+    return cpu.fma3_avx2;
+  else
+    return true;  // the compile-time default
 }
 
 // C = alpha * A·op(B) + beta * C + bias, in double; also returns, per element,
@@ -44,10 +46,9 @@ struct gemm_reference {
   std::vector<double> value, scale;
 };
 
-inline gemm_reference reference_gemm(bool trans_b, std::size_t m, std::size_t n, std::size_t k,
-                                     float alpha, const float* a, std::size_t lda, const float* b,
-                                     std::size_t ldb, float beta, const float* c, std::size_t ldc,
-                                     const float* bias) {
+inline gemm_reference reference_gemm(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                                     std::size_t lda, const float* b, std::size_t ldb, float beta, const float* c,
+                                     std::size_t ldc, const float* bias) {
   gemm_reference r{std::vector<double>(m * n), std::vector<double>(m * n)};
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) {
@@ -73,8 +74,8 @@ inline void reference_softmax(std::vector<double>& row) {
   for (double& v : row) v /= sum;
 }
 
-inline std::vector<double> reference_layer_norm(const float* x, const float* res, std::size_t cols,
-                                                const float* gamma, const float* beta, float eps) {
+inline std::vector<double> reference_layer_norm(const float* x, const float* res, std::size_t cols, const float* gamma,
+                                                const float* beta, float eps) {
   std::vector<double> v(cols);
   double mean = 0;
   for (std::size_t j = 0; j < cols; ++j) mean += v[j] = double(x[j]) + (res ? res[j] : 0.0);
@@ -97,8 +98,8 @@ inline std::vector<double> reference_layer_norm(const float* x, const float* res
 #endif
 
 // Returns from the test case (with a message) when the CPU cannot run Arch.
-#define SHOPML_REQUIRE_CPU(Arch)                                                   \
-  if (!::shopml::test::cpu_has<Arch>()) {                                          \
+#define SHOPML_REQUIRE_CPU(Arch)                                                  \
+  if (!::shopml::test::cpu_has<Arch>()) {                                         \
     MESSAGE("CPU lacks " << Arch::name() << ": its kernels are not tested here"); \
-    return;                                                                        \
+    return;                                                                       \
   }

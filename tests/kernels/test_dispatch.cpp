@@ -15,9 +15,12 @@ TEST_CASE("kernels<cpu> runs the best instruction set the CPU offers") {
   MESSAGE("kernels<cpu> runs on " << active);
 #if defined(SHOPML_CPU_DISPATCH)
   const auto cpu = xsimd::available_architectures();
-  if (cpu.avx512bw) CHECK(active == xsimd::avx512bw::name());
-  else if (cpu.fma3_avx2) CHECK(active == xsimd::fma3<xsimd::avx2>::name());
-  else CHECK(active == xsimd::default_arch::name());
+  if (cpu.avx512bw)
+    CHECK(active == xsimd::avx512bw::name());
+  else if (cpu.fma3_avx2)
+    CHECK(active == xsimd::fma3<xsimd::avx2>::name());
+  else
+    CHECK(active == xsimd::default_arch::name());
 #else
   CHECK(active == xsimd::default_arch::name());
 #endif

@@ -7,8 +7,8 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <string>
 #include <limits>
+#include <string>
 #include <vector>
 
 #include "reference.hpp"
@@ -45,10 +45,10 @@ void check_gemm(const gemm_case& t, int threads) {
   auto c = random_floats(t.m * ldc + 1, 4);
   const auto c0 = c;
   const float* bias_ptr = t.bias ? bias.data() + 1 : nullptr;
-  const auto ref = shopml::test::reference_gemm(t.trans_b, t.m, t.n, t.k, t.alpha, a.data() + 1, lda,
-                                                b.data() + 1, ldb, t.beta, c0.data() + 1, ldc, bias_ptr);
-  shopml::simd::gemm_kernel{}(Arch{}, t.trans_b, t.m, t.n, t.k, t.alpha, a.data() + 1, lda, b.data() + 1,
-                              ldb, t.beta, c.data() + 1, ldc, bias_ptr, threads);
+  const auto ref = shopml::test::reference_gemm(t.trans_b, t.m, t.n, t.k, t.alpha, a.data() + 1, lda, b.data() + 1, ldb, t.beta,
+                                                c0.data() + 1, ldc, bias_ptr);
+  shopml::simd::gemm_kernel{}(Arch{}, t.trans_b, t.m, t.n, t.k, t.alpha, a.data() + 1, lda, b.data() + 1, ldb, t.beta,
+                              c.data() + 1, ldc, bias_ptr, threads);
   for (std::size_t i = 0; i < t.m; ++i) {
     for (std::size_t j = 0; j < t.n; ++j) {
       const double want = ref.value[i * t.n + j];
@@ -56,17 +56,16 @@ void check_gemm(const gemm_case& t, int threads) {
       REQUIRE(std::abs(c[1 + i * ldc + j] - want) <= tol);
     }
     // The padding between rows is never written.
-    for (std::size_t j = t.n; j < ldc && i * ldc + j + 1 < c.size(); ++j)
-      REQUIRE(c[1 + i * ldc + j] == c0[1 + i * ldc + j]);
+    for (std::size_t j = t.n; j < ldc && i * ldc + j + 1 < c.size(); ++j) REQUIRE(c[1 + i * ldc + j] == c0[1 + i * ldc + j]);
   }
 }
 
 const std::vector<gemm_case>& cases() {
   static const std::vector<gemm_case> all = [] {
     std::vector<gemm_case> v;
-    const std::size_t shapes[][3] = {{0, 5, 3},   {5, 0, 3},    {4, 5, 0},    {1, 1, 1},     {1, 37, 19},
-                                     {1, 100, 384}, {1, 130, 33}, {2, 3, 4},    {7, 33, 17},   {8, 32, 256},
-                                     {9, 31, 257}, {13, 65, 300}, {33, 47, 513}, {100, 70, 64}, {6, 16, 5},    {3, 33, 1600}, {20, 70, 3100}};
+    const std::size_t shapes[][3] = {{0, 5, 3},     {5, 0, 3},     {4, 5, 0},   {1, 1, 1},     {1, 37, 19},   {1, 100, 384},
+                                     {1, 130, 33},  {2, 3, 4},     {7, 33, 17}, {8, 32, 256},  {9, 31, 257},  {13, 65, 300},
+                                     {33, 47, 513}, {100, 70, 64}, {6, 16, 5},  {3, 33, 1600}, {20, 70, 3100}};
     for (const auto& s : shapes)
       for (bool trans_b : {false, true}) {
         v.push_back({s[0], s[1], s[2], trans_b, 1.0f, 0.0f, false});
@@ -93,8 +92,7 @@ TEST_CASE_TEMPLATE("gemm: beta = 0 never reads C, so NaN there does not leak", A
     const std::size_t n = 19, k = 23;
     const auto a = random_floats(m * k, 5), b = random_floats(k * n, 6);
     std::vector<float> c(m * n, std::numeric_limits<float>::quiet_NaN());
-    shopml::simd::gemm_kernel{}(Arch{}, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n,
-                                nullptr, 1);
+    shopml::simd::gemm_kernel{}(Arch{}, false, m, n, k, 1.0f, a.data(), k, b.data(), n, 0.0f, c.data(), n, nullptr, 1);
     for (float v : c) REQUIRE(std::isfinite(v));
   }
 }
@@ -107,13 +105,15 @@ TEST_CASE_TEMPLATE("gemm: NaN and Inf in the inputs propagate like a plain sum",
   a[3 * k + 4] = std::numeric_limits<float>::quiet_NaN();  // row 3 of C becomes NaN
   a[6 * k + 2] = std::numeric_limits<float>::infinity();   // row 6 becomes ±inf or NaN
   std::vector<float> c(m * n);
-  shopml::simd::gemm_kernel{}(Arch{}, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n,
-                              nullptr, 1);
+  shopml::simd::gemm_kernel{}(Arch{}, true, m, n, k, 1.0f, a.data(), k, b.data(), k, 0.0f, c.data(), n, nullptr, 1);
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t j = 0; j < n; ++j) {
-      if (i == 3) REQUIRE(std::isnan(c[i * n + j]));
-      else if (i == 6) REQUIRE(!std::isfinite(c[i * n + j]));
-      else REQUIRE(std::isfinite(c[i * n + j]));
+      if (i == 3)
+        REQUIRE(std::isnan(c[i * n + j]));
+      else if (i == 6)
+        REQUIRE(!std::isfinite(c[i * n + j]));
+      else
+        REQUIRE(std::isfinite(c[i * n + j]));
     }
 }
 
@@ -125,8 +125,8 @@ TEST_CASE_TEMPLATE("gemm: 1 and 2 threads give bitwise identical results", Arch,
       const auto a = random_floats(m * k, 9), b = random_floats(n * k, 10), bias = random_floats(n, 11);
       std::vector<float> c1(m * n, 0.5f), c2(m * n, 0.5f);
       for (auto [c, threads] : {std::pair{&c1, 1}, std::pair{&c2, 2}})
-        shopml::simd::gemm_kernel{}(Arch{}, trans_b, m, n, k, 0.7f, a.data(), k, b.data(), trans_b ? k : n, 0.3f,
-                                    c->data(), n, bias.data(), threads);
+        shopml::simd::gemm_kernel{}(Arch{}, trans_b, m, n, k, 0.7f, a.data(), k, b.data(), trans_b ? k : n, 0.3f, c->data(), n,
+                                    bias.data(), threads);
       REQUIRE(shopml::test::same_bits(c1, c2));
     }
 }
@@ -137,8 +137,7 @@ TEST_CASE_TEMPLATE("gemm: 1 and 2 threads give bitwise identical results", Arch,
 // static split by row blocks. Whatever the split and the thread count, each element
 // must come out bit for bit as with 1 thread, for gemm, gemm_packed and gemm_at, with
 // K across several packed blocks and edge panels on both sides.
-TEST_CASE_TEMPLATE("gemm: column tasks and row blocks give the 1-thread bits for 2, 3 and 4 threads", Arch,
-                   SHOPML_TEST_ARCHS) {
+TEST_CASE_TEMPLATE("gemm: column tasks and row blocks give the 1-thread bits for 2, 3 and 4 threads", Arch, SHOPML_TEST_ARCHS) {
   SHOPML_REQUIRE_CPU(Arch);
   struct shape_case {
     std::size_t m, n, k;
@@ -150,8 +149,8 @@ TEST_CASE_TEMPLATE("gemm: column tasks and row blocks give the 1-thread bits for
   // (columns or rows depending on the thread count); 11-21 row blocks (rows at 2 threads).
   constexpr std::size_t big_k = 11000;
   static_assert(100 * big_k > shopml::simd::gemm_detail::whole_a_max);
-  for (const shape_case t : {shape_case{40, 390, 1700}, shape_case{40, 700, 1700}, shape_case{150, 301, 300}, shape_case{100, 61, big_k},
-                             shape_case{250, 77, 200}, shape_case{500, 45, 70}})
+  for (const shape_case t : {shape_case{40, 390, 1700}, shape_case{40, 700, 1700}, shape_case{150, 301, 300},
+                             shape_case{100, 61, big_k}, shape_case{250, 77, 200}, shape_case{500, 45, 70}})
     for (bool trans_b : {false, true}) {
       CAPTURE(t.m);
       CAPTURE(t.n);
@@ -166,21 +165,21 @@ TEST_CASE_TEMPLATE("gemm: column tasks and row blocks give the 1-thread bits for
       for (std::size_t i = 0; i < t.m; ++i)
         for (std::size_t p = 0; p < t.k; ++p) at[p * (t.m + 2) + i] = a[i * lda + p];
       std::vector<float> ref = c0, ref_at = c0;
-      shopml::simd::gemm_kernel{}(Arch{}, trans_b, t.m, t.n, t.k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f, ref.data(),
-                                  ldc, bias.data(), 1);
+      shopml::simd::gemm_kernel{}(Arch{}, trans_b, t.m, t.n, t.k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f, ref.data(), ldc,
+                                  bias.data(), 1);
       if (!trans_b)
-        shopml::simd::gemm_kernel{}(Arch{}, false, t.m, t.n, t.k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f,
-                                    ref_at.data(), ldc, nullptr, 1);
+        shopml::simd::gemm_kernel{}(Arch{}, false, t.m, t.n, t.k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f, ref_at.data(), ldc,
+                                    nullptr, 1);
       for (int threads : {2, 3, 4}) {
         CAPTURE(threads);
         std::vector<float> c = c0;
-        shopml::simd::gemm_kernel{}(Arch{}, trans_b, t.m, t.n, t.k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f, c.data(),
-                                    ldc, bias.data(), threads);
+        shopml::simd::gemm_kernel{}(Arch{}, trans_b, t.m, t.n, t.k, 0.7f, a.data(), lda, b.data(), ldb, 0.3f, c.data(), ldc,
+                                    bias.data(), threads);
         REQUIRE(shopml::test::same_bits(c, ref));
         if (!trans_b) {
           c = c0;
-          shopml::simd::gemm_at_kernel{}(Arch{}, t.m, t.n, t.k, 0.7f, at.data(), t.m + 2, b.data(), ldb, 0.3f, c.data(),
-                                         ldc, threads);
+          shopml::simd::gemm_at_kernel{}(Arch{}, t.m, t.n, t.k, 0.7f, at.data(), t.m + 2, b.data(), ldb, 0.3f, c.data(), ldc,
+                                         threads);
           REQUIRE(shopml::test::same_bits(c, ref_at));
         }
       }
@@ -201,12 +200,11 @@ TEST_CASE_TEMPLATE("gemm_batched computes each strided problem", Arch, SHOPML_TE
       const std::size_t stride_b = trans_b ? k : n;
       for (int threads : {1, 2}) {
         c = c0;
-        shopml::simd::gemm_batched_kernel{}(Arch{}, trans_b, batch, m, n, k, 1.5f, a.data(), lda, k, b.data(),
-                                            ldb, stride_b, 0.5f, c.data(), ldc, n, threads);
+        shopml::simd::gemm_batched_kernel{}(Arch{}, trans_b, batch, m, n, k, 1.5f, a.data(), lda, k, b.data(), ldb, stride_b,
+                                            0.5f, c.data(), ldc, n, threads);
         for (std::size_t h = 0; h < batch; ++h) {
-          const auto ref = shopml::test::reference_gemm(trans_b, m, n, k, 1.5f, a.data() + h * k, lda,
-                                                        b.data() + h * stride_b, ldb, 0.5f, c0.data() + h * n,
-                                                        ldc, nullptr);
+          const auto ref = shopml::test::reference_gemm(trans_b, m, n, k, 1.5f, a.data() + h * k, lda, b.data() + h * stride_b,
+                                                        ldb, 0.5f, c0.data() + h * n, ldc, nullptr);
           for (std::size_t i = 0; i < m; ++i)
             for (std::size_t j = 0; j < n; ++j)
               REQUIRE(std::abs(c[i * ldc + h * n + j] - ref.value[i * n + j]) <= 1e-5 * (ref.scale[i * n + j] + 1));
@@ -228,15 +226,14 @@ TEST_CASE_TEMPLATE("gemm_packed equals gemm bit for bit", Arch, SHOPML_TEST_ARCH
     std::vector<float> packed(shopml::simd::packed_size(t.k, t.n) + 16);
     // 64-byte alignment, as kernels<cpu>::pack_b allocates it.
     float* aligned = packed.data() + (16 - (reinterpret_cast<std::uintptr_t>(packed.data()) / 4) % 16) % 16;
-    REQUIRE(std::string(shopml::simd::pack_b_kernel{}(Arch{}, t.trans_b, t.k, t.n, b.data() + 1, ldb, aligned)) ==
-            Arch::name());
+    REQUIRE(std::string(shopml::simd::pack_b_kernel{}(Arch{}, t.trans_b, t.k, t.n, b.data() + 1, ldb, aligned)) == Arch::name());
     auto c1 = random_floats(t.m * t.n, 24), c2 = c1;
     const float* bias_ptr = t.bias ? bias.data() : nullptr;
     for (int threads : {1, 2}) {
-      shopml::simd::gemm_kernel{}(Arch{}, t.trans_b, t.m, t.n, t.k, t.alpha, a.data() + 1, lda, b.data() + 1, ldb,
-                                  t.beta, c1.data(), t.n, bias_ptr, threads);
-      shopml::simd::gemm_packed_kernel{}(Arch{}, t.m, t.n, t.k, t.alpha, a.data() + 1, lda, aligned, t.beta, c2.data(),
-                                         t.n, bias_ptr, threads);
+      shopml::simd::gemm_kernel{}(Arch{}, t.trans_b, t.m, t.n, t.k, t.alpha, a.data() + 1, lda, b.data() + 1, ldb, t.beta,
+                                  c1.data(), t.n, bias_ptr, threads);
+      shopml::simd::gemm_packed_kernel{}(Arch{}, t.m, t.n, t.k, t.alpha, a.data() + 1, lda, aligned, t.beta, c2.data(), t.n,
+                                         bias_ptr, threads);
       if (t.m == 1) {  // gemm takes the GEMV path for one row: same sum, another order
         for (std::size_t j = 0; j < t.n; ++j) REQUIRE(c2[j] == doctest::Approx(c1[j]).epsilon(1e-4));
         c2 = c1;

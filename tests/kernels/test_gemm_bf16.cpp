@@ -23,10 +23,9 @@ using K = shopml::kernels<shopml::cpu>;
 using shopml::test::random_floats;
 
 // C = alpha · round(A) · round(op(B)) + beta · C + bias in double; `scale` gets Σ|a·b| per element.
-std::vector<double> reference(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
-                              const std::vector<float>& a, const std::vector<float>& b, float beta,
-                              const std::vector<float>& c, std::size_t ldc, const std::vector<float>& bias,
-                              std::vector<double>& scale) {
+std::vector<double> reference(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const std::vector<float>& a,
+                              const std::vector<float>& b, float beta, const std::vector<float>& c, std::size_t ldc,
+                              const std::vector<float>& bias, std::vector<double>& scale) {
   std::vector<double> out(m * n);
   scale.assign(m * n, 0.0);
   for (std::size_t i = 0; i < m; ++i)
@@ -61,7 +60,7 @@ void check_roads(bool trans_b, std::size_t m, std::size_t n, std::size_t k, floa
     for (std::size_t i = 0; i < m; ++i)
       for (std::size_t j = 0; j < n; ++j)
         worst = std::max(worst, std::abs(got[i * ldc + j] - want[i * n + j]) / scale[i * n + j]);
-    CHECK(worst <= 1e-6);  // fp32 sums of exact products: a few ulps of Σ|a·b|
+    CHECK(worst <= 1e-6);                // fp32 sums of exact products: a few ulps of Σ|a·b|
     for (std::size_t i = 0; i < m; ++i)  // the columns beyond n are not written
       for (std::size_t j = n; j < ldc; ++j) CHECK(got[i * ldc + j] == c0[i * ldc + j]);
   };
@@ -84,8 +83,8 @@ void check_roads(bool trans_b, std::size_t m, std::size_t n, std::size_t k, floa
 
 TEST_CASE("bf16 rounding: to nearest even, NaN and infinities kept") {
   CHECK(bf16::to_bf16(1.0f) == 0x3f80);
-  CHECK(bf16::to_bf16(1.0f + 0x1p-8f) == 0x3f80);          // halfway, even stays
-  CHECK(bf16::to_bf16(1.0f + 3 * 0x1p-8f) == 0x3f82);      // halfway, odd rounds up
+  CHECK(bf16::to_bf16(1.0f + 0x1p-8f) == 0x3f80);             // halfway, even stays
+  CHECK(bf16::to_bf16(1.0f + 3 * 0x1p-8f) == 0x3f82);         // halfway, odd rounds up
   CHECK(bf16::to_bf16(1.0f + 0x1p-8f + 0x1p-20f) == 0x3f81);  // above halfway
   CHECK(bf16::to_bf16(-2.0f) == 0xc000);
   CHECK(bf16::to_bf16(std::numeric_limits<float>::infinity()) == 0x7f80);
@@ -121,11 +120,17 @@ TEST_CASE("gemm_packed_bf16: 1 and 2 threads give the same bits") {
 TEST_CASE("round_trip_rows rounds every row as round_trip does (the AVX2 lanes and the scalar tail)") {
   const float inf = std::numeric_limits<float>::infinity();
   std::vector<float> a = random_floats(3 * 21, 5, -1e3f, 1e3f);
-  const float special[] = {0.0f, -0.0f, inf, -inf, std::numeric_limits<float>::quiet_NaN(),
+  const float special[] = {0.0f,
+                           -0.0f,
+                           inf,
+                           -inf,
+                           std::numeric_limits<float>::quiet_NaN(),
                            std::bit_cast<float>(0x7f800001u),  // a signalling NaN
                            std::bit_cast<float>(0x3f808000u),  // a tie, even below
                            std::bit_cast<float>(0x3f818000u),  // a tie, odd below
-                           std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::max(), 1.0f};
+                           std::numeric_limits<float>::denorm_min(),
+                           std::numeric_limits<float>::max(),
+                           1.0f};
   for (std::size_t i = 0; i < std::size(special); ++i) a[i] = a[21 + 2 * i] = special[i];
   std::vector<float> got(3 * 20, 7.0f);
   bf16::round_trip_rows(a.data(), 21, 20, 0, 3, got.data());  // k = 20: two lanes of 8, a tail of 4

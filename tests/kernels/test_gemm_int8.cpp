@@ -72,13 +72,15 @@ void check_roads(bool trans_b, std::size_t m, std::size_t n, std::size_t k, floa
         worst_fp32 = std::max(worst_fp32, std::abs(got - fp32[i * n + j]));
         scale = std::max(scale, std::abs(fp32[i * n + j]));
       }
-    CHECK(worst <= 1e-5);                        // the exact integers, scaled in fp32
+    CHECK(worst <= 1e-5);                       // the exact integers, scaled in fp32
     CHECK(worst_fp32 <= 0.02 * (1.0 + scale));  // and near the real product
     for (std::size_t i = 0; i < m; ++i)
       for (std::size_t j = n; j < ldc; ++j) CHECK(c[i * ldc + j] == c0[i * ldc + j]);
     if (road == int8::road::fp32) continue;
-    if (fast.empty()) fast = c;
-    else CHECK(shopml::test::same_bits(c, fast));  // amx and avx2: the same integers, the same epilogue
+    if (fast.empty())
+      fast = c;
+    else
+      CHECK(shopml::test::same_bits(c, fast));  // amx and avx2: the same integers, the same epilogue
     auto again = c0;
     K::gemm_packed_int8(m, alpha, a.data(), k, packed, beta, again.data(), ldc, bias.data(), 3 - threads);
     CHECK(shopml::test::same_bits(again, c));
@@ -118,8 +120,7 @@ TEST_CASE("int8 quantisation: weights per channel, rows as DynamicQuantizeLinear
 TEST_CASE("gemm_packed_int8 against the exact integer formula and the fp32 product") {
   std::printf("[gemm_int8] roads checked: fp32 GEMM on the integers%s%s; best: %s\n",
               int8::avx2_int8_usable() ? ", AVX2" : " (no AVX2 here)",
-              int8::amx_int8_usable() ? ", AMX-INT8 tiles" : " (no usable AMX-INT8 here)",
-              int8::road_name(int8::best_road()));
+              int8::amx_int8_usable() ? ", AMX-INT8 tiles" : " (no usable AMX-INT8 here)", int8::road_name(int8::best_road()));
   for (bool trans_b : {true, false})
     for (std::size_t m : {1, 17, 32, 75})
       for (auto [n, k] : {std::pair<std::size_t, std::size_t>{16, 64}, {45, 70}, {100, 384}, {33, 1}})
@@ -141,8 +142,7 @@ TEST_CASE("gemm_packed_int8: pairs that would saturate a plain VPMADDUBSW are su
     if (!int8::usable(road)) continue;
     CAPTURE(int8::road_name(road));
     std::vector<float> c(m * n);
-    K::gemm_packed_int8(m, 1.0f, a.data(), k, K::pack_b_int8(true, k, n, b.data(), k, road), 0.0f, c.data(), n,
-                        nullptr, 1);
+    K::gemm_packed_int8(m, 1.0f, a.data(), k, K::pack_b_int8(true, k, n, b.data(), k, road), 0.0f, c.data(), n, nullptr, 1);
     for (std::size_t i = 0; i < m; ++i) {
       const auto rq = int8::quantize_row(a.data() + i * k, k, q.data());
       for (std::size_t j = 0; j < n; ++j) {
@@ -158,8 +158,9 @@ TEST_CASE("gemm_packed_int8: pairs that would saturate a plain VPMADDUBSW are su
 TEST_CASE("pack_b_int8 refuses a road this CPU cannot run") {
   const std::vector<float> b(64, 0.5f);
   for (const auto road : {int8::road::avx2, int8::road::amx})
-    if (!int8::usable(road)) CHECK_THROWS_WITH_AS(K::pack_b_int8(true, 8, 8, b.data(), 8, road),
-                                                  doctest::Contains(int8::road_name(road)), shopml::value_error);
+    if (!int8::usable(road))
+      CHECK_THROWS_WITH_AS(K::pack_b_int8(true, 8, 8, b.data(), 8, road), doctest::Contains(int8::road_name(road)),
+                           shopml::value_error);
 }
 
 #if defined(SHOPML_INT8_AVX2)

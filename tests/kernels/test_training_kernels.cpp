@@ -42,9 +42,7 @@ std::vector<double> random_doubles(std::size_t n, std::uint32_t seed, double lo 
 }
 
 // |a - b| relative to the larger magnitude, with a floor for values near 0.
-double rel_err(double a, double b, double floor = 1e-2) {
-  return std::abs(a - b) / std::max({std::abs(a), std::abs(b), floor});
-}
+double rel_err(double a, double b, double floor = 1e-2) { return std::abs(a - b) / std::max({std::abs(a), std::abs(b), floor}); }
 
 // Central difference of f at x[i] (restored afterwards).
 template <class F>
@@ -77,8 +75,8 @@ void ref_layer_norm(const T* x, const T* gamma, const T* beta, std::size_t rows,
 // Its backward pass: dx = rstd (g - mean(g) - x̂ mean(g x̂)), dgamma += Σ dy x̂, dbeta += Σ dy.
 // Also returns, per element of dx, the magnitude its rounding error scales with.
 template <class T>
-void ref_layer_norm_backward(const T* dy, const T* x, const T* gamma, std::size_t rows, std::size_t cols, T eps, T* dx,
-                             T* dgamma, T* dbeta, T* dx_scale = nullptr) {
+void ref_layer_norm_backward(const T* dy, const T* x, const T* gamma, std::size_t rows, std::size_t cols, T eps, T* dx, T* dgamma,
+                             T* dbeta, T* dx_scale = nullptr) {
   for (std::size_t r = 0; r < rows; ++r) {
     const T* in = x + r * cols;
     const T* d = dy + r * cols;
@@ -102,8 +100,7 @@ void ref_layer_norm_backward(const T* dy, const T* x, const T* gamma, std::size_
     for (std::size_t j = 0; j < cols; ++j) {
       const T xhat = (in[j] - mean) * rstd, g = d[j] * gamma[j];
       dx[r * cols + j] = rstd * (g - mean_g - xhat * mean_gx);
-      if (dx_scale)
-        dx_scale[r * cols + j] = rstd * (std::abs(g) + mag_g / T(cols) + (std::abs(xhat) + 1) * (mag_gx / T(cols)));
+      if (dx_scale) dx_scale[r * cols + j] = rstd * (std::abs(g) + mag_g / T(cols) + (std::abs(xhat) + 1) * (mag_gx / T(cols)));
     }
   }
 }
@@ -127,8 +124,8 @@ void ref_softmax_backward(const T* p, const T* dp, std::size_t cols, T* dx) {
 
 // Σ over kept rows of log Σ exp(x) - x[label]; d = scale (softmax - onehot), 0 on ignored rows.
 template <class T>
-T ref_cross_entropy(std::size_t rows, std::size_t classes, const T* x, std::size_t ld, const std::int64_t* labels,
-                    T scale, T* d) {
+T ref_cross_entropy(std::size_t rows, std::size_t classes, const T* x, std::size_t ld, const std::int64_t* labels, T scale,
+                    T* d) {
   T loss = 0;
   std::vector<T> p(classes);
   for (std::size_t r = 0; r < rows; ++r) {
@@ -187,8 +184,7 @@ TEST_CASE("finite differences: GELU (erf and tanh) and tanh derivatives") {
 TEST_CASE("finite differences: LayerNorm backward (dx, dgamma, dbeta)") {
   const std::size_t rows = 3, cols = 7;
   const double eps = 1e-5;
-  auto x = random_doubles(rows * cols, 2, -2.0, 2.0), gamma = random_doubles(cols, 3, 0.5, 1.5),
-       beta = random_doubles(cols, 4);
+  auto x = random_doubles(rows * cols, 2, -2.0, 2.0), gamma = random_doubles(cols, 3, 0.5, 1.5), beta = random_doubles(cols, 4);
   const auto r = random_doubles(rows * cols, 5);
   auto loss = [&] {
     std::vector<double> y(rows * cols);
@@ -256,12 +252,11 @@ std::vector<float> transpose(const float* a, std::size_t lda, std::size_t k, std
 
 }  // namespace
 
-TEST_CASE_TEMPLATE("gemm_at matches a double reference and gemm on the transposed copy, bit for bit", Arch,
-                   SHOPML_TEST_ARCHS) {
+TEST_CASE_TEMPLATE("gemm_at matches a double reference and gemm on the transposed copy, bit for bit", Arch, SHOPML_TEST_ARCHS) {
   SHOPML_REQUIRE_CPU(Arch);
-  const std::size_t shapes[][3] = {{1, 1, 1},    {1, 37, 19},  {1, 70, 1600}, {2, 3, 4},     {7, 33, 17},
-                                   {13, 65, 300}, {33, 47, 513}, {6, 16, 5},   {100, 70, 64}, {3, 33, 1600},
-                                   {20, 70, 3100}, {4, 5, 0},   {0, 5, 3},     {5, 0, 3}};
+  const std::size_t shapes[][3] = {{1, 1, 1},      {1, 37, 19},   {1, 70, 1600}, {2, 3, 4},     {7, 33, 17},
+                                   {13, 65, 300},  {33, 47, 513}, {6, 16, 5},    {100, 70, 64}, {3, 33, 1600},
+                                   {20, 70, 3100}, {4, 5, 0},     {0, 5, 3},     {5, 0, 3}};
   struct coeffs {
     float alpha, beta;
   };
@@ -280,14 +275,13 @@ TEST_CASE_TEMPLATE("gemm_at matches a double reference and gemm on the transpose
         for (std::size_t i = 0; i < m; ++i)
           for (std::size_t j = 0; j < n; ++j) c[1 + i * ldc + j] = qnan;  // never read
       const auto c0 = c;
-      simd::gemm_at_kernel{}(Arch{}, m, n, k, co.alpha, a.data() + 1, lda, b.data() + 1, ldb, co.beta, c.data() + 1,
-                             ldc, 1);
+      simd::gemm_at_kernel{}(Arch{}, m, n, k, co.alpha, a.data() + 1, lda, b.data() + 1, ldb, co.beta, c.data() + 1, ldc, 1);
       const auto at = transpose(a.data() + 1, lda, k, m);
       const auto ref = shopml::test::reference_gemm(false, m, n, k, co.alpha, at.data(), k, b.data() + 1, ldb, co.beta,
                                                     c0.data() + 1, ldc, nullptr);
       auto c_gemm = c0;
-      simd::gemm_kernel{}(Arch{}, false, m, n, k, co.alpha, at.data(), k, b.data() + 1, ldb, co.beta,
-                          c_gemm.data() + 1, ldc, nullptr, 1);
+      simd::gemm_kernel{}(Arch{}, false, m, n, k, co.alpha, at.data(), k, b.data() + 1, ldb, co.beta, c_gemm.data() + 1, ldc,
+                          nullptr, 1);
       REQUIRE(same_bits(c, c_gemm));
       REQUIRE(c[0] == c0[0]);
       for (std::size_t i = 0; i < m; ++i) {
@@ -308,11 +302,11 @@ TEST_CASE_TEMPLATE("gemm_at_batched computes each strided problem", Arch, SHOPML
   const auto c0 = random_floats(batch * sc, 16);
   for (std::size_t count : {std::size_t{1}, batch}) {
     auto c = c0, want = c0;
-    simd::gemm_at_batched_kernel{}(Arch{}, count, m, n, k, 0.5f, a.data(), lda, sa, b.data(), ldb, sb, 1.0f, c.data(),
-                                   ldc, sc, 2);
+    simd::gemm_at_batched_kernel{}(Arch{}, count, m, n, k, 0.5f, a.data(), lda, sa, b.data(), ldb, sb, 1.0f, c.data(), ldc, sc,
+                                   2);
     for (std::size_t i = 0; i < count; ++i)
-      simd::gemm_at_kernel{}(Arch{}, m, n, k, 0.5f, a.data() + i * sa, lda, b.data() + i * sb, ldb, 1.0f,
-                             want.data() + i * sc, ldc, 1);
+      simd::gemm_at_kernel{}(Arch{}, m, n, k, 0.5f, a.data() + i * sa, lda, b.data() + i * sb, ldb, 1.0f, want.data() + i * sc,
+                             ldc, 1);
     REQUIRE(same_bits(c, want));
   }
 }
@@ -351,13 +345,13 @@ TEST_CASE_TEMPLATE("layer_norm_backward", Arch, SHOPML_TEST_ARCHS) {
       const auto dg0 = random_floats(cols, 22), db0 = random_floats(cols, 23);
       std::vector<float> dx(rows * cols, qnan);
       auto dg = dg0, db = db0;
-      simd::layer_norm_backward_kernel{}(Arch{}, dy.data(), x.data(), gamma.data(), rows, cols, eps, dx.data(),
-                                         dg.data(), db.data(), 1);
+      simd::layer_norm_backward_kernel{}(Arch{}, dy.data(), x.data(), gamma.data(), rows, cols, eps, dx.data(), dg.data(),
+                                         db.data(), 1);
 
       const std::vector<double> xd(x.begin(), x.end()), dyd(dy.begin(), dy.end()), gd(gamma.begin(), gamma.end());
       std::vector<double> want(rows * cols), scale(rows * cols), wg(cols, 0.0), wb(cols, 0.0);
-      ref_layer_norm_backward(dyd.data(), xd.data(), gd.data(), rows, cols, double(eps), want.data(), wg.data(),
-                              wb.data(), scale.data());
+      ref_layer_norm_backward(dyd.data(), xd.data(), gd.data(), rows, cols, double(eps), want.data(), wg.data(), wb.data(),
+                              scale.data());
       for (std::size_t i = 0; i < rows * cols; ++i) REQUIRE(std::abs(dx[i] - want[i]) <= 2e-5 * scale[i] + 1e-30);
       for (std::size_t j = 0; j < cols; ++j) {
         double mg = std::abs(dg0[j]), mb = std::abs(db0[j]);
@@ -369,8 +363,8 @@ TEST_CASE_TEMPLATE("layer_norm_backward", Arch, SHOPML_TEST_ARCHS) {
       // dx may be dy itself.
       auto inplace = dy;
       auto dg2 = dg0, db2 = db0;
-      simd::layer_norm_backward_kernel{}(Arch{}, inplace.data(), x.data(), gamma.data(), rows, cols, eps,
-                                         inplace.data(), dg2.data(), db2.data(), 1);
+      simd::layer_norm_backward_kernel{}(Arch{}, inplace.data(), x.data(), gamma.data(), rows, cols, eps, inplace.data(),
+                                         dg2.data(), db2.data(), 1);
       REQUIRE(same_bits(inplace, dx));
       REQUIRE(same_bits(dg2, dg));
       REQUIRE(same_bits(db2, db));
@@ -444,7 +438,8 @@ TEST_CASE_TEMPLATE("tanh and tanh_backward", Arch, SHOPML_TEST_ARCHS) {
     simd::tanh_kernel{}(Arch{}, x.data() + 1, n, 1);
     REQUIRE(x[0] == x0[0]);
     REQUIRE(x[n + 1] == x0[n + 1]);
-    for (std::size_t i = 1; i <= n; ++i) REQUIRE(std::abs(x[i] - std::tanh(double(x0[i]))) <= 1e-6 * std::abs(std::tanh(double(x0[i]))) + 1e-38);
+    for (std::size_t i = 1; i <= n; ++i)
+      REQUIRE(std::abs(x[i] - std::tanh(double(x0[i]))) <= 1e-6 * std::abs(std::tanh(double(x0[i]))) + 1e-38);
 
     const auto dy0 = random_floats(n + 2, 29);
     auto dy = dy0;
@@ -463,8 +458,12 @@ TEST_CASE("Philox-4x32-10 known answers (Random123 kat_vectors)") {
   };
   const kat kats[] = {
       {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
-      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}, {0xffffffff, 0xffffffff}, {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
-      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344}, {0xa4093822, 0x299f31d0}, {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+      {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+       {0xffffffff, 0xffffffff},
+       {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+      {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+       {0xa4093822, 0x299f31d0},
+       {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
   };
   for (const auto& t : kats) {
     std::uint32_t c[4] = {t.ctr[0], t.ctr[1], t.ctr[2], t.ctr[3]};
@@ -593,8 +592,7 @@ TEST_CASE_TEMPLATE("mean_pool: masked mean of each segment, and its backward", A
     // and it writes every row (masked and padding-free rows alike).
     const auto dout = random_floats(S * cols, 71);
     std::vector<float> dx(T * ld, qnan);
-    simd::mean_pool_backward_kernel{}(Arch{}, S, cols, dout.data(), pc.offsets.data(), pc.mask.data(), dx.data(), ld,
-                                      1);
+    simd::mean_pool_backward_kernel{}(Arch{}, S, cols, dout.data(), pc.offsets.data(), pc.mask.data(), dx.data(), ld, 1);
     double lhs = 0, rhs = 0;
     for (std::size_t i = 0; i < S * cols; ++i) lhs += double(dout[i]) * out[i];
     for (std::size_t t = 0; t < T; ++t)
@@ -619,12 +617,10 @@ TEST_CASE_TEMPLATE("cross_entropy: loss and gradient", Arch, SHOPML_TEST_ARCHS) 
     labels[2] = labels[7] = -100;
     const float scale = 1.0f / 7.0f;
     std::vector<float> d(rows * ld, 5.0f);
-    const double loss = simd::cross_entropy_kernel{}(Arch{}, rows, classes, logits.data(), ld, labels.data(), scale,
-                                                     d.data(), 1);
+    const double loss = simd::cross_entropy_kernel{}(Arch{}, rows, classes, logits.data(), ld, labels.data(), scale, d.data(), 1);
     const std::vector<double> xd(logits.begin(), logits.end());
     std::vector<double> want(rows * ld, 5.0);
-    const double want_loss =
-        ref_cross_entropy<double>(rows, classes, xd.data(), ld, labels.data(), double(scale), want.data());
+    const double want_loss = ref_cross_entropy<double>(rows, classes, xd.data(), ld, labels.data(), double(scale), want.data());
     double mag = 0;
     for (std::size_t r = 0; r < rows; ++r)
       if (labels[r] != -100) mag += 1 + std::abs(*std::max_element(xd.begin() + r * ld, xd.begin() + r * ld + classes));
@@ -641,8 +637,8 @@ TEST_CASE_TEMPLATE("cross_entropy: loss and gradient", Arch, SHOPML_TEST_ARCHS) 
 
     // In place: the gradient overwrites the logits.
     auto inplace = logits;
-    const double loss2 = simd::cross_entropy_kernel{}(Arch{}, rows, classes, inplace.data(), ld, labels.data(), scale,
-                                                      inplace.data(), 1);
+    const double loss2 =
+        simd::cross_entropy_kernel{}(Arch{}, rows, classes, inplace.data(), ld, labels.data(), scale, inplace.data(), 1);
     REQUIRE(loss2 == loss);
     for (std::size_t r = 0; r < rows; ++r)
       for (std::size_t j = 0; j < classes; ++j) REQUIRE(inplace[r * ld + j] == d[r * ld + j]);
@@ -693,8 +689,8 @@ TEST_CASE_TEMPLATE("adamw follows the scalar formula for three steps", Arch, SHO
       const auto grad = random_floats(n, 39 + t, -0.1f, 0.1f);
       step.bias_correction1 = 1.0 - std::pow(double(step.beta1), t);
       step.bias_correction2 = 1.0 - std::pow(double(step.beta2), t);
-      const auto f = scalar::adamw_prepare(step.lr, step.beta1, step.beta2, step.eps, step.weight_decay,
-                                           step.bias_correction1, step.bias_correction2);
+      const auto f = scalar::adamw_prepare(step.lr, step.beta1, step.beta2, step.eps, step.weight_decay, step.bias_correction1,
+                                           step.bias_correction2);
       CHECK(f.neg_step_size == static_cast<float>(-(double(step.lr) / step.bias_correction1)));
       auto wp = param, wm = m, wv = v;
       for (std::size_t i = 0; i < n; ++i) scalar::adamw_update(wp[i], wm[i], wv[i], grad[i], f);
@@ -730,8 +726,8 @@ TEST_CASE_TEMPLATE("training kernels: 1 and 2 threads give bitwise identical res
     simd::add_column_sums_kernel{}(Arch{}, rows, cols, x.data(), ld, sums.data(), threads);
     append(sums);
     std::vector<float> dx(rows * cols), dg(cols, 0.0f), db(cols, 0.0f);
-    simd::layer_norm_backward_kernel{}(Arch{}, dy.data(), x.data(), gamma.data(), rows, cols, 1e-5f, dx.data(),
-                                       dg.data(), db.data(), threads);
+    simd::layer_norm_backward_kernel{}(Arch{}, dy.data(), x.data(), gamma.data(), rows, cols, 1e-5f, dx.data(), dg.data(),
+                                       db.data(), threads);
     append(dx);
     append(dg);
     append(db);
@@ -740,8 +736,7 @@ TEST_CASE_TEMPLATE("training kernels: 1 and 2 threads give bitwise identical res
     std::vector<std::int64_t> labels(rows);
     for (std::size_t r = 0; r < rows; ++r) labels[r] = r % 13 == 0 ? -100 : static_cast<std::int64_t>(r % cols);
     std::vector<float> dl(rows * ld);
-    const double ce = simd::cross_entropy_kernel{}(Arch{}, rows, cols, x.data(), ld, labels.data(), 0.5f, dl.data(),
-                                                   threads);
+    const double ce = simd::cross_entropy_kernel{}(Arch{}, rows, cols, x.data(), ld, labels.data(), 0.5f, dl.data(), threads);
     append(dl);
     append({static_cast<float>(ce), static_cast<float>(ce - static_cast<float>(ce))});
     auto drop = x;
@@ -761,8 +756,7 @@ TEST_CASE_TEMPLATE("training kernels: 1 and 2 threads give bitwise identical res
     simd::mean_pool_kernel{}(Arch{}, 3, cols, x.data(), ld, offsets.data(), mask.data(), pooled.data(), threads);
     append(pooled);
     std::vector<float> dpooled(rows * ld);
-    simd::mean_pool_backward_kernel{}(Arch{}, 3, cols, pooled.data(), offsets.data(), mask.data(), dpooled.data(), ld,
-                                      threads);
+    simd::mean_pool_backward_kernel{}(Arch{}, 3, cols, pooled.data(), offsets.data(), mask.data(), dpooled.data(), ld, threads);
     append(dpooled);
     return out;
   };
@@ -789,8 +783,8 @@ TEST_CASE("kernels<cpu> training kernels equal the functors of the active ISA") 
     const float kept = scalar::dropout_keep(5, 17 + i, 0.25f) ? x[i] / 0.75f : 0.0f;
     REQUIRE(std::abs(a[i] - std::tanh(kept) * 3.0f) <= 1e-6f * (1 + std::abs(a[i])));
   }
-  const auto f = scalar::adamw_prepare(step.lr, step.beta1, step.beta2, step.eps, step.weight_decay,
-                                       step.bias_correction1, step.bias_correction2);
+  const auto f = scalar::adamw_prepare(step.lr, step.beta1, step.beta2, step.eps, step.weight_decay, step.bias_correction1,
+                                       step.bias_correction2);
   for (std::size_t i = 0; i < n; ++i) {
     float p = x[i], m = g[i], v = 0.01f;
     scalar::adamw_update(p, m, v, g[i], f);

@@ -137,8 +137,8 @@ TEST_CASE_TEMPLATE("multinomial_logistic", Arch, SHOPML_TEST_ARCHS) {
     for (std::size_t i = 0; i <= n; ++i) target[i] = static_cast<int>(i % k), weight[i] = w[i];
     const double scale = 0.75;
     std::vector<float> residual(k * lds, 9.0f);
-    const double got = shopml::simd::multinomial_logistic_kernel{}(Arch{}, n, k, score.data(), lds, intercept.data(), target.data(),
-                                                                   weight.data(), scale, residual.data());
+    const double got = shopml::simd::multinomial_logistic_kernel{}(Arch{}, n, k, score.data(), lds, intercept.data(),
+                                                                   target.data(), weight.data(), scale, residual.data());
     double want = 0.0;
     for (std::size_t i = 0; i < n; ++i) {
       double top = -INFINITY, sum = 0.0;
@@ -232,11 +232,10 @@ TEST_CASE_TEMPLATE("layer_norm, with and without residual, in place", Arch, SHOP
       std::vector<float> y(rows * cols + 1, 0.0f);
       layer_norm(Arch{}, x.data() + 1, r, y.data() + 1, rows, cols, gamma.data() + 1, beta.data() + 1, 1e-12f, 1);
       auto in_place = x;
-      layer_norm(Arch{}, in_place.data() + 1, r, in_place.data() + 1, rows, cols, gamma.data() + 1, beta.data() + 1,
-                 1e-12f, 2);
+      layer_norm(Arch{}, in_place.data() + 1, r, in_place.data() + 1, rows, cols, gamma.data() + 1, beta.data() + 1, 1e-12f, 2);
       for (std::size_t i = 0; i < rows; ++i) {
-        const auto want = shopml::test::reference_layer_norm(x.data() + 1 + i * cols, r ? r + i * cols : nullptr,
-                                                             cols, gamma.data() + 1, beta.data() + 1, 1e-12f);
+        const auto want = shopml::test::reference_layer_norm(x.data() + 1 + i * cols, r ? r + i * cols : nullptr, cols,
+                                                             gamma.data() + 1, beta.data() + 1, 1e-12f);
         for (std::size_t j = 0; j < cols; ++j) {
           REQUIRE(std::abs(y[1 + i * cols + j] - want[j]) <= 2e-5 * (std::abs(want[j]) + 1));
           REQUIRE(in_place[1 + i * cols + j] == y[1 + i * cols + j]);
@@ -284,8 +283,8 @@ TEST_CASE_TEMPLATE("gelu, erf and tanh forms, against the scalar formulas in dou
       } else if (std::isinf(want)) {
         REQUIRE(y[i] == want);
       } else {
-        const double exact = form == shopml::gelu_form::erf ? shopml::scalar::gelu_erf(double(x[i]))
-                                                            : shopml::scalar::gelu_tanh(double(x[i]));
+        const double exact =
+            form == shopml::gelu_form::erf ? shopml::scalar::gelu_erf(double(x[i])) : shopml::scalar::gelu_tanh(double(x[i]));
         REQUIRE(std::abs(y[i] - exact) <= 2e-6 * std::abs(exact) + 3e-7);
       }
     }
@@ -318,8 +317,7 @@ TEST_CASE_TEMPLATE("l2_normalize", Arch, SHOPML_TEST_ARCHS) {
 namespace {
 
 // Reference top-k: a stable sort by the documented order.
-void reference_topk(const std::vector<float>& x, std::size_t k, std::vector<float>& values,
-                    std::vector<std::uint32_t>& indices) {
+void reference_topk(const std::vector<float>& x, std::size_t k, std::vector<float>& values, std::vector<std::uint32_t>& indices) {
   std::vector<std::uint32_t> order(x.size());
   std::iota(order.begin(), order.end(), 0u);
   std::stable_sort(order.begin(), order.end(), [&](std::uint32_t i, std::uint32_t j) {

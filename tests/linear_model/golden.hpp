@@ -3,13 +3,12 @@
 // (tests/golden/linear_model/): embeddings of real shared reviews, fitted sklearn
 // models and sklearn.metrics values. Shared by the linear_model and metrics tests.
 
+#include <Eigen/Core>
 #include <cstdint>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
-#include <nlohmann/json.hpp>
 
 #include "golden_files.hpp"
 #include "shopml/io/safetensors.hpp"

@@ -2,12 +2,12 @@
 // real review embeddings (goldens: scripts/golden/linear_model.py), plus the solver, the
 // stratified split and bad-input behaviour.
 
+#include <doctest/doctest.h>
+
 #include <cmath>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <doctest/doctest.h>
 
 #include "golden.hpp"
 #include "shopml/linear_model/lbfgs.hpp"
@@ -99,8 +99,10 @@ void check_case(const std::string& name, double coef_tol = 1e-3, double intercep
     for (Eigen::Index i = 0; i < proba.rows(); ++i) score[static_cast<std::size_t>(i)] = proba(i, 1);
     CHECK(std::abs(mt::roc_auc_score(yt, std::span<const double>(score)) - m["roc_auc"].template get<double>()) < 1e-4);
   } else {
-    CHECK(std::abs(mt::roc_auc_score_ovr(yt, proba, mt::roc_average::macro) - m["roc_auc_ovr_macro"].template get<double>()) < 1e-4);
-    CHECK(std::abs(mt::roc_auc_score_ovr(yt, proba, mt::roc_average::weighted) - m["roc_auc_ovr_weighted"].template get<double>()) < 1e-4);
+    CHECK(std::abs(mt::roc_auc_score_ovr(yt, proba, mt::roc_average::macro) - m["roc_auc_ovr_macro"].template get<double>()) <
+          1e-4);
+    CHECK(std::abs(mt::roc_auc_score_ovr(yt, proba, mt::roc_average::weighted) -
+                   m["roc_auc_ovr_weighted"].template get<double>()) < 1e-4);
   }
 }
 
@@ -127,9 +129,7 @@ TEST_CASE("sklearn parity: binary sentiment, C=1 and C=0.05") {
 
 TEST_CASE("sklearn parity: binary sentiment with sample weights") { check_case<std::int64_t>("en_c1_sample_weight"); }
 
-TEST_CASE("sklearn parity: 10 product categories (Chinese reviews), multinomial, C=1") {
-  check_case<std::string>("shop_cat_c1");
-}
+TEST_CASE("sklearn parity: 10 product categories (Chinese reviews), multinomial, C=1") { check_case<std::string>("shop_cat_c1"); }
 
 TEST_CASE("sklearn parity: multinomial, class_weight=balanced, C=10") { check_case<std::string>("shop_cat_c10_balanced"); }
 
@@ -231,7 +231,8 @@ TEST_CASE("bad input raises value_error / shape_error naming the problem") {
   CHECK_THROWS_AS(model.fit(inf_X, std::span<const std::int64_t>(y)), shopml::value_error);
 
   const std::vector<std::int64_t> one_class{1, 1, 1, 1};
-  CHECK_THROWS_WITH_AS(model.fit(X, std::span<const std::int64_t>(one_class)), doctest::Contains("only one class"), shopml::value_error);
+  CHECK_THROWS_WITH_AS(model.fit(X, std::span<const std::int64_t>(one_class)), doctest::Contains("only one class"),
+                       shopml::value_error);
   CHECK_THROWS_AS(model.fit(Eigen::MatrixXd(0, 2), std::span<const std::int64_t>()), shopml::value_error);
   const std::vector<std::int64_t> short_y{0, 1, 0};
   CHECK_THROWS_AS(model.fit(X, std::span<const std::int64_t>(short_y)), shopml::shape_error);
@@ -270,8 +271,8 @@ TEST_CASE("class_weight as a map equals the same weights given per sample") {
   const auto& g = golden::get();
   const auto X = g.X("en_X");
   const auto y = golden::labels<std::int64_t>("en_sentiment");
-  lm::logistic_regression<double> by_class({.max_iter = 5000, .tol = 1e-10,
-                                            .class_weight = std::map<std::int64_t, double>{{0, 3.0}, {1, 0.5}}});
+  lm::logistic_regression<double> by_class(
+      {.max_iter = 5000, .tol = 1e-10, .class_weight = std::map<std::int64_t, double>{{0, 3.0}, {1, 0.5}}});
   by_class.fit(X, std::span<const std::int64_t>(y));
   std::vector<double> w;
   for (auto v : y) w.push_back(v == 0 ? 3.0 : 0.5);

@@ -1,12 +1,12 @@
 // Saving and loading logistic-regression heads (safetensors + validated metadata).
 
+#include <doctest/doctest.h>
+
 #include <cstring>
-#include <limits>
 #include <filesystem>
+#include <limits>
 #include <string>
 #include <vector>
-
-#include <doctest/doctest.h>
 
 #include "golden.hpp"
 #include "shopml/linear_model/saved_head.hpp"
@@ -124,8 +124,8 @@ TEST_CASE("head metadata: C and tol round-trip exactly, +inf included, and NaN i
   // Finite values: the shortest text that reads back bit for bit.
   CHECK(shopml::io::safetensors_file::from_bytes(bytes).metadata().at("C") == "0.5");
   // -inf is read, then refused by the head's own rule; NaN is never stored.
-  CHECK_THROWS_WITH_AS(load(with_header(bytes, [](auto& h) { h["__metadata__"]["C"] = "-inf"; })), doctest::Contains("C must be > 0"),
-                       shopml::parse_error);
+  CHECK_THROWS_WITH_AS(load(with_header(bytes, [](auto& h) { h["__metadata__"]["C"] = "-inf"; })),
+                       doctest::Contains("C must be > 0"), shopml::parse_error);
   CHECK_THROWS_WITH_AS(load(with_header(bytes, [](auto& h) { h["__metadata__"]["tol"] = "nan"; })),
                        "[shopml.parse] 'head.st': not a valid shopml.logistic_regression head: metadata 'tol' = 'nan' is NaN, "
                        "which a saved file cannot hold",

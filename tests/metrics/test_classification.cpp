@@ -3,11 +3,11 @@
 // embeddings (goldens: scripts/golden/linear_model.py), plus ties, zero division and
 // clipped probabilities.
 
+#include <doctest/doctest.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <doctest/doctest.h>
 
 #include "../linear_model/golden.hpp"
 #include "shopml/metrics/classification.hpp"
@@ -111,7 +111,8 @@ TEST_CASE("edge cases: tied scores, probabilities of exactly 0 and 1, a class ne
   const auto hard_rows = edge["hard_proba"].get<std::vector<std::vector<double>>>();
   golden::row_matrix hard(static_cast<Eigen::Index>(hard_rows.size()), 2);
   for (std::size_t i = 0; i < hard_rows.size(); ++i) hard.row(static_cast<Eigen::Index>(i)) << hard_rows[i][0], hard_rows[i][1];
-  CHECK(mt::log_loss(std::span<const std::int64_t>(y_true), hard) == doctest::Approx(edge["log_loss_hard"].get<double>()).epsilon(tight));
+  CHECK(mt::log_loss(std::span<const std::int64_t>(y_true), hard) ==
+        doctest::Approx(edge["log_loss_hard"].get<double>()).epsilon(tight));
 
   const auto categories = golden::labels<std::string>("shop_category");
   std::vector<std::string> cat_true;
@@ -120,14 +121,16 @@ TEST_CASE("edge cases: tied scores, probabilities of exactly 0 and 1, a class ne
   const auto classes = g.find_case("shop_cat_c1")["classes"].get<std::vector<std::string>>();
   check_metrics(edge["no_rare_metrics"], cat_true, no_rare, g.f64("shop_cat_c1.proba_test"), classes);
   // zero_division=NaN leaves the never-predicted class out of the macro precision.
-  const auto per = mt::precision_recall_fscore_support(std::span<const std::string>(cat_true), std::span<const std::string>(no_rare),
-                                                       {}, std::nan(""));
+  const auto per = mt::precision_recall_fscore_support(std::span<const std::string>(cat_true),
+                                                       std::span<const std::string>(no_rare), {}, std::nan(""));
   const auto labels = mt::unique_labels(std::span<const std::string>(cat_true), std::span<const std::string>(no_rare));
-  const auto never = std::count_if(labels.begin(), labels.end(),
-                                   [&](const std::string& l) { return std::find(no_rare.begin(), no_rare.end(), l) == no_rare.end(); });
+  const auto never = std::count_if(labels.begin(), labels.end(), [&](const std::string& l) {
+    return std::find(no_rare.begin(), no_rare.end(), l) == no_rare.end();
+  });
   CHECK(never >= 1);
   CHECK(std::count_if(per.precision.begin(), per.precision.end(), [](double v) { return std::isnan(v); }) == never);
-  CHECK(std::isnan(per.precision[*shopml::metrics::detail::find_label(labels, edge["never_predicted_class"].get<std::string>())]));
+  CHECK(
+      std::isnan(per.precision[*shopml::metrics::detail::find_label(labels, edge["never_predicted_class"].get<std::string>())]));
 }
 
 TEST_CASE("small hand-checked values") {

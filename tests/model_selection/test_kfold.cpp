@@ -10,13 +10,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <numeric>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "golden_files.hpp"
 #include "shopml/io/csv.hpp"
@@ -76,7 +75,8 @@ void check_partition(const std::vector<ms::split_indices>& splits, std::size_t n
 
 bool skip_without_data(const json& c) {
   if (!c.contains("source")) return false;
-  const fs::path path = fs::path(SHOPML_DATA_DIR) / c["source"].get<std::string>().substr(0, c["source"].get<std::string>().find(':'));
+  const fs::path path =
+      fs::path(SHOPML_DATA_DIR) / c["source"].get<std::string>().substr(0, c["source"].get<std::string>().find(':'));
   if (fs::exists(path)) return false;
   MESSAGE("skipped " << c["name"].get<std::string>() << ": no " << path);
   return true;
@@ -124,7 +124,8 @@ TEST_CASE("kfold, stratified_kfold: shuffled splits keep sklearn's fold sizes an
         CAPTURE(label);
         std::vector<std::size_t> got;
         for (const auto& s : splits)
-          got.push_back(static_cast<std::size_t>(std::count_if(s.test.begin(), s.test.end(), [&](std::size_t i) { return labels[i] == label; })));
+          got.push_back(static_cast<std::size_t>(
+              std::count_if(s.test.begin(), s.test.end(), [&](std::size_t i) { return labels[i] == label; })));
         CHECK(got == counts.get<std::vector<std::size_t>>());
       }
     }
@@ -166,8 +167,10 @@ TEST_CASE("kfold, stratified_kfold: refuse what sklearn refuses, saying why") {
     CAPTURE(e["sklearn_message"].get<std::string>());
     const auto k = e["n_splits"].get<std::size_t>();
     const auto labels = e["labels"].get<std::vector<int>>();
-    if (e["kind"] == "kfold") CHECK_THROWS_AS(ms::kfold({.n_splits = k}).split(labels.size()), shopml::value_error);
-    else CHECK_THROWS_AS(ms::stratified_kfold({.n_splits = k}).split(labels), shopml::value_error);
+    if (e["kind"] == "kfold")
+      CHECK_THROWS_AS(ms::kfold({.n_splits = k}).split(labels.size()), shopml::value_error);
+    else
+      CHECK_THROWS_AS(ms::stratified_kfold({.n_splits = k}).split(labels), shopml::value_error);
   }
   CHECK_THROWS_WITH(ms::kfold({.n_splits = 1}), "[shopml.value] kfold: n_splits must be at least 2, got 1");
   CHECK_THROWS_WITH(ms::kfold({.n_splits = 4}).split(3),

@@ -3,11 +3,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "golden.hpp"
 #include "shopml/io/json_file.hpp"
@@ -102,9 +101,10 @@ TEST_CASE("bert: tiny BF16 model with bert. prefix and gelu_new matches transfor
     };
     std::vector<enc> encodings;
     for (std::size_t s = 0; s < packed.size(); ++s)
-      encodings.push_back({std::vector<int>(packed.ids.begin() + packed.begin(s), packed.ids.begin() + packed.begin(s + 1)),
-                           std::vector<int>(packed.type_ids.begin() + packed.begin(s), packed.type_ids.begin() + packed.begin(s + 1)),
-                           {}});
+      encodings.push_back(
+          {std::vector<int>(packed.ids.begin() + packed.begin(s), packed.ids.begin() + packed.begin(s + 1)),
+           std::vector<int>(packed.type_ids.begin() + packed.begin(s), packed.type_ids.begin() + packed.begin(s + 1)),
+           {}});
     for (std::size_t batch : {1, 3, 32}) {
       const auto emb = embedder.encode_tokens(std::span<const enc>(encodings), batch);
       REQUIRE(emb.rows() == 4);
@@ -145,12 +145,13 @@ TEST_CASE("bert: bad inputs and inconsistent files are clear errors") {
   CHECK(bert.forward(nn::token_batch{}).size() == 0);
 
   const auto wide = tiny_copy_with("wide", [](nlohmann::json& c) { c["intermediate_size"] = 128; });
-  CHECK_THROWS_WITH_AS(nn::bert_encoder<>::from_directory(wide),
-                       doctest::Contains("tensor 'bert.encoder.layer.0.intermediate.dense.weight' has shape [64,32], config.json needs [128,32]"),
-                       shopml::shape_error);
+  CHECK_THROWS_WITH_AS(
+      nn::bert_encoder<>::from_directory(wide),
+      doctest::Contains("tensor 'bert.encoder.layer.0.intermediate.dense.weight' has shape [64,32], config.json needs [128,32]"),
+      shopml::shape_error);
   const auto deep = tiny_copy_with("deep", [](nlohmann::json& c) { c["num_hidden_layers"] = 3; });
-  CHECK_THROWS_WITH_AS(nn::bert_encoder<>::from_directory(deep), doctest::Contains("bert.encoder.layer.2.attention.self.query.weight"),
-                       shopml::parse_error);
+  CHECK_THROWS_WITH_AS(nn::bert_encoder<>::from_directory(deep),
+                       doctest::Contains("bert.encoder.layer.2.attention.self.query.weight"), shopml::parse_error);
   const auto heads = tiny_copy_with("heads", [](nlohmann::json& c) { c["num_attention_heads"] = 5; });
   CHECK_THROWS_WITH_AS(nn::bert_encoder<>::from_directory(heads), doctest::Contains("not a multiple of num_attention_heads"),
                        shopml::value_error);

@@ -98,8 +98,7 @@ TEST_CASE("all-MiniLM-L6-v2 at precision bf16 stays within cosine 0.999 of sente
   const auto picked = shopml::test::parity_subset(inputs.size());
   std::vector<std::string> texts;
   for (std::size_t i : picked) texts.push_back(shopml::test::read_text(inputs[i]));
-  const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR,
-                                                                    {.precision = shopml::nn::precision::bf16});
+  const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR, {.precision = shopml::nn::precision::bf16});
   CHECK(model.embedder().model().precision() == shopml::nn::precision::bf16);
   std::printf("bf16 road: %s\n", shopml::simd::bf16::amx_bf16_usable() ? "AMX tiles" : "fp32 GEMM on rounded operands");
   check_parity(model.encode(texts), picked, "MiniLM bf16 from texts", 0.999, 0.01);
@@ -110,8 +109,7 @@ TEST_CASE("all-MiniLM-L6-v2 at precision int8 stays within cosine 0.99 of senten
   const auto picked = shopml::test::parity_subset(inputs.size());
   std::vector<std::string> texts;
   for (std::size_t i : picked) texts.push_back(shopml::test::read_text(inputs[i]));
-  const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR,
-                                                                    {.precision = shopml::nn::precision::int8});
+  const auto model = shopml::nn::sentence_encoder<>::from_directory(SHOPML_MODEL_DIR, {.precision = shopml::nn::precision::int8});
   CHECK(model.embedder().model().precision() == shopml::nn::precision::int8);
   std::printf("int8 road: %s\n", shopml::simd::int8::road_name(shopml::simd::int8::best_road()));
   check_parity(model.encode(texts), picked, "MiniLM int8 from texts", 0.99, 0.05);

@@ -28,7 +28,9 @@ inline std::vector<recommend::interaction> movielens_records() {
 inline constexpr std::int32_t movielens_users = 943;
 inline constexpr std::int32_t movielens_items = 1682;
 
-inline std::vector<double> golden_f64(const io::safetensors_file& file, const std::string& name) { return golden::f64(file, name); }
+inline std::vector<double> golden_f64(const io::safetensors_file& file, const std::string& name) {
+  return golden::f64(file, name);
+}
 
 inline recommend::csr_matrix golden_csr(const io::safetensors_file& file, const std::string& prefix, std::int32_t cols) {
   const auto indptr = file.to_i64(prefix + ".indptr");

@@ -41,7 +41,8 @@ TEST_CASE("compact vectors: dot_i8, dot_f16, widen_i8 and widen_f16 against scal
     K::widen_i8(b.data(), n, widened.data());
     for (std::size_t i = 0; i < n; ++i) CHECK(widened[i] == static_cast<float>(b[i]));
     K::widen_f16(h.data(), n, widened.data());
-    for (std::size_t i = 0; i < n; ++i) CHECK(std::bit_cast<std::uint32_t>(widened[i]) == std::bit_cast<std::uint32_t>(io::f16_to_f32(h[i])));
+    for (std::size_t i = 0; i < n; ++i)
+      CHECK(std::bit_cast<std::uint32_t>(widened[i]) == std::bit_cast<std::uint32_t>(io::f16_to_f32(h[i])));
   }
 }
 
@@ -76,8 +77,9 @@ TEST_CASE("embedding_index: exact kNN over int8 and float16 rows keeps the float
 }
 
 TEST_CASE("embedding_index: compact storage refuses values float16 cannot hold, keeps zero rows at score 0") {
-  CHECK_THROWS_WITH_AS(embedding_index<>(std::vector<float>{1e6f, 0, 1, 0}, 2, embedding_metric::inner_product, 1, vector_storage::f16),
-                       doctest::Contains("float16"), value_error);
+  CHECK_THROWS_WITH_AS(
+      embedding_index<>(std::vector<float>{1e6f, 0, 1, 0}, 2, embedding_metric::inner_product, 1, vector_storage::f16),
+      doctest::Contains("float16"), value_error);
   const embedding_index<> zero(std::vector<float>{0, 0, 3, 4}, 2, embedding_metric::inner_product, 1, vector_storage::i8);
   const auto hits = zero.search(std::vector<float>{1, 1}, 2);
   CHECK(hits.ids_of(0)[0] == 1);

@@ -101,7 +101,8 @@ TEST_CASE("hnsw_index: filtered search at 1 % and 10 % of items keeps recall and
     std::vector<std::int32_t> kept_ids;
     for (std::size_t r = 0; r < rows; ++r)
       if (pass(static_cast<std::int32_t>(r))) {
-        kept.insert(kept.end(), x.begin() + static_cast<std::ptrdiff_t>(r * dim), x.begin() + static_cast<std::ptrdiff_t>((r + 1) * dim));
+        kept.insert(kept.end(), x.begin() + static_cast<std::ptrdiff_t>(r * dim),
+                    x.begin() + static_cast<std::ptrdiff_t>((r + 1) * dim));
         kept_ids.push_back(static_cast<std::int32_t>(r));
       }
     const auto truth_rows = embedding_index<>(kept, dim).search(queries, 10);
@@ -129,7 +130,8 @@ TEST_CASE("hnsw_index: add, remove and replace items without a rebuild, and bad 
   const auto x = clustered(rows, dim, 20, 9);
   hnsw_index<> index(dim, {.M = 8, .ef_construction = 64, .storage = vector_storage::f16});
   index.add(iota_ids(rows / 2), std::span<const float>(x).first(rows / 2 * dim), {.threads = 1});
-  index.add(iota_ids(rows / 2, static_cast<std::int32_t>(rows / 2)), std::span<const float>(x).subspan(rows / 2 * dim), {.threads = 2});
+  index.add(iota_ids(rows / 2, static_cast<std::int32_t>(rows / 2)), std::span<const float>(x).subspan(rows / 2 * dim),
+            {.threads = 2});
   CHECK(index.size() == rows);
   const std::span<const float> q7 = std::span<const float>(x).subspan(7 * dim, dim);
   CHECK(index.search(q7, 1).ids_of(0)[0] == 7);
@@ -177,7 +179,8 @@ TEST_CASE("hnsw_index: add, remove and replace items without a rebuild, and bad 
   CHECK(index.search(q7, 5).ids == before.ids);
   // a progress callback that throws stops the add; the ids it held are not added
   const std::vector<std::int32_t> more = iota_ids(300, 10000);
-  CHECK_THROWS_AS(index.add(more, std::span<const float>(x).first(300 * dim), {.progress = [](std::size_t, std::size_t) { throw value_error("stop"); }}),
+  CHECK_THROWS_AS(index.add(more, std::span<const float>(x).first(300 * dim),
+                            {.progress = [](std::size_t, std::size_t) { throw value_error("stop"); }}),
                   value_error);
   CHECK_FALSE(index.contains(10000));
   CHECK(index.size() == rows);

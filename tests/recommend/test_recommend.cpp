@@ -28,7 +28,9 @@ csr_matrix tiny() {
 
 double entry(const csr_matrix& m, int r, int c) { return m.coeff(r, c); }
 
-std::filesystem::path temp_path(const std::string& name) { return std::filesystem::temp_directory_path() / ("shopml_recommend_" + name); }
+std::filesystem::path temp_path(const std::string& name) {
+  return std::filesystem::temp_directory_path() / ("shopml_recommend_" + name);
+}
 
 }  // namespace
 
@@ -132,8 +134,9 @@ TEST_CASE("all_pairs_knn: ties at the K-th place are broken as implicit's TopK d
   }
   const csr_matrix m = to_csr(r, 4, 5);
   for (const bool symmetric_road : {true, false}) {
-    const csr_matrix s = symmetric_road ? all_pairs_knn(m, 2, 1)
-                                        : all_pairs_knn(m, 2, 1, [](std::int32_t, std::int32_t, double x, std::int32_t) { return x; });
+    const csr_matrix s = symmetric_road
+                             ? all_pairs_knn(m, 2, 1)
+                             : all_pairs_knn(m, 2, 1, [](std::int32_t, std::int32_t, double x, std::int32_t) { return x; });
     CAPTURE(symmetric_road);
     std::vector<std::int64_t> row0;
     for (csr_matrix::InnerIterator it(s, 0); it; ++it) row0.push_back(it.index());
@@ -284,7 +287,8 @@ TEST_CASE("splits: per-user random split and leave-last-out by timestamp") {
   CHECK(loo.test.nonZeros() == test::movielens_users);  // every MovieLens user has >= 20 ratings
   // the held-out rating is the user's latest
   std::vector<std::int64_t> latest(test::movielens_users, 0);
-  for (const auto& r : records) latest[static_cast<std::size_t>(r.user)] = std::max(latest[static_cast<std::size_t>(r.user)], r.timestamp);
+  for (const auto& r : records)
+    latest[static_cast<std::size_t>(r.user)] = std::max(latest[static_cast<std::size_t>(r.user)], r.timestamp);
   std::int32_t not_latest = 0;
   for (const auto& r : records)
     if (loo.test.coeff(r.user, r.item) != 0.0 && r.timestamp != latest[static_cast<std::size_t>(r.user)]) ++not_latest;
@@ -351,8 +355,9 @@ TEST_CASE("user_user_recommender: save and load round trip, corrupt and mismatch
   const auto rejects = [](const std::vector<std::byte>& file, const char* why) {
     CHECK_THROWS_WITH_AS(user_user_recommender::load_bytes(file), doctest::Contains(why), parse_error);
   };
-  CHECK(user_user_recommender::load_bytes(similarity_bytes(kind, {{"similarity", small.similarity()}, {"user_items", tiny()}}, md))
-            .recommend(0, {.N = 5}) == small.recommend(0, {.N = 5}));
+  CHECK(
+      user_user_recommender::load_bytes(similarity_bytes(kind, {{"similarity", small.similarity()}, {"user_items", tiny()}}, md))
+          .recommend(0, {.N = 5}) == small.recommend(0, {.N = 5}));
   const csr_matrix three_users = to_csr({{0, 0, 1, 0}, {1, 1, 1, 0}, {2, 2, 1, 0}}, 3, 5);
   rejects(similarity_bytes(kind, {{"similarity", small.similarity()}, {"user_items", three_users}}, md), "expected 3 × 3");
   const csr_matrix wide = to_csr({{0, 0, 1, 0}}, 4, 5);
@@ -386,7 +391,8 @@ TEST_CASE("user_user_recommender: save and load round trip, corrupt and mismatch
   truncated.resize(truncated.size() / 2);
   CHECK_THROWS_AS(user_user_recommender::load_bytes(truncated), parse_error);
   // errors from a file name it
-  io::save_safetensors(path, std::span<const io::tensor_view>(), {{"format", "shopml.user_user_recommender"}, {"format_version", "1"}});
+  io::save_safetensors(path, std::span<const io::tensor_view>(),
+                       {{"format", "shopml.user_user_recommender"}, {"format_version", "1"}});
   CHECK_THROWS_WITH_AS(user_user_recommender::load(path), doctest::Contains(path.filename().string().c_str()), parse_error);
   std::filesystem::remove(path);
   CHECK_THROWS_AS(user_user_recommender::load(path), io_error);
@@ -408,11 +414,11 @@ TEST_CASE("saved recommenders: option values round-trip exactly, ±inf is read t
   };
   // "inf" is a number the shared reader reads back; BM25's own rule refuses it, naming it.
   CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(with("K1", "inf")), doctest::Contains("K1=inf"), parse_error);
-  CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(with("shrinkage", "-inf")), doctest::Contains("shrinkage must be finite"),
-                       parse_error);
-  CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(with("B", "nan")),
-                       "[shopml.parse] '<item_item_recommender bytes>': metadata 'B' = 'nan' is NaN, which a saved file cannot hold",
-                       parse_error);
+  CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(with("shrinkage", "-inf")),
+                       doctest::Contains("shrinkage must be finite"), parse_error);
+  CHECK_THROWS_WITH_AS(
+      item_item_recommender::load_bytes(with("B", "nan")),
+      "[shopml.parse] '<item_item_recommender bytes>': metadata 'B' = 'nan' is NaN, which a saved file cannot hold", parse_error);
   CHECK_THROWS_WITH_AS(item_item_recommender::load_bytes(with("K", "0")),
                        "[shopml.parse] '<item_item_recommender bytes>': metadata 'K' = '0' is not an integer in [1, 2147483647]",
                        parse_error);

@@ -35,9 +35,12 @@ std::uint64_t fnv1a_row(const csr_matrix& m, std::int32_t row) {
 
 bench::power_law_spec golden_spec(const io::safetensors_file& golden) {
   const auto& meta = golden.metadata();
-  return {.users = std::stoi(meta.at("users")), .items = std::stoi(meta.at("items")),
-          .interactions = std::stoll(meta.at("interactions")), .exponent = std::stod(meta.at("exponent")),
-          .user_exponent = std::stod(meta.at("user_exponent")), .seed = std::stoull(meta.at("seed"))};
+  return {.users = std::stoi(meta.at("users")),
+          .items = std::stoi(meta.at("items")),
+          .interactions = std::stoll(meta.at("interactions")),
+          .exponent = std::stod(meta.at("exponent")),
+          .user_exponent = std::stod(meta.at("user_exponent")),
+          .seed = std::stoull(meta.at("seed"))};
 }
 
 std::filesystem::path temp_path(const std::string& name) {
@@ -53,7 +56,9 @@ TEST_CASE("parity: the sparse road's neighbours on a generated 10^5-item catalog
   REQUIRE(user_items.nonZeros() == std::stoll(golden.metadata().at("interactions_stored")));
   for (const std::string name : {"cosine", "tfidf", "bm25"}) {
     CAPTURE(name);
-    auto model = name == "cosine" ? cosine_recommender(50, 2) : name == "tfidf" ? tfidf_recommender(50, 2) : bm25_recommender(50, 1.2, 0.75, 2);
+    auto model = name == "cosine"  ? cosine_recommender(50, 2)
+                 : name == "tfidf" ? tfidf_recommender(50, 2)
+                                   : bm25_recommender(50, 1.2, 0.75, 2);
     model.fit(user_items, {.road = knn_road::sparse});
     const csr_matrix& s = model.similarity();
     const auto hashes = golden.raw(name + ".hash");
@@ -89,12 +94,13 @@ TEST_CASE("all_pairs_knn: the sparse road is independent of the thread count and
   const csr_matrix w = normalize_items(to_csr(log.view()));
   const csr_matrix dense = all_pairs_knn(w, 10, {.threads = 1, .road = knn_road::dense});
   std::size_t last_done = 0, last_total = 0, calls = 0;
-  const csr_matrix sparse = all_pairs_knn(w, 10, {.threads = 2, .road = knn_road::sparse, .progress = [&](std::size_t done, std::size_t total) {
-                                                      CHECK(done >= last_done);
-                                                      last_done = done;
-                                                      last_total = total;
-                                                      ++calls;
-                                                    }});
+  const csr_matrix sparse =
+      all_pairs_knn(w, 10, {.threads = 2, .road = knn_road::sparse, .progress = [&](std::size_t done, std::size_t total) {
+                              CHECK(done >= last_done);
+                              last_done = done;
+                              last_total = total;
+                              ++calls;
+                            }});
   CHECK(last_total == 2000);
   CHECK(last_done == 2000);
   CHECK(calls >= 2);
@@ -110,17 +116,21 @@ TEST_CASE("all_pairs_knn: the sparse road is independent of the thread count and
   CHECK(all_sparse.nonZeros() == 6);
 
   // A callback that throws stops the fit; the exception comes out of the call.
-  CHECK_THROWS_WITH_AS(all_pairs_knn(w, 10, {.threads = 2, .road = knn_road::sparse,
-                                            .progress = [](std::size_t done, std::size_t) {
-                                              if (done >= 128) throw std::runtime_error("cancelled");
-                                            }}),
+  CHECK_THROWS_WITH_AS(all_pairs_knn(w, 10,
+                                     {.threads = 2,
+                                      .road = knn_road::sparse,
+                                      .progress =
+                                          [](std::size_t done, std::size_t) {
+                                            if (done >= 128) throw std::runtime_error("cancelled");
+                                          }}),
                        "cancelled", std::runtime_error);
   // The dense road cannot run on negative weights, nor with a transform.
   csr_matrix negative = w;
   negative.valuePtr()[0] = -1.0;
   CHECK_THROWS_AS(all_pairs_knn(negative, 10, {.road = knn_road::dense}), value_error);
-  CHECK_THROWS_AS(all_pairs_knn(w, 10, {.road = knn_road::dense}, [](std::int32_t, std::int32_t, double s, std::int32_t) { return s; }),
-                  value_error);
+  CHECK_THROWS_AS(
+      all_pairs_knn(w, 10, {.road = knn_road::dense}, [](std::int32_t, std::int32_t, double s, std::int32_t) { return s; }),
+      value_error);
 }
 
 TEST_CASE("similarity_options: max_history caps long histories, off by default") {
@@ -211,9 +221,9 @@ TEST_CASE("csr_file: an interaction file round-trips, maps in place and refuses 
   const auto without = io::serialize_safetensors(no_shape);
   CHECK_THROWS_WITH_AS(csr_file::from_bytes(without), doctest::Contains("'shape'"), parse_error);
   const std::vector<double> wide_indices(log.indices.begin(), log.indices.end());
-  const io::tensor_view wrong_type[] = {io::tensor_view("indptr", {log.indptr.size()}, log.indptr),
-                                        io::tensor_view("indices", {wide_indices.size()}, wide_indices),
-                                        io::tensor_view("data", {log.data.size()}, log.data), io::tensor_view("shape", {2}, shape)};
+  const io::tensor_view wrong_type[] = {
+      io::tensor_view("indptr", {log.indptr.size()}, log.indptr), io::tensor_view("indices", {wide_indices.size()}, wide_indices),
+      io::tensor_view("data", {log.data.size()}, log.data), io::tensor_view("shape", {2}, shape)};
   CHECK_THROWS_WITH_AS(csr_file::from_bytes(io::serialize_safetensors(wrong_type)), doctest::Contains("'indices'"), parse_error);
   std::filesystem::remove(path);
   CHECK_THROWS_AS(csr_file::open(path), io_error);

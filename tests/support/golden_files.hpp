@@ -9,10 +9,9 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
 #include "shopml/io/json_file.hpp"

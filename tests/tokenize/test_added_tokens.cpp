@@ -9,9 +9,8 @@
 #include <filesystem>
 #include <iostream>
 #include <map>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "golden_reader.hpp"
 #include "shopml/io/json_file.hpp"
@@ -28,7 +27,9 @@ namespace {
 const fs::path golden_dir = shopml::test::golden::path("tokenize/added_tokens");
 constexpr std::uint32_t unk_id = 100;
 
-tk::tokenizer minilm() { return tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding(); }
+tk::tokenizer minilm() {
+  return tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding();
+}
 
 const std::vector<std::string>& inputs() {
   static const std::vector<std::string> texts = golden::inputs(SHOPML_DATA_DIR, golden_dir);
@@ -45,7 +46,8 @@ bool is_chinese(const std::string& text) {
 // Single-character tokens of vocab.txt that BertNormalizer pads as Chinese and `t` lacks, in file order.
 std::vector<std::string> cjk_tokens(const tk::tokenizer& t) {
   std::vector<std::string> out;
-  for (const std::string& w : golden::split_lines(golden::read_text(fs::path(SHOPML_DATA_DIR) / "vocab/bert-base-chinese-vocab.txt"))) {
+  for (const std::string& w :
+       golden::split_lines(golden::read_text(fs::path(SHOPML_DATA_DIR) / "vocab/bert-base-chinese-vocab.txt"))) {
     if (w.empty()) continue;
     std::size_t i = 0;
     const char32_t c = tk::utf8::decode(w, i);
@@ -83,8 +85,9 @@ std::size_t mismatches(const std::vector<tk::encoding>& got, const fs::path& gol
   for (const auto& [index, want] : records) {
     const tk::encoding& e = got.at(index);
     if (e.ids == want.ids && e.char_offsets == want.offsets && e.word_ids == want.word_ids) continue;
-    if (++bad <= 5) MESSAGE(golden_file.filename().string() << " input " << index << " '" << inputs()[index].substr(0, 80) << "': got "
-                                                            << describe(e.ids) << "want " << describe(want.ids));
+    if (++bad <= 5)
+      MESSAGE(golden_file.filename().string() << " input " << index << " '" << inputs()[index].substr(0, 80) << "': got "
+                                              << describe(e.ids) << "want " << describe(want.ids));
   }
   return bad;
 }
@@ -151,10 +154,11 @@ TEST_CASE("added tokens: MiniLM + bert-base-chinese CJK chars, parity with HF on
   CHECK(en_after.text() == want.at("unk_after_en"));
   std::ostringstream report;
   report.precision(2);
-  report << std::fixed << "[UNK] share of tokens, all-MiniLM-L6-v2 tokenizer, " << inputs().size() << " reviews; before -> after add_tokens of "
-         << added << " CJK chars (vocab " << size_before << " -> " << t.vocab_size() << "): Chinese " << zh_before.text() << " = "
-         << zh_before.percent() << " % -> " << zh_after.text() << " = " << zh_after.percent() << " %; English " << en_before.text()
-         << " = " << en_before.percent() << " % -> " << en_after.text() << " = " << en_after.percent() << " %";
+  report << std::fixed << "[UNK] share of tokens, all-MiniLM-L6-v2 tokenizer, " << inputs().size()
+         << " reviews; before -> after add_tokens of " << added << " CJK chars (vocab " << size_before << " -> " << t.vocab_size()
+         << "): Chinese " << zh_before.text() << " = " << zh_before.percent() << " % -> " << zh_after.text() << " = "
+         << zh_after.percent() << " %; English " << en_before.text() << " = " << en_before.percent() << " % -> "
+         << en_after.text() << " = " << en_after.percent() << " %";
   std::cout << report.str() << '\n';
   MESSAGE(report.str());
 }
@@ -184,7 +188,8 @@ TEST_CASE("added tokens: add_tokens semantics case by case as HF (in-vocab token
       for (const auto& o : w["offsets"]) offsets.emplace_back(o[0].get<std::size_t>(), o[1].get<std::size_t>());
       CHECK(e.char_offsets == offsets);
       std::vector<std::optional<std::uint32_t>> words;
-      for (const auto& x : w["word_ids"]) words.push_back(x.get<int>() < 0 ? std::nullopt : std::optional<std::uint32_t>(x.get<std::uint32_t>()));
+      for (const auto& x : w["word_ids"])
+        words.push_back(x.get<int>() < 0 ? std::nullopt : std::optional<std::uint32_t>(x.get<std::uint32_t>()));
       CHECK(e.word_ids == words);
       CHECK(t.decode(e.ids) == w["decode"].get<std::string>());
       CHECK(t.decode(e.ids, false) == w["decode_with_special"].get<std::string>());
@@ -202,8 +207,9 @@ TEST_CASE("added tokens: save -> from_file gives the same tokenizer, the file is
   CHECK(!fs::exists(dir / "tokenizer.json.partial"));
   if (const char* keep = std::getenv("SHOPML_KEEP_SAVED_TOKENIZER")) {
     fs::copy_file(path, keep, fs::copy_options::overwrite_existing);
-    MESSAGE("saved tokenizer kept at " << std::string(keep) << " (check: .venv-golden/bin/python scripts/golden/added_tokens.py --check-saved "
-                                        << std::string(keep) << ")");
+    MESSAGE("saved tokenizer kept at " << std::string(keep)
+                                       << " (check: .venv-golden/bin/python scripts/golden/added_tokens.py --check-saved "
+                                       << std::string(keep) << ")");
   }
   tk::tokenizer back = tk::tokenizer::from_file(path);
   CHECK(!back.truncation());  // the settings as they were when saved
@@ -212,7 +218,8 @@ TEST_CASE("added tokens: save -> from_file gives the same tokenizer, the file is
   const auto a = t.encode_batch(inputs()), b = back.encode_batch(inputs());
   std::size_t differ = 0;
   for (std::size_t i = 0; i < a.size(); ++i)
-    differ += !(a[i].ids == b[i].ids && a[i].tokens == b[i].tokens && a[i].offsets == b[i].offsets && a[i].word_ids == b[i].word_ids);
+    differ +=
+        !(a[i].ids == b[i].ids && a[i].tokens == b[i].tokens && a[i].offsets == b[i].offsets && a[i].word_ids == b[i].word_ids);
   CHECK(differ == 0);
   CHECK(mismatches(b, golden_dir / "minilm-cjk.golden") == 0);
   CHECK(back.add_tokens(cjk_tokens(minilm())) == 0);
@@ -227,8 +234,14 @@ TEST_CASE("added tokens: save -> from_file gives the same tokenizer, the file is
     last = a["id"].get<std::uint32_t>();
   }
   const json& first_new = added.at(5);
-  CHECK(first_new.dump() == json{{"id", 30522}, {"content", cjk_tokens(minilm()).at(0)}, {"single_word", false}, {"lstrip", false},
-                                 {"rstrip", false}, {"normalized", true}, {"special", false}}.dump());
+  CHECK(first_new.dump() == json{{"id", 30522},
+                                 {"content", cjk_tokens(minilm()).at(0)},
+                                 {"single_word", false},
+                                 {"lstrip", false},
+                                 {"rstrip", false},
+                                 {"normalized", true},
+                                 {"special", false}}
+                                .dump());
   CHECK(added.at(0)["content"] == "[PAD]");
   CHECK(added.at(0)["special"] == true);
   CHECK(j["model"]["vocab"].size() == 30522);  // the model's vocabulary is written back as it was

@@ -6,9 +6,8 @@
 #include <filesystem>
 #include <functional>
 #include <iostream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "golden_reader.hpp"
 #include "shopml/tokenize/tokenizer.hpp"
@@ -88,7 +87,9 @@ void compare_main(const std::string& config, comparison& c) {
       ok = e.type_ids[k] == 0 && e.attention_mask[k] == 1 && e.special_tokens_mask[k] == (special ? 1u : 0u) &&
            e.offsets[k] == (special ? std::pair<std::size_t, std::size_t>{0, 0} : to_bytes(text, want.offsets[k]));
     }
-    if (!ok) c.fail(config + " input " + std::to_string(index) + " '" + text.substr(0, 80) + "': got " + describe(e.ids) + "want " + describe(want.ids));
+    if (!ok)
+      c.fail(config + " input " + std::to_string(index) + " '" + text.substr(0, 80) + "': got " + describe(e.ids) + "want " +
+             describe(want.ids));
   }
 }
 
@@ -98,21 +99,24 @@ void compare_full(const tk::encoding& e, const json& want, const std::string& wh
   std::vector<std::pair<std::size_t, std::size_t>> offsets;
   for (const auto& o : want["offsets"]) offsets.emplace_back(o[0].get<std::size_t>(), o[1].get<std::size_t>());
   std::vector<std::optional<std::uint32_t>> words;
-  for (const auto& w : want["word_ids"]) words.push_back(w.get<int>() < 0 ? std::nullopt : std::optional<std::uint32_t>(w.get<std::uint32_t>()));
+  for (const auto& w : want["word_ids"])
+    words.push_back(w.get<int>() < 0 ? std::nullopt : std::optional<std::uint32_t>(w.get<std::uint32_t>()));
   std::string special, attention;
   for (auto m : e.special_tokens_mask) special += static_cast<char>('0' + m);
   for (auto m : e.attention_mask) attention += static_cast<char>('0' + m);
-  const bool ok = e.ids == want["ids"].get<std::vector<std::uint32_t>>() && e.type_ids == want["type_ids"].get<std::vector<std::uint32_t>>() &&
-                  e.char_offsets == offsets && e.word_ids == words && special == want["special"].get<std::string>() &&
+  const bool ok = e.ids == want["ids"].get<std::vector<std::uint32_t>>() &&
+                  e.type_ids == want["type_ids"].get<std::vector<std::uint32_t>>() && e.char_offsets == offsets &&
+                  e.word_ids == words && special == want["special"].get<std::string>() &&
                   attention == want["attention"].get<std::string>() &&
                   (!want.contains("tokens") || e.tokens == want["tokens"].get<std::vector<std::string>>()) &&
                   e.overflowing.size() == want["overflowing"].size();
   if (!ok) {
-    c.fail(where + ": got " + describe(e.ids) + " want " + want["ids"].dump() + " (overflowing " + std::to_string(e.overflowing.size()) +
-           " vs " + std::to_string(want["overflowing"].size()) + ")");
+    c.fail(where + ": got " + describe(e.ids) + " want " + want["ids"].dump() + " (overflowing " +
+           std::to_string(e.overflowing.size()) + " vs " + std::to_string(want["overflowing"].size()) + ")");
     return;
   }
-  for (std::size_t k = 0; k < e.overflowing.size(); ++k) compare_full(e.overflowing[k], want["overflowing"][k], where + " overflowing " + std::to_string(k), c);
+  for (std::size_t k = 0; k < e.overflowing.size(); ++k)
+    compare_full(e.overflowing[k], want["overflowing"][k], where + " overflowing " + std::to_string(k), c);
 }
 
 void compare_extra(const std::string& config, comparison& c) {
@@ -126,13 +130,16 @@ void compare_extra(const std::string& config, comparison& c) {
     if (base == "longest_first_32_stride4") t.enable_truncation(32, 4, tk::truncation_strategy::longest_first);
     if (base == "only_first_40") t.enable_truncation(40, 0, tk::truncation_strategy::only_first);
     if (base == "only_second_40") t.enable_truncation(40, 0, tk::truncation_strategy::only_second);
-    if (base == "left_24_stride2") t.enable_truncation(24, 2, tk::truncation_strategy::longest_first, tk::truncation_direction::left);
+    if (base == "left_24_stride2")
+      t.enable_truncation(24, 2, tk::truncation_strategy::longest_first, tk::truncation_direction::left);
     if (base.rfind("pad_", 0) == 0) {
       t.enable_truncation(60);
       const auto pad = t.token_to_id("[PAD]");
       const std::string pad_token = pad ? "[PAD]" : "<|endoftext|>";
-      if (base == "pad_longest_multiple8") t.enable_padding(std::nullopt, tk::padding_direction::right, 8, pad.value_or(0), 0, pad_token);
-      if (base == "pad_left_fixed64") t.enable_padding(64, tk::padding_direction::left, std::nullopt, pad.value_or(0), 0, pad_token);
+      if (base == "pad_longest_multiple8")
+        t.enable_padding(std::nullopt, tk::padding_direction::right, 8, pad.value_or(0), 0, pad_token);
+      if (base == "pad_left_fixed64")
+        t.enable_padding(64, tk::padding_direction::left, std::nullopt, pad.value_or(0), 0, pad_token);
     }
     return tokenizers.emplace(variant, std::move(t)).first->second;
   };
@@ -173,7 +180,8 @@ void compare_extra(const std::string& config, comparison& c) {
         std::istringstream rest(golden::read_text(golden_dir / (config + ".extra.jsonl")));
         for (std::string l2; std::getline(rest, l2);) {
           const json r2 = json::parse(l2);
-          if (r2["variant"] == variant && r2.contains("batch") && r2["batch"] == r["batch"]) members.push_back(texts[r2["a"].get<std::size_t>()]);
+          if (r2["variant"] == variant && r2.contains("batch") && r2["batch"] == r["batch"])
+            members.push_back(texts[r2["a"].get<std::size_t>()]);
         }
         batch = t.encode_batch(members);
         std::reverse(batch.begin(), batch.end());
@@ -238,7 +246,8 @@ TEST_CASE("parity: normalizers and pre-tokenizers one by one") {
       for (std::size_t k = 0; k < picks.size(); ++k) {
         tk::normalized_string s(texts[picks[k]], 0);
         n(s);
-        if (s.text != r["outputs"][k].get<std::string>()) c.fail(r["normalizer"].dump() + " on input " + std::to_string(picks[k]) + ": '" + s.text + "'");
+        if (s.text != r["outputs"][k].get<std::string>())
+          c.fail(r["normalizer"].dump() + " on input " + std::to_string(picks[k]) + ": '" + s.text + "'");
       }
     } else {
       std::vector<tk::pre_tokenizer_step> steps;

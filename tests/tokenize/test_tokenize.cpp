@@ -20,7 +20,8 @@ namespace {
 const fs::path gpt2_dir = shopml::test::golden::path("tokenize/gpt2");
 
 const tk::tokenizer& bert() {
-  static const tk::tokenizer t = tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding();
+  static const tk::tokenizer t =
+      tk::tokenizer::from_file(fs::path(SHOPML_MODEL_DIR) / "tokenizer.json").no_truncation().no_padding();
   return t;
 }
 const tk::tokenizer& gpt2() {
@@ -72,7 +73,7 @@ TEST_CASE("encode: empty text, NUL bytes and only-dropped characters") {
   CHECK(nul.tokens == std::vector<std::string>{"[CLS]", "ab", "[SEP]"});  // clean_text drops NUL
   CHECK(nul.offsets[1] == std::pair<std::size_t, std::size_t>{0, 3});
   CHECK(gpt2().encode(std::string("\0", 1)).tokens == std::vector<std::string>{"\xC4\x80"});  // byte 0 -> U+0100
-  CHECK(bert().encode("\xE2\x80\x8B\xE2\x80\x8B").size() == 2);  // zero-width spaces vanish
+  CHECK(bert().encode("\xE2\x80\x8B\xE2\x80\x8B").size() == 2);                               // zero-width spaces vanish
 }
 
 TEST_CASE("encode: 1 MB single words take linear time") {
@@ -99,7 +100,8 @@ TEST_CASE("encode: 1 MB single words take linear time") {
 
 TEST_CASE("encode_batch: same as encode, whatever the thread count, and const encode is thread-safe") {
   std::vector<std::string> texts;
-  for (int i = 0; i < 300; ++i) texts.push_back("Review " + std::to_string(i) + ": the fabric is soft 质量很好 😀 don't " + std::string(i % 7, '!'));
+  for (int i = 0; i < 300; ++i)
+    texts.push_back("Review " + std::to_string(i) + ": the fabric is soft 质量很好 😀 don't " + std::string(i % 7, '!'));
   std::vector<tk::encoding> one;
   for (const auto& t : texts) one.push_back(gpt2().encode(t));
   for (int threads : {1, 2, 4}) {
@@ -111,7 +113,8 @@ TEST_CASE("encode_batch: same as encode, whatever the thread count, and const en
   std::vector<int> bad(4, 0);
   for (int w = 0; w < 4; ++w)
     pool.emplace_back([&, w] {
-      for (std::size_t i = w; i < texts.size(); i += 4) bad[w] += bert().encode(texts[i]).ids != bert().encode(texts[i], true).ids;
+      for (std::size_t i = w; i < texts.size(); i += 4)
+        bad[w] += bert().encode(texts[i]).ids != bert().encode(texts[i], true).ids;
     });
   for (auto& th : pool) th.join();
   CHECK(bad == std::vector<int>(4, 0));
@@ -155,8 +158,11 @@ TEST_CASE("vocabulary and decode") {
 }
 
 TEST_CASE("loading errors name the file and the component") {
-  CHECK(error_of([] { (void)tk::tokenizer::from_file("/nonexistent/tokenizer.json"); }) == "[shopml.io] cannot open '/nonexistent/tokenizer.json': No such file or directory");
-  CHECK(error_of([] { (void)tk::tokenizer::from_json("{not json"); }).starts_with("[shopml.parse] 'tokenizer.json': invalid JSON: [json.exception.parse_error"));
+  CHECK(error_of([] { (void)tk::tokenizer::from_file("/nonexistent/tokenizer.json"); }) ==
+        "[shopml.io] cannot open '/nonexistent/tokenizer.json': No such file or directory");
+  CHECK(error_of([] {
+          (void)tk::tokenizer::from_json("{not json");
+        }).starts_with("[shopml.parse] 'tokenizer.json': invalid JSON: [json.exception.parse_error"));
   {  // GPT-2's vocab.json goes through the same reader: the same wording, naming the file.
     const std::filesystem::path vocab = std::filesystem::temp_directory_path() / "shopml_test_bad_vocab.json";
     std::ofstream(vocab) << R"({"a": 0,)";
@@ -164,24 +170,33 @@ TEST_CASE("loading errors name the file and the component") {
     std::filesystem::remove(vocab);
     CHECK(got.starts_with("[shopml.parse] '" + vocab.string() + "': invalid JSON: [json.exception.parse_error"));
   }
-  CHECK(error_of([] { (void)tk::tokenizer::from_json(json_with("normalizer", R"({"type":"NFKC"})")); }).find("unsupported normalizer type 'NFKC'") !=
-        std::string::npos);
-  CHECK(error_of([] { (void)tk::tokenizer::from_json(json_with("pre_tokenizer", R"({"type":"Metaspace"})")); })
-            .find("unsupported pre_tokenizer type 'Metaspace'") != std::string::npos);
-  CHECK(error_of([] { (void)tk::tokenizer::from_json(json_with("pre_tokenizer", R"({"type":"Split","pattern":{"Regex":"\\d+"},"behavior":"Isolated"})")); })
-            .find("not supported") != std::string::npos);
-  CHECK(error_of([] { (void)tk::tokenizer::from_json(json_with("decoder", R"({"type":"Metaspace"})")); }).find("unsupported decoder type 'Metaspace'") !=
-        std::string::npos);
-  CHECK(error_of([] { (void)tk::tokenizer::from_json(R"({"model":{"type":"Unigram","vocab":[]}})"); }).find("unsupported model type 'Unigram'") !=
-        std::string::npos);
-  CHECK(error_of([] { (void)tk::tokenizer::from_json(R"({"model":{"type":"BPE","vocab":{"a":0},"merges":["a b"]}})"); }).find("BPE merge #0 'a b'") !=
-        std::string::npos);
+  CHECK(error_of([] {
+          (void)tk::tokenizer::from_json(json_with("normalizer", R"({"type":"NFKC"})"));
+        }).find("unsupported normalizer type 'NFKC'") != std::string::npos);
+  CHECK(error_of([] {
+          (void)tk::tokenizer::from_json(json_with("pre_tokenizer", R"({"type":"Metaspace"})"));
+        }).find("unsupported pre_tokenizer type 'Metaspace'") != std::string::npos);
   CHECK(error_of([] {
           (void)tk::tokenizer::from_json(
-              R"({"model":{"type":"BPE","vocab":{"a":0,"<0x61>":1},"merges":[],"byte_fallback":true,"continuing_subword_prefix":"##"}})");
-        }).find("byte_fallback together with continuing_subword_prefix") != std::string::npos);
-  CHECK(error_of([] { (void)tk::tokenizer::from_json(R"({"model":{"type":"WordPiece","vocab":{"a":0}}})"); }).find("unk_token '[UNK]'") !=
-        std::string::npos);
+              json_with("pre_tokenizer", R"({"type":"Split","pattern":{"Regex":"\\d+"},"behavior":"Isolated"})"));
+        }).find("not supported") != std::string::npos);
+  CHECK(error_of([] {
+          (void)tk::tokenizer::from_json(json_with("decoder", R"({"type":"Metaspace"})"));
+        }).find("unsupported decoder type 'Metaspace'") != std::string::npos);
+  CHECK(error_of([] {
+          (void)tk::tokenizer::from_json(R"({"model":{"type":"Unigram","vocab":[]}})");
+        }).find("unsupported model type 'Unigram'") != std::string::npos);
+  CHECK(error_of([] {
+          (void)tk::tokenizer::from_json(R"({"model":{"type":"BPE","vocab":{"a":0},"merges":["a b"]}})");
+        }).find("BPE merge #0 'a b'") != std::string::npos);
+  CHECK(
+      error_of([] {
+        (void)tk::tokenizer::from_json(
+            R"({"model":{"type":"BPE","vocab":{"a":0,"<0x61>":1},"merges":[],"byte_fallback":true,"continuing_subword_prefix":"##"}})");
+      }).find("byte_fallback together with continuing_subword_prefix") != std::string::npos);
+  CHECK(error_of([] {
+          (void)tk::tokenizer::from_json(R"({"model":{"type":"WordPiece","vocab":{"a":0}}})");
+        }).find("unk_token '[UNK]'") != std::string::npos);
   CHECK_THROWS_AS((void)tk::tokenizer::from_bert_vocab("/nonexistent/vocab.txt"), shopml::io_error);
 }
 
@@ -197,7 +212,7 @@ TEST_CASE("added tokens: lstrip, rstrip and single_word") {
   // Expected values from HF tokenizers 0.23.3 on the same tokenizer.json.
   const auto e = t.encode("a  <mask>  b XX axx xx");
   CHECK(e.ids == std::vector<std::uint32_t>{1, 5, 2, 6, 1, 3, 3, 6});  // "xx" inside "axx" is not a single word
-  CHECK(e.offsets[1] == std::pair<std::size_t, std::size_t>{1, 11});  // the stripped spaces belong to the token
+  CHECK(e.offsets[1] == std::pair<std::size_t, std::size_t>{1, 11});   // the stripped spaces belong to the token
   CHECK(e.offsets[3] == std::pair<std::size_t, std::size_t>{13, 15});
   CHECK(e.special_tokens_mask == std::vector<std::uint32_t>(8, 0));
   CHECK(t.decode(e.ids) == "a b xx a ##x ##x xx");

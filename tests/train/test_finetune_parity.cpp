@@ -49,8 +49,7 @@ struct golden_batch {
 
 golden_batch read_batch(const shopml::io::safetensors_file& f, int step, bool regression, bool token) {
   const std::string s = std::to_string(step);
-  const auto ids = f.to_i64("input_ids." + s), types = f.to_i64("token_type_ids." + s),
-             mask = f.to_i64("attention_mask." + s);
+  const auto ids = f.to_i64("input_ids." + s), types = f.to_i64("token_type_ids." + s), mask = f.to_i64("attention_mask." + s);
   const auto& shape = f.info("input_ids." + s).shape;
   REQUIRE(shape.size() == 2);
   golden_batch g;
@@ -116,8 +115,7 @@ void run_case(const std::string& name, const fs::path& file = {}) {
   REQUIRE(model.parameters().contains("bert.pooler.dense.weight") == (!token && !mean));
   set_tensor(model, "classifier.weight", f.to_f32("init.classifier.weight"));
   set_tensor(model, "classifier.bias", f.to_f32("init.classifier.bias"));
-  const auto initial = std::vector<float>(model.parameters().values(),
-                                          model.parameters().values() + model.parameters().size());
+  const auto initial = std::vector<float>(model.parameters().values(), model.parameters().values() + model.parameters().size());
 
   // Step 0: logits, loss, every gradient.
   const auto b0 = read_batch(f, 0, regression, token);
@@ -129,12 +127,11 @@ void run_case(const std::string& name, const fs::path& file = {}) {
     for (std::size_t s = 0; s < b0.kept.size(); ++s)
       for (std::size_t t = 0; t < b0.kept[s]; ++t, ++row)
         for (std::size_t j = 0; j < k; ++j)
-          max_logit = std::max(max_logit, std::abs(double(logits[row * k + j]) -
-                                                   want_logits[(s * b0.padded_length + t) * k + j]));
+          max_logit =
+              std::max(max_logit, std::abs(double(logits[row * k + j]) - want_logits[(s * b0.padded_length + t) * k + j]));
   } else {
     REQUIRE(logits.size() == want_logits.size());
-    for (std::size_t i = 0; i < logits.size(); ++i)
-      max_logit = std::max(max_logit, std::abs(double(logits[i]) - want_logits[i]));
+    for (std::size_t i = 0; i < logits.size(); ++i) max_logit = std::max(max_logit, std::abs(double(logits[i]) - want_logits[i]));
   }
   model.zero_grad();
   const double loss0 = model.forward_backward(b0.batch, b0.targets, {}, 1.0f, threads);
@@ -201,8 +198,8 @@ void run_case(const std::string& name, const fs::path& file = {}) {
     opt.step(model.parameters(), lr, threads);
   }
   if (steps < losses.size()) {
-    std::printf("[%s] %zu of %zu steps (SHOPML_FINETUNE_PARITY_STEPS): worst loss |d| %.2e\n", name.c_str(), steps,
-                losses.size(), worst_loss);
+    std::printf("[%s] %zu of %zu steps (SHOPML_FINETUNE_PARITY_STEPS): worst loss |d| %.2e\n", name.c_str(), steps, losses.size(),
+                worst_loss);
     CHECK(worst_loss <= 1e-4);
     return;
   }
@@ -253,9 +250,7 @@ TEST_CASE("fine-tuning parity: regression on text pairs") {
 TEST_CASE("fine-tuning parity: sequence classification of mean-pooled tokens (sentence-transformers' pooling)") {
   run_case<shopml::nn::bert_task::sequence_classification>("seq2_en_mean");
 }
-TEST_CASE("fine-tuning parity: token classification") {
-  run_case<shopml::nn::bert_task::token_classification>("tok_zh_en");
-}
+TEST_CASE("fine-tuning parity: token classification") { run_case<shopml::nn::bert_task::token_classification>("tok_zh_en"); }
 
 // bench/peers/finetune.sh: the same checks on a golden made from the records of any CSV
 // (scripts/golden/finetune.py --csv FILE --out DIR), named by SHOPML_FINETUNE_GOLDEN.

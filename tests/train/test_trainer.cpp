@@ -32,9 +32,7 @@ using seq_model = nn::bert_for_sequence_classification<>;
 const fs::path model_dir = SHOPML_MODEL_DIR;
 
 // The MiniLM tokenizer without its padding to 128 (tokenizer.json pads).
-tokenize::tokenizer minilm_tokenizer() {
-  return tokenize::tokenizer::from_file(model_dir / "tokenizer.json").no_padding();
-}
+tokenize::tokenizer minilm_tokenizer() { return tokenize::tokenizer::from_file(model_dir / "tokenizer.json").no_padding(); }
 
 // A few real review sentences (reviews-en, Kotzias et al. 2015) with their labels.
 const std::vector<std::string> texts{
@@ -202,8 +200,7 @@ TEST_CASE("save_pretrained / from_pretrained: same logits, HF names and config, 
     CHECK(p[3 * r] + p[3 * r + 1] + p[3 * r + 2] == doctest::Approx(1.0));
   }
   // A checkpoint of another shape is refused, naming the tensor.
-  CHECK_THROWS_WITH_AS(seq_model::from_pretrained(dir, {.num_labels = 5}), doctest::Contains("classifier.weight"),
-                       shape_error);
+  CHECK_THROWS_WITH_AS(seq_model::from_pretrained(dir, {.num_labels = 5}), doctest::Contains("classifier.weight"), shape_error);
   fs::remove_all(dir);
 }
 
@@ -241,7 +238,7 @@ void check_transformers_checkpoint(const std::string& name, bool per_token, cons
 
 TEST_CASE("a checkpoint fine-tuned by transformers loads and predicts the same") {
   check_transformers_checkpoint<nn::bert_for_sequence_classification<>>("tiny_seqcls", false,
-                                                                       {"negative", "neutral", "positive"});
+                                                                        {"negative", "neutral", "positive"});
   check_transformers_checkpoint<nn::bert_for_token_classification<>>("tiny_tokcls", true, {"WORD", "NUM", "OTHER"});
 }
 
@@ -296,17 +293,16 @@ TEST_CASE("a sentence-transformers classifier (mean pooling, Dense head) loads, 
   // It is not a sentence encoder, and not a model with HF's pooler.
   CHECK_THROWS_WITH_AS(seq_model::from_pretrained(saved, {.pooling = nn::sequence_pooling::pooler}),
                        doctest::Contains("pooler was asked for"), value_error);
-  CHECK_THROWS_WITH_AS(nn::sentence_embedder<>::from_directory(saved), doctest::Contains("Dense module"),
-                       value_error);
+  CHECK_THROWS_WITH_AS(nn::sentence_embedder<>::from_directory(saved), doctest::Contains("Dense module"), value_error);
   // Saving a pooler model over it would leave modules.json shadowing it: refused, nothing changed.
   const auto before = io::read_json(saved / "config.json");
   auto pooler_model = seq_model::from_pretrained(shopml::test::golden::path("finetune") / "tiny_seqcls");
   CHECK_THROWS_WITH_AS(pooler_model.save_pretrained(saved), doctest::Contains("Dense module"), value_error);
   CHECK(io::read_json(saved / "config.json") == before);
   // Pooling is for sequence classification.
-  CHECK_THROWS_WITH_AS(nn::bert_for_token_classification<>::from_pretrained(
-                           model_dir, {.num_labels = 2, .pooling = nn::sequence_pooling::mean}),
-                       doctest::Contains("sequence classification only"), value_error);
+  CHECK_THROWS_WITH_AS(
+      nn::bert_for_token_classification<>::from_pretrained(model_dir, {.num_labels = 2, .pooling = nn::sequence_pooling::mean}),
+      doctest::Contains("sequence classification only"), value_error);
   fs::remove_all(saved);
 }
 
@@ -324,10 +320,8 @@ TEST_CASE("sentence-transformers pooling configurations, old and new format") {
   CHECK(parse({{"pooling_mode", "max"}}).max_tokens);
   CHECK(parse({{"pooling_mode_mean_sqrt_len_tokens", true}}).mean_sqrt_len_tokens);
   CHECK_THROWS_WITH_AS(parse({{"pooling_mode", {"mean", "cls"}}}), doctest::Contains("another order"), value_error);
-  CHECK_THROWS_WITH_AS(parse({{"pooling_mode", "lasttoken"}}), doctest::Contains("'lasttoken' is not supported"),
-                       value_error);
-  CHECK_THROWS_WITH_AS(parse({{"pooling_mode", nlohmann::json::array()}}), doctest::Contains("no pooling mode"),
-                       value_error);
+  CHECK_THROWS_WITH_AS(parse({{"pooling_mode", "lasttoken"}}), doctest::Contains("'lasttoken' is not supported"), value_error);
+  CHECK_THROWS_WITH_AS(parse({{"pooling_mode", nlohmann::json::array()}}), doctest::Contains("no pooling mode"), value_error);
   fs::remove_all(dir);
 }
 
@@ -370,8 +364,7 @@ TEST_CASE("a warning through the log callback when most tokens are [UNK]") {
 
 TEST_CASE("bad input: a clear error, nothing changed") {
   const auto tok = minilm_tokenizer();
-  CHECK_THROWS_WITH_AS(seq_model::from_pretrained(model_dir, {.num_labels = 0}), doctest::Contains("num_labels"),
-                       value_error);
+  CHECK_THROWS_WITH_AS(seq_model::from_pretrained(model_dir, {.num_labels = 0}), doctest::Contains("num_labels"), value_error);
   auto model = seq_model::from_pretrained(model_dir, {.num_labels = 2});
   const auto before = values_of(model);
   const std::vector<std::string> names{"negative", "positive"};
@@ -389,8 +382,7 @@ TEST_CASE("bad input: a clear error, nothing changed") {
   // A non-finite loss stops training before the update, naming the step and batch.
   model.parameters().value("classifier.bias")[0] = std::numeric_limits<float>::quiet_NaN();
   ex[3].classes = {1};
-  CHECK_THROWS_WITH_AS(train::fit(model, ex, {}, small_run()), doctest::Contains("at step 1 (epoch 1, batch 0)"),
-                       value_error);
+  CHECK_THROWS_WITH_AS(train::fit(model, ex, {}, small_run()), doctest::Contains("at step 1 (epoch 1, batch 0)"), value_error);
   // A safetensors file that is not a BERT checkpoint.
   const auto dir = temp_dir("not_bert");
   fs::create_directories(dir);

@@ -8,10 +8,10 @@
 //    best of AVX-512, AVX2+FMA and that default for the CPU it runs on; the
 //    AVX2/AVX-512 instances come from sources compiled with those flags.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
-#include <algorithm>
 #include <memory>
 #include <new>
 #include <string>
@@ -36,10 +36,9 @@ namespace simd {
 #if defined(SHOPML_CPU_DISPATCH)
 // The dispatched ISAs, best first, then the compile-time default as a fallback
 // for CPUs without AVX2 (unless the default is already one of them).
-using dispatched_archs = std::conditional_t<
-    (xsimd::default_arch::version() < xsimd::fma3<xsimd::avx2>::version()),
-    xsimd::arch_list<xsimd::avx512bw, xsimd::fma3<xsimd::avx2>, xsimd::default_arch>,
-    xsimd::arch_list<xsimd::avx512bw, xsimd::fma3<xsimd::avx2>>>;
+using dispatched_archs = std::conditional_t<(xsimd::default_arch::version() < xsimd::fma3<xsimd::avx2>::version()),
+                                            xsimd::arch_list<xsimd::avx512bw, xsimd::fma3<xsimd::avx2>, xsimd::default_arch>,
+                                            xsimd::arch_list<xsimd::avx512bw, xsimd::fma3<xsimd::avx2>>>;
 
 // The name of the instruction set the kernels run with on this CPU.
 inline const char* active_arch_name() {
@@ -63,25 +62,17 @@ auto run(Kernel kernel, Args... args) {
 
 template <>
 struct kernels<cpu> {
-  static float dot(const float* x, const float* y, std::size_t n) {
-    return simd::run(simd::dot_kernel{}, x, y, n);
-  }
+  static float dot(const float* x, const float* y, std::size_t n) { return simd::run(simd::dot_kernel{}, x, y, n); }
 
-  static void axpy(std::size_t n, float a, const float* x, float* y) {
-    simd::run(simd::axpy_kernel{}, n, a, x, y);
-  }
+  static void axpy(std::size_t n, float a, const float* x, float* y) { simd::run(simd::axpy_kernel{}, n, a, x, y); }
 
   // Compact vectors (backend/kernels.hpp's scores_compact_vectors, simd/compact_dot.hpp).
-  static float dot_i8(const float* q, const std::int8_t* x, std::size_t n) {
-    return simd::run(simd::dot_i8_kernel{}, q, x, n);
-  }
+  static float dot_i8(const float* q, const std::int8_t* x, std::size_t n) { return simd::run(simd::dot_i8_kernel{}, q, x, n); }
   static float dot_f16(const float* q, const std::uint16_t* x, std::size_t n) {
     return simd::run(simd::dot_f16_kernel{}, q, x, n);
   }
   static void widen_i8(const std::int8_t* x, std::size_t n, float* out) { simd::run(simd::widen_i8_kernel{}, x, n, out); }
-  static void widen_f16(const std::uint16_t* x, std::size_t n, float* out) {
-    simd::run(simd::widen_f16_kernel{}, x, n, out);
-  }
+  static void widen_f16(const std::uint16_t* x, std::size_t n, float* out) { simd::run(simd::widen_f16_kernel{}, x, n, out); }
 
   // Kernels outside kernel_set, for the CPU logistic loss only (simd/gemv.hpp,
   // simd/logistic.hpp): y += Aᵀ · x for A m × n (rows lda apart) ...
@@ -96,21 +87,18 @@ struct kernels<cpu> {
   }
 
   // ... and the binary and multinomial logistic losses and residuals of n rows.
-  static double binary_logistic(std::size_t n, const float* score, double intercept, const int* target,
-                                const double* weight, double weight_scale, float* residual) {
+  static double binary_logistic(std::size_t n, const float* score, double intercept, const int* target, const double* weight,
+                                double weight_scale, float* residual) {
     return simd::run(simd::binary_logistic_kernel{}, n, score, intercept, target, weight, weight_scale, residual);
   }
 
-  static double multinomial_logistic(std::size_t n, std::size_t k, const float* score, std::size_t lds,
-                                     const double* intercept, const int* target, const double* weight,
-                                     double weight_scale, float* residual) {
-    return simd::run(simd::multinomial_logistic_kernel{}, n, k, score, lds, intercept, target, weight, weight_scale,
-                     residual);
+  static double multinomial_logistic(std::size_t n, std::size_t k, const float* score, std::size_t lds, const double* intercept,
+                                     const int* target, const double* weight, double weight_scale, float* residual) {
+    return simd::run(simd::multinomial_logistic_kernel{}, n, k, score, lds, intercept, target, weight, weight_scale, residual);
   }
 
-  static void gemm(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
-                   const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,
-                   float* c, std::size_t ldc, const float* bias, int threads) {
+  static void gemm(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+                   const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc, const float* bias, int threads) {
     simd::run(simd::gemm_kernel{}, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, bias, threads);
   }
 
@@ -125,7 +113,7 @@ struct kernels<cpu> {
    private:
     friend struct kernels<cpu>;
     struct free_aligned {
-      void operator()(float* p) const { ::operator delete(p, std::align_val_t{64}); }
+      void operator()(float* p) const { ::operator delete (p, std::align_val_t{64}); }
     };
     std::unique_ptr<float, free_aligned> data_;
     std::size_t k_ = 0, n_ = 0;
@@ -137,18 +125,18 @@ struct kernels<cpu> {
     p.k_ = k;
     p.n_ = n;
     const std::size_t size = simd::packed_size(k, n);
-    if (size) p.data_.reset(static_cast<float*>(::operator new(size * sizeof(float), std::align_val_t{64})));
+    if (size) p.data_.reset(static_cast<float*>(::operator new (size * sizeof(float), std::align_val_t{64})));
     p.arch_ = simd::run(simd::pack_b_kernel{}, trans_b, k, n, b, ldb, p.data_.get());
     return p;
   }
 
-  static void gemm_packed(std::size_t m, float alpha, const float* a, std::size_t lda, const packed_matrix& b,
-                          float beta, float* c, std::size_t ldc, const float* bias, int threads) {
+  static void gemm_packed(std::size_t m, float alpha, const float* a, std::size_t lda, const packed_matrix& b, float beta,
+                          float* c, std::size_t ldc, const float* bias, int threads) {
     if (b.arch_ && std::strcmp(b.arch_, simd::active_arch_name()) != 0)
-      throw value_error(std::string("gemm_packed: the matrix was packed for ") + b.arch_ +
-                        " but the kernels run " + simd::active_arch_name());
-    simd::run(simd::gemm_packed_kernel{}, m, b.n_, b.k_, alpha, a, lda, static_cast<const float*>(b.data_.get()),
-              beta, c, ldc, bias, threads);
+      throw value_error(std::string("gemm_packed: the matrix was packed for ") + b.arch_ + " but the kernels run " +
+                        simd::active_arch_name());
+    simd::run(simd::gemm_packed_kernel{}, m, b.n_, b.k_, alpha, a, lda, static_cast<const float*>(b.data_.get()), beta, c, ldc,
+              bias, threads);
   }
 
   // op(B) rounded to bf16 and packed once for gemm_packed_bf16 (packs_weights_bf16): in AMX's
@@ -187,9 +175,8 @@ struct kernels<cpu> {
     return p;
   }
 
-  static void gemm_packed_bf16(std::size_t m, float alpha, const float* a, std::size_t lda,
-                               const packed_matrix_bf16& b, float beta, float* c, std::size_t ldc, const float* bias,
-                               int threads) {
+  static void gemm_packed_bf16(std::size_t m, float alpha, const float* a, std::size_t lda, const packed_matrix_bf16& b,
+                               float beta, float* c, std::size_t ldc, const float* bias, int threads) {
 #if defined(SHOPML_AMX_BF16)
     if (b.amx_) return simd::bf16::gemm_amx(m, alpha, a, lda, b.tiles_, beta, c, ldc, bias, threads);
 #endif
@@ -237,12 +224,10 @@ struct kernels<cpu> {
     return p;
   }
 
-  static void gemm_packed_int8(std::size_t m, float alpha, const float* a, std::size_t lda,
-                               const packed_matrix_int8& b, float beta, float* c, std::size_t ldc, const float* bias,
-                               int threads) {
+  static void gemm_packed_int8(std::size_t m, float alpha, const float* a, std::size_t lda, const packed_matrix_int8& b,
+                               float beta, float* c, std::size_t ldc, const float* bias, int threads) {
 #if defined(SHOPML_AMX_BF16)
-    if (b.road_ == simd::int8::road::amx)
-      return simd::int8::gemm_amx(m, alpha, a, lda, b.blocked_, beta, c, ldc, bias, threads);
+    if (b.road_ == simd::int8::road::amx) return simd::int8::gemm_amx(m, alpha, a, lda, b.blocked_, beta, c, ldc, bias, threads);
 #endif
 #if defined(SHOPML_INT8_AVX2)
     if (b.road_ == simd::int8::road::avx2)
@@ -272,61 +257,53 @@ struct kernels<cpu> {
     });
   }
 
-  static void gemm_batched(bool trans_b, std::size_t batch, std::size_t m, std::size_t n,
-                           std::size_t k, float alpha, const float* a, std::size_t lda,
-                           std::size_t stride_a, const float* b, std::size_t ldb,
-                           std::size_t stride_b, float beta, float* c, std::size_t ldc,
-                           std::size_t stride_c, int threads) {
-    simd::run(simd::gemm_batched_kernel{}, trans_b, batch, m, n, k, alpha, a, lda, stride_a, b, ldb,
-              stride_b, beta, c, ldc, stride_c, threads);
+  static void gemm_batched(bool trans_b, std::size_t batch, std::size_t m, std::size_t n, std::size_t k, float alpha,
+                           const float* a, std::size_t lda, std::size_t stride_a, const float* b, std::size_t ldb,
+                           std::size_t stride_b, float beta, float* c, std::size_t ldc, std::size_t stride_c, int threads) {
+    simd::run(simd::gemm_batched_kernel{}, trans_b, batch, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc,
+              stride_c, threads);
   }
 
-  static void softmax_rows(float* x, std::size_t rows, std::size_t cols, std::size_t ld,
-                           const float* mask, std::size_t rows_per_mask, int threads) {
+  static void softmax_rows(float* x, std::size_t rows, std::size_t cols, std::size_t ld, const float* mask,
+                           std::size_t rows_per_mask, int threads) {
     simd::run(simd::softmax_rows_kernel{}, x, rows, cols, ld, mask, rows_per_mask, threads);
   }
 
-  static void layer_norm(const float* x, const float* residual, float* y, std::size_t rows,
-                         std::size_t cols, const float* gamma, const float* beta, float eps,
-                         int threads) {
+  static void layer_norm(const float* x, const float* residual, float* y, std::size_t rows, std::size_t cols, const float* gamma,
+                         const float* beta, float eps, int threads) {
     simd::run(simd::layer_norm_kernel{}, x, residual, y, rows, cols, gamma, beta, eps, threads);
   }
 
-  static void gelu(float* x, std::size_t n, gelu_form form, int threads) {
-    simd::run(simd::gelu_kernel{}, x, n, form, threads);
-  }
+  static void gelu(float* x, std::size_t n, gelu_form form, int threads) { simd::run(simd::gelu_kernel{}, x, n, form, threads); }
 
   static void l2_normalize(float* x, std::size_t rows, std::size_t cols, int threads) {
     simd::run(simd::l2_normalize_kernel{}, x, rows, cols, threads);
   }
 
-  static void topk(const float* x, std::size_t n, std::size_t k, float* values,
-                   std::uint32_t* indices) {
+  static void topk(const float* x, std::size_t n, std::size_t k, float* values, std::uint32_t* indices) {
     simd::run(simd::topk_kernel{}, x, n, k, values, indices);
   }
 
   // ---- training_kernel_set (semantics in backend/kernels.hpp) ----
 
-  static void gemm_at(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
-                      const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc, int threads) {
+  static void gemm_at(std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda, const float* b,
+                      std::size_t ldb, float beta, float* c, std::size_t ldc, int threads) {
     simd::run(simd::gemm_at_kernel{}, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
   }
 
-  static void gemm_at_batched(std::size_t batch, std::size_t m, std::size_t n, std::size_t k, float alpha,
-                              const float* a, std::size_t lda, std::size_t stride_a, const float* b, std::size_t ldb,
-                              std::size_t stride_b, float beta, float* c, std::size_t ldc, std::size_t stride_c,
-                              int threads) {
-    simd::run(simd::gemm_at_batched_kernel{}, batch, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c,
-              ldc, stride_c, threads);
+  static void gemm_at_batched(std::size_t batch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                              std::size_t lda, std::size_t stride_a, const float* b, std::size_t ldb, std::size_t stride_b,
+                              float beta, float* c, std::size_t ldc, std::size_t stride_c, int threads) {
+    simd::run(simd::gemm_at_batched_kernel{}, batch, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c, ldc, stride_c,
+              threads);
   }
 
-  static void add_column_sums(std::size_t rows, std::size_t cols, const float* x, std::size_t ld, float* sums,
-                              int threads) {
+  static void add_column_sums(std::size_t rows, std::size_t cols, const float* x, std::size_t ld, float* sums, int threads) {
     simd::run(simd::add_column_sums_kernel{}, rows, cols, x, ld, sums, threads);
   }
 
-  static void layer_norm_backward(const float* dy, const float* x, const float* gamma, std::size_t rows,
-                                  std::size_t cols, float eps, float* dx, float* dgamma, float* dbeta, int threads) {
+  static void layer_norm_backward(const float* dy, const float* x, const float* gamma, std::size_t rows, std::size_t cols,
+                                  float eps, float* dx, float* dgamma, float* dbeta, int threads) {
     simd::run(simd::layer_norm_backward_kernel{}, dy, x, gamma, rows, cols, eps, dx, dgamma, dbeta, threads);
   }
 
@@ -334,8 +311,7 @@ struct kernels<cpu> {
     simd::run(simd::gelu_backward_kernel{}, x, dy, n, form, threads);
   }
 
-  static void softmax_backward(const float* p, float* dp, std::size_t rows, std::size_t cols, std::size_t ld,
-                               int threads) {
+  static void softmax_backward(const float* p, float* dp, std::size_t rows, std::size_t cols, std::size_t ld, int threads) {
     simd::run(simd::softmax_backward_kernel{}, p, dp, rows, cols, ld, threads);
   }
 
@@ -349,13 +325,13 @@ struct kernels<cpu> {
     simd::run(simd::dropout_kernel{}, x, n, p, key, first, threads);
   }
 
-  static void scatter_add_rows(std::size_t rows, std::size_t cols, const float* x, std::size_t ld,
-                               const std::int64_t* index, float* table, std::size_t ldt, int threads) {
+  static void scatter_add_rows(std::size_t rows, std::size_t cols, const float* x, std::size_t ld, const std::int64_t* index,
+                               float* table, std::size_t ldt, int threads) {
     simd::run(simd::scatter_add_rows_kernel{}, rows, cols, x, ld, index, table, ldt, threads);
   }
 
-  static void mean_pool(std::size_t segments, std::size_t cols, const float* x, std::size_t ld,
-                        const std::size_t* offsets, const std::uint8_t* mask, float* out, int threads) {
+  static void mean_pool(std::size_t segments, std::size_t cols, const float* x, std::size_t ld, const std::size_t* offsets,
+                        const std::uint8_t* mask, float* out, int threads) {
     simd::run(simd::mean_pool_kernel{}, segments, cols, x, ld, offsets, mask, out, threads);
   }
 
@@ -380,8 +356,7 @@ struct kernels<cpu> {
 
   static void scale(float* x, std::size_t n, float a, int threads) { simd::run(simd::scale_kernel{}, x, n, a, threads); }
 
-  static void adamw(std::size_t n, float* param, const float* grad, float* m, float* v, const adamw_step& step,
-                    int threads) {
+  static void adamw(std::size_t n, float* param, const float* grad, float* m, float* v, const adamw_step& step, int threads) {
     const scalar::adamw_factors f = scalar::adamw_prepare(step.lr, step.beta1, step.beta2, step.eps, step.weight_decay,
                                                           step.bias_correction1, step.bias_correction2);
     simd::run(simd::adamw_kernel{}, n, param, grad, m, v, f, threads);

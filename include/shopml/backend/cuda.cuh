@@ -41,9 +41,8 @@ struct kernels<cuda> {
     gpu::axpy(gpu::blas_handle(gpu::current_target()), n, a, x, y);
   }
 
-  static void gemm(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-                   std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
-                   const float* bias, int /*threads*/) {
+  static void gemm(bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+                   const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc, const float* bias, int /*threads*/) {
     if (m == 0 || n == 0) return;
     const gpu::target t = gpu::current_target();
     if (k == 0) {  // no product: C = beta * C + bias
@@ -54,18 +53,17 @@ struct kernels<cuda> {
     if (bias) gpu::scale_add_bias(c, 1, m, n, ldc, 0, 1.0f, bias, t.stream);
   }
 
-  static void gemm_batched(bool trans_b, std::size_t batch, std::size_t m, std::size_t n, std::size_t k,
-                           float alpha, const float* a, std::size_t lda, std::size_t stride_a, const float* b,
-                           std::size_t ldb, std::size_t stride_b, float beta, float* c, std::size_t ldc,
-                           std::size_t stride_c, int /*threads*/) {
+  static void gemm_batched(bool trans_b, std::size_t batch, std::size_t m, std::size_t n, std::size_t k, float alpha,
+                           const float* a, std::size_t lda, std::size_t stride_a, const float* b, std::size_t ldb,
+                           std::size_t stride_b, float beta, float* c, std::size_t ldc, std::size_t stride_c, int /*threads*/) {
     if (batch == 0 || m == 0 || n == 0) return;
     const gpu::target t = gpu::current_target();
     if (k == 0) {
       gpu::scale_add_bias(c, batch, m, n, ldc, stride_c, beta, nullptr, t.stream);
       return;
     }
-    gpu::gemm_strided_batched(gpu::blas_handle(t), trans_b, batch, m, n, k, alpha, a, lda, stride_a, b, ldb,
-                              stride_b, beta, c, ldc, stride_c);
+    gpu::gemm_strided_batched(gpu::blas_handle(t), trans_b, batch, m, n, k, alpha, a, lda, stride_a, b, ldb, stride_b, beta, c,
+                              ldc, stride_c);
   }
 
   static void softmax_rows(float* x, std::size_t rows, std::size_t cols, std::size_t ld, const float* mask,
@@ -73,8 +71,8 @@ struct kernels<cuda> {
     gpu::softmax_rows(x, rows, cols, ld, mask, rows_per_mask, gpu::current_target().stream);
   }
 
-  static void layer_norm(const float* x, const float* residual, float* y, std::size_t rows, std::size_t cols,
-                         const float* gamma, const float* beta, float eps, int /*threads*/) {
+  static void layer_norm(const float* x, const float* residual, float* y, std::size_t rows, std::size_t cols, const float* gamma,
+                         const float* beta, float eps, int /*threads*/) {
     gpu::layer_norm(x, residual, y, rows, cols, gamma, beta, eps, gpu::current_target().stream);
   }
 

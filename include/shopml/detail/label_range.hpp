@@ -26,8 +26,7 @@ inline constexpr bool is_span<std::span<T, N>> = true;
 
 // The label type shopml uses for the elements of R.
 template <class R>
-using label_of = std::conditional_t<is_c_string<std::ranges::range_value_t<R>>, std::string_view,
-                                    std::ranges::range_value_t<R>>;
+using label_of = std::conditional_t<is_c_string<std::ranges::range_value_t<R>>, std::string_view, std::ranges::range_value_t<R>>;
 
 // R's labels as something std::span<const label_of<R>> can view: R itself, or a
 // vector of string_views when R holds C strings.

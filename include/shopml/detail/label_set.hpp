@@ -29,7 +29,8 @@ std::vector<Label> unique_labels(std::span<const Label> a, std::span<const Label
 // Whether `labels` is such a set: sorted, no label twice.
 template <label Label>
 bool is_label_set(const std::vector<Label>& labels) {
-  return std::adjacent_find(labels.begin(), labels.end(), [](const Label& a, const Label& b) { return !(a < b); }) == labels.end();
+  return std::adjacent_find(labels.begin(), labels.end(), [](const Label& a, const Label& b) { return !(a < b); }) ==
+         labels.end();
 }
 
 // Position of `value` in the sorted `labels`, or nullopt.

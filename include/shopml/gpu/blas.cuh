@@ -61,37 +61,33 @@ inline std::size_t leading_dim(std::size_t ld, std::size_t rows, std::size_t row
 
 // Row-major C[m×n] = alpha A[m×k] op(B) + beta C, op(B) = B[k×n] or, with trans_b, B[n×k]ᵀ.
 // m, n, k > 0.
-inline void gemm(cublasHandle_t handle, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
-                 const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
-                 std::size_t ldc) {
+inline void gemm(cublasHandle_t handle, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                 std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc) {
   const char* call = "cublasSgemm";
   const std::size_t b_rows = trans_b ? n : k;
   const std::size_t b_cols = trans_b ? k : n;
-  check(cublasSgemm(handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, blas_int(n, "n", call),
-                    blas_int(m, "m", call), blas_int(k, "k", call), &alpha, b,
-                    blas_int(leading_dim(ldb, b_rows, b_cols), "ldb", call), a,
-                    blas_int(leading_dim(lda, m, k), "lda", call), &beta, c,
-                    blas_int(leading_dim(ldc, m, n), "ldc", call)),
-        std::string(call) + "(m=" + std::to_string(m) + ", n=" + std::to_string(n) + ", k=" + std::to_string(k) +
-            ")");
+  check(cublasSgemm(handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, blas_int(n, "n", call), blas_int(m, "m", call),
+                    blas_int(k, "k", call), &alpha, b, blas_int(leading_dim(ldb, b_rows, b_cols), "ldb", call), a,
+                    blas_int(leading_dim(lda, m, k), "lda", call), &beta, c, blas_int(leading_dim(ldc, m, n), "ldc", call)),
+        std::string(call) + "(m=" + std::to_string(m) + ", n=" + std::to_string(n) + ", k=" + std::to_string(k) + ")");
 }
 
 // `batch` gemms at A + i*stride_a, B + i*stride_b, C + i*stride_c. batch, m, n, k > 0.
-inline void gemm_strided_batched(cublasHandle_t handle, bool trans_b, std::size_t batch, std::size_t m,
-                                 std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
-                                 std::size_t stride_a, const float* b, std::size_t ldb, std::size_t stride_b,
-                                 float beta, float* c, std::size_t ldc, std::size_t stride_c) {
+inline void gemm_strided_batched(cublasHandle_t handle, bool trans_b, std::size_t batch, std::size_t m, std::size_t n,
+                                 std::size_t k, float alpha, const float* a, std::size_t lda, std::size_t stride_a,
+                                 const float* b, std::size_t ldb, std::size_t stride_b, float beta, float* c, std::size_t ldc,
+                                 std::size_t stride_c) {
   const char* call = "cublasSgemmStridedBatched";
   const std::size_t b_rows = trans_b ? n : k;
   const std::size_t b_cols = trans_b ? k : n;
-  check(cublasSgemmStridedBatched(
-            handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, blas_int(n, "n", call), blas_int(m, "m", call),
-            blas_int(k, "k", call), &alpha, b, blas_int(leading_dim(ldb, b_rows, b_cols), "ldb", call),
-            static_cast<long long>(stride_b), a, blas_int(leading_dim(lda, m, k), "lda", call),
-            static_cast<long long>(stride_a), &beta, c, blas_int(leading_dim(ldc, m, n), "ldc", call),
-            static_cast<long long>(stride_c), blas_int(batch, "batch", call)),
-        std::string(call) + "(batch=" + std::to_string(batch) + ", m=" + std::to_string(m) +
-            ", n=" + std::to_string(n) + ", k=" + std::to_string(k) + ")");
+  check(cublasSgemmStridedBatched(handle, trans_b ? CUBLAS_OP_T : CUBLAS_OP_N, CUBLAS_OP_N, blas_int(n, "n", call),
+                                  blas_int(m, "m", call), blas_int(k, "k", call), &alpha, b,
+                                  blas_int(leading_dim(ldb, b_rows, b_cols), "ldb", call), static_cast<long long>(stride_b), a,
+                                  blas_int(leading_dim(lda, m, k), "lda", call), static_cast<long long>(stride_a), &beta, c,
+                                  blas_int(leading_dim(ldc, m, n), "ldc", call), static_cast<long long>(stride_c),
+                                  blas_int(batch, "batch", call)),
+        std::string(call) + "(batch=" + std::to_string(batch) + ", m=" + std::to_string(m) + ", n=" + std::to_string(n) +
+            ", k=" + std::to_string(k) + ")");
 }
 
 // Calls fn(offset, length) over [0, n) in pieces that fit cuBLAS's int lengths.

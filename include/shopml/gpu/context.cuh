@@ -51,8 +51,7 @@ inline target current_target() {
   check(cudaGetDevice(&device), "cudaGetDevice");
   const std::optional<cuda>& active = detail::active_backend();
   if (!active) return {device, nullptr};
-  if (device != active->device)
-    check(cudaSetDevice(active->device), "cudaSetDevice(" + std::to_string(active->device) + ")");
+  if (device != active->device) check(cudaSetDevice(active->device), "cudaSetDevice(" + std::to_string(active->device) + ")");
   return {active->device, static_cast<cudaStream_t>(active->stream)};
 }
 

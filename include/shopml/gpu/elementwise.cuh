@@ -27,8 +27,7 @@ struct gelu_tanh_fn {
 template <class Real, class Fn>
 __global__ void map_kernel(Real* x, std::size_t n, Fn fn) {
   const std::size_t stride = static_cast<std::size_t>(gridDim.x) * blockDim.x;
-  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride)
-    x[i] = fn(x[i]);
+  for (std::size_t i = static_cast<std::size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) x[i] = fn(x[i]);
 }
 
 inline void gelu(float* x, std::size_t n, gelu_form form, cudaStream_t stream) {
@@ -55,12 +54,11 @@ __global__ void scale_add_bias_kernel(Real* c, std::size_t batch, std::size_t m,
   }
 }
 
-inline void scale_add_bias(float* c, std::size_t batch, std::size_t m, std::size_t n, std::size_t ldc,
-                           std::size_t stride_c, float beta, const float* bias, cudaStream_t stream) {
+inline void scale_add_bias(float* c, std::size_t batch, std::size_t m, std::size_t n, std::size_t ldc, std::size_t stride_c,
+                           float beta, const float* bias, cudaStream_t stream) {
   const std::size_t total = batch * m * n;
   if (total == 0) return;
-  scale_add_bias_kernel<<<elementwise_grid_size(total), 256, 0, stream>>>(c, batch, m, n, ldc, stride_c, beta,
-                                                                          bias);
+  scale_add_bias_kernel<<<elementwise_grid_size(total), 256, 0, stream>>>(c, batch, m, n, ldc, stride_c, beta, bias);
   check_launch("scale_add_bias_kernel");
 }
 

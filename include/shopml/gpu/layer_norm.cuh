@@ -15,8 +15,8 @@
 namespace shopml::gpu {
 
 template <class Real>
-__global__ void layer_norm_kernel(const Real* x, const Real* residual, Real* y, std::size_t rows,
-                                  std::size_t cols, const Real* gamma, const Real* beta, float eps) {
+__global__ void layer_norm_kernel(const Real* x, const Real* residual, Real* y, std::size_t rows, std::size_t cols,
+                                  const Real* gamma, const Real* beta, float eps) {
   const float n = static_cast<float>(cols);
   for (std::size_t r = blockIdx.x; r < rows; r += gridDim.x) {
     const Real* in = x + r * cols;
@@ -32,11 +32,10 @@ __global__ void layer_norm_kernel(const Real* x, const Real* residual, Real* y, 
   }
 }
 
-inline void layer_norm(const float* x, const float* residual, float* y, std::size_t rows, std::size_t cols,
-                       const float* gamma, const float* beta, float eps, cudaStream_t stream) {
+inline void layer_norm(const float* x, const float* residual, float* y, std::size_t rows, std::size_t cols, const float* gamma,
+                       const float* beta, float eps, cudaStream_t stream) {
   if (rows == 0 || cols == 0) return;
-  layer_norm_kernel<<<row_grid_size(rows), row_block_size(cols), 0, stream>>>(x, residual, y, rows, cols, gamma,
-                                                                                beta, eps);
+  layer_norm_kernel<<<row_grid_size(rows), row_block_size(cols), 0, stream>>>(x, residual, y, rows, cols, gamma, beta, eps);
   check_launch("layer_norm_kernel");
 }
 

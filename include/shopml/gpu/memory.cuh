@@ -71,8 +71,7 @@ class device_buffer {
 class stream_scratch {
  public:
   stream_scratch(std::size_t bytes, cudaStream_t stream) : stream_(stream) {
-    if (bytes > 0)
-      check(cudaMallocAsync(&data_, bytes, stream), "cudaMallocAsync(" + std::to_string(bytes) + " bytes)");
+    if (bytes > 0) check(cudaMallocAsync(&data_, bytes, stream), "cudaMallocAsync(" + std::to_string(bytes) + " bytes)");
   }
   ~stream_scratch() {
     if (data_) cudaFreeAsync(data_, stream_);
@@ -80,7 +79,9 @@ class stream_scratch {
   stream_scratch(const stream_scratch&) = delete;
   stream_scratch& operator=(const stream_scratch&) = delete;
   template <class T>
-  T* as() const { return static_cast<T*>(data_); }
+  T* as() const {
+    return static_cast<T*>(data_);
+  }
 
  private:
   void* data_ = nullptr;

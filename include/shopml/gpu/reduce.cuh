@@ -49,8 +49,6 @@ inline unsigned row_block_size(std::size_t cols) {
 }
 
 // Blocks for `rows` (kernels loop over rows with a grid stride beyond this).
-inline unsigned row_grid_size(std::size_t rows) {
-  return static_cast<unsigned>(rows < (1u << 20) ? rows : (1u << 20));
-}
+inline unsigned row_grid_size(std::size_t rows) { return static_cast<unsigned>(rows < (1u << 20) ? rows : (1u << 20)); }
 
 }  // namespace shopml::gpu

@@ -15,8 +15,8 @@
 namespace shopml::gpu {
 
 template <class Real>
-__global__ void softmax_rows_kernel(Real* x, std::size_t rows, std::size_t cols, std::size_t ld,
-                                    const Real* mask, std::size_t rows_per_mask) {
+__global__ void softmax_rows_kernel(Real* x, std::size_t rows, std::size_t cols, std::size_t ld, const Real* mask,
+                                    std::size_t rows_per_mask) {
   for (std::size_t r = blockIdx.x; r < rows; r += gridDim.x) {
     Real* row = x + r * ld;
     const Real* m = mask ? mask + (r / rows_per_mask) * cols : nullptr;
@@ -44,8 +44,7 @@ __global__ void softmax_rows_kernel(Real* x, std::size_t rows, std::size_t cols,
 inline void softmax_rows(float* x, std::size_t rows, std::size_t cols, std::size_t ld, const float* mask,
                          std::size_t rows_per_mask, cudaStream_t stream) {
   if (rows == 0 || cols == 0) return;
-  softmax_rows_kernel<<<row_grid_size(rows), row_block_size(cols), 0, stream>>>(x, rows, cols, ld, mask,
-                                                                                  rows_per_mask);
+  softmax_rows_kernel<<<row_grid_size(rows), row_block_size(cols), 0, stream>>>(x, rows, cols, ld, mask, rows_per_mask);
   check_launch("softmax_rows_kernel");
 }
 

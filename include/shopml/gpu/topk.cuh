@@ -4,13 +4,13 @@
 // is exactly that order (value bits made monotone, NaN lowest, -0 = +0, then the
 // complemented index), so one radix sort (CUB) and a gather give the answer.
 
-#include <cub/device/device_radix_sort.cuh>
 #include <cuda_runtime.h>
 
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <cub/device/device_radix_sort.cuh>
 #include <string>
 
 #include "shopml/gpu/check.cuh"
@@ -46,12 +46,10 @@ __global__ void topk_gather_kernel(const Real* x, const std::uint64_t* sorted, s
   }
 }
 
-inline void topk(const float* x, std::size_t n, std::size_t k, float* values, std::uint32_t* indices,
-                 cudaStream_t stream) {
+inline void topk(const float* x, std::size_t n, std::size_t k, float* values, std::uint32_t* indices, cudaStream_t stream) {
   k = k < n ? k : n;
   if (k == 0) return;
-  if (n > (std::size_t{1} << 32))
-    throw value_error("topk: n = " + std::to_string(n) + " exceeds the 32-bit index range");
+  if (n > (std::size_t{1} << 32)) throw value_error("topk: n = " + std::to_string(n) + " exceeds the 32-bit index range");
   const auto items = static_cast<std::int64_t>(n);
   std::size_t sort_bytes = 0;
   check(cub::DeviceRadixSort::SortKeysDescending(nullptr, sort_bytes, static_cast<const std::uint64_t*>(nullptr),
@@ -63,8 +61,7 @@ inline void topk(const float* x, std::size_t n, std::size_t k, float* values, st
   std::uint64_t* sorted = unsorted + n;
   topk_keys_kernel<<<elementwise_grid_size(n), 256, 0, stream>>>(x, n, unsorted);
   check_launch("topk_keys_kernel");
-  check(cub::DeviceRadixSort::SortKeysDescending(sort_space.as<void>(), sort_bytes, unsorted, sorted, items, 0, 64,
-                                                 stream),
+  check(cub::DeviceRadixSort::SortKeysDescending(sort_space.as<void>(), sort_bytes, unsorted, sorted, items, 0, 64, stream),
         "cub::DeviceRadixSort::SortKeysDescending(n=" + std::to_string(n) + ")");
   topk_gather_kernel<<<elementwise_grid_size(k), 256, 0, stream>>>(x, sorted, k, values, indices);
   check_launch("topk_gather_kernel");

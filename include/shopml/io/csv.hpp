@@ -54,8 +54,7 @@ namespace detail {
 // break, `line` the 1-based line the next record starts on.
 class csv_parser {
  public:
-  csv_parser(std::string_view text, const std::string& source, char delimiter)
-      : text_(text), source_(source), delim_(delimiter) {
+  csv_parser(std::string_view text, const std::string& source, char delimiter) : text_(text), source_(source), delim_(delimiter) {
     if (delimiter == '"' || delimiter == '\n' || delimiter == '\r')
       throw value_error("csv: the delimiter cannot be a quote or a line break");
     if (text_.starts_with("\xEF\xBB\xBF")) text_.remove_prefix(3);
@@ -70,8 +69,10 @@ class csv_parser {
     for (;;) {
       fields.emplace_back();
       std::string& field = fields.back();
-      if (pos_ < text_.size() && text_[pos_] == '"') quoted(field);
-      else unquoted(field);
+      if (pos_ < text_.size() && text_[pos_] == '"')
+        quoted(field);
+      else
+        unquoted(field);
       if (pos_ >= text_.size()) return true;
       const char c = text_[pos_];
       if (c == delim_) {
@@ -121,8 +122,10 @@ class csv_parser {
       if (close == std::string_view::npos) fail(open_line, "unterminated quoted field (the quote opened here never closes)");
       const std::string_view chunk = text_.substr(pos_, close - pos_);
       for (std::size_t i = 0; i < chunk.size(); ++i) {  // line breaks inside the field
-        if (chunk[i] == '\n') ++line_;
-        else if (chunk[i] == '\r' && (i + 1 >= chunk.size() || chunk[i + 1] != '\n')) ++line_;
+        if (chunk[i] == '\n')
+          ++line_;
+        else if (chunk[i] == '\r' && (i + 1 >= chunk.size() || chunk[i + 1] != '\n'))
+          ++line_;
       }
       field.append(chunk);
       pos_ = close + 1;

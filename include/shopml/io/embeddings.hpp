@@ -10,7 +10,6 @@
 //   shopml::nn::embedding_matrix X = shopml::io::load_embeddings("reviews.safetensors");
 
 #include <Eigen/Core>
-
 #include <algorithm>
 #include <cstddef>
 #include <filesystem>
@@ -41,8 +40,7 @@ inline void save_embeddings(const std::filesystem::path& path, const Eigen::Ref<
     packed = X;
     data = packed.data();
   }
-  const std::vector<tensor_view> tensors{
-      tensor_view(name, {rows, cols}, std::span<const float>(data, rows * cols))};
+  const std::vector<tensor_view> tensors{tensor_view(name, {rows, cols}, std::span<const float>(data, rows * cols))};
   save_safetensors(path, tensors, metadata);
 }
 
@@ -62,8 +60,7 @@ inline embeddings_matrix load_embeddings(const std::filesystem::path& path, cons
   if (info.shape.size() != 2) {
     std::string shape;
     for (std::size_t d : info.shape) shape += (shape.empty() ? "" : ", ") + std::to_string(d);
-    throw parse_error("'" + path.string() + "': tensor '" + name + "' has shape [" + shape +
-                      "], not [rows, dimension]");
+    throw parse_error("'" + path.string() + "': tensor '" + name + "' has shape [" + shape + "], not [rows, dimension]");
   }
   const f32_tensor values = file.as_f32(name);
   embeddings_matrix X(static_cast<Eigen::Index>(info.shape[0]), static_cast<Eigen::Index>(info.shape[1]));

@@ -7,9 +7,7 @@
 
 namespace shopml::io {
 
-inline float bf16_to_f32(std::uint16_t bits) {
-  return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16);
-}
+inline float bf16_to_f32(std::uint16_t bits) { return std::bit_cast<float>(static_cast<std::uint32_t>(bits) << 16); }
 
 inline float f16_to_f32(std::uint16_t bits) {
   const std::uint32_t sign = static_cast<std::uint32_t>(bits & 0x8000u) << 16;
@@ -35,8 +33,8 @@ inline std::uint16_t f32_to_f16(float value) {
   const std::uint32_t abs = x & 0x7fffffffu;
   if (abs >= 0x7f800000u)  // inf or NaN (quiet the NaN so the payload cannot vanish)
     return sign | 0x7c00u | (abs > 0x7f800000u ? 0x200u | ((abs >> 13) & 0x3ffu) : 0u);
-  if (abs >= 0x477ff000u) return sign | 0x7c00u;  // rounds past the largest half
-  if (abs < 0x38800000u) {                         // subnormal or zero in half
+  if (abs >= 0x477ff000u) return sign | 0x7c00u;            // rounds past the largest half
+  if (abs < 0x38800000u) {                                  // subnormal or zero in half
     const float magic = std::bit_cast<float>(0x3f000000u);  // 0.5: aligns the bits to 2^-24 units
     const float shifted = std::bit_cast<float>(abs) + magic;
     return sign | static_cast<std::uint16_t>(std::bit_cast<std::uint32_t>(shifted) - 0x3f000000u);

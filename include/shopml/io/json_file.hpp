@@ -3,10 +3,9 @@
 // that name the file and the key at fault.
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
 #include "shopml/io/atomic_write.hpp"
@@ -41,10 +40,14 @@ T json_value(const nlohmann::json& object, std::string_view key, const T& fallba
   const auto it = object.find(key);
   if (it == object.end() || it->is_null()) return fallback;
   const bool fits = [&] {
-    if constexpr (std::is_same_v<T, bool>) return it->is_boolean();
-    else if constexpr (std::is_integral_v<T>) return it->is_number_integer() && (std::is_signed_v<T> || it->is_number_unsigned());
-    else if constexpr (std::is_floating_point_v<T>) return it->is_number();
-    else return it->is_string();
+    if constexpr (std::is_same_v<T, bool>)
+      return it->is_boolean();
+    else if constexpr (std::is_integral_v<T>)
+      return it->is_number_integer() && (std::is_signed_v<T> || it->is_number_unsigned());
+    else if constexpr (std::is_floating_point_v<T>)
+      return it->is_number();
+    else
+      return it->is_string();
   }();
   if (!fits) throw parse_error("'" + source + "': key '" + std::string(key) + "' has the wrong type: " + it->dump());
   return it->get<T>();

@@ -29,18 +29,17 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
+#include <set>
 #include <span>
 #include <string>
 #include <string_view>
-#include <set>
 #include <tuple>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
 #include "shopml/io/atomic_write.hpp"
@@ -61,11 +60,21 @@ struct dtype_entry {
   std::size_t size;
 };
 inline constexpr std::array<dtype_entry, 15> dtype_table{{
-    {dtype::BOOL, "BOOL", 1}, {dtype::U8, "U8", 1},     {dtype::I8, "I8", 1},
-    {dtype::F8_E5M2, "F8_E5M2", 1}, {dtype::F8_E4M3, "F8_E4M3", 1}, {dtype::I16, "I16", 2},
-    {dtype::U16, "U16", 2},   {dtype::F16, "F16", 2},   {dtype::BF16, "BF16", 2},
-    {dtype::I32, "I32", 4},   {dtype::U32, "U32", 4},   {dtype::F32, "F32", 4},
-    {dtype::F64, "F64", 8},   {dtype::I64, "I64", 8},   {dtype::U64, "U64", 8},
+    {dtype::BOOL, "BOOL", 1},
+    {dtype::U8, "U8", 1},
+    {dtype::I8, "I8", 1},
+    {dtype::F8_E5M2, "F8_E5M2", 1},
+    {dtype::F8_E4M3, "F8_E4M3", 1},
+    {dtype::I16, "I16", 2},
+    {dtype::U16, "U16", 2},
+    {dtype::F16, "F16", 2},
+    {dtype::BF16, "BF16", 2},
+    {dtype::I32, "I32", 4},
+    {dtype::U32, "U32", 4},
+    {dtype::F32, "F32", 4},
+    {dtype::F64, "F64", 8},
+    {dtype::I64, "I64", 8},
+    {dtype::U64, "U64", 8},
 }};
 }  // namespace detail
 
@@ -172,8 +181,7 @@ class safetensors_file {
   // Zero-copy view of an F32 tensor; value_error when it is another dtype or unaligned.
   std::span<const float> f32(std::string_view name) const {
     const auto& t = info(name);
-    if (t.dtype != dtype::F32)
-      throw value_error(where(t) + " is " + std::string(dtype_name(t.dtype)) + ", not F32");
+    if (t.dtype != dtype::F32) throw value_error(where(t) + " is " + std::string(dtype_name(t.dtype)) + ", not F32");
     const auto bytes = raw(name);
     if (reinterpret_cast<std::uintptr_t>(bytes.data()) % alignof(float) != 0)
       throw value_error(where(t) + " is not 4-byte aligned in the file; use to_f32");
@@ -195,10 +203,18 @@ class safetensors_file {
     const auto bytes = raw(name);
     std::vector<float> out(t.numel());
     switch (t.dtype) {
-      case dtype::F32: convert<float>(bytes, out, [](float v) { return v; }); break;
-      case dtype::F16: convert<std::uint16_t>(bytes, out, f16_to_f32); break;
-      case dtype::BF16: convert<std::uint16_t>(bytes, out, bf16_to_f32); break;
-      case dtype::F64: convert<double>(bytes, out, [](double v) { return static_cast<float>(v); }); break;
+      case dtype::F32:
+        convert<float>(bytes, out, [](float v) { return v; });
+        break;
+      case dtype::F16:
+        convert<std::uint16_t>(bytes, out, f16_to_f32);
+        break;
+      case dtype::BF16:
+        convert<std::uint16_t>(bytes, out, bf16_to_f32);
+        break;
+      case dtype::F64:
+        convert<double>(bytes, out, [](double v) { return static_cast<float>(v); });
+        break;
       case dtype::F8_E5M2:
       case dtype::F8_E4M3:
         throw value_error(where(t) + ": " + std::string(dtype_name(t.dtype)) + " is not convertible to F32 here");
@@ -218,13 +234,27 @@ class safetensors_file {
     const auto as_i64 = [](auto v) { return static_cast<std::int64_t>(v); };
     switch (t.dtype) {
       case dtype::BOOL:
-      case dtype::U8: convert<std::uint8_t>(bytes, out, as_i64); break;
-      case dtype::I8: convert<std::int8_t>(bytes, out, as_i64); break;
-      case dtype::I16: convert<std::int16_t>(bytes, out, as_i64); break;
-      case dtype::U16: convert<std::uint16_t>(bytes, out, as_i64); break;
-      case dtype::I32: convert<std::int32_t>(bytes, out, as_i64); break;
-      case dtype::U32: convert<std::uint32_t>(bytes, out, as_i64); break;
-      case dtype::I64: convert<std::int64_t>(bytes, out, as_i64); break;
+      case dtype::U8:
+        convert<std::uint8_t>(bytes, out, as_i64);
+        break;
+      case dtype::I8:
+        convert<std::int8_t>(bytes, out, as_i64);
+        break;
+      case dtype::I16:
+        convert<std::int16_t>(bytes, out, as_i64);
+        break;
+      case dtype::U16:
+        convert<std::uint16_t>(bytes, out, as_i64);
+        break;
+      case dtype::I32:
+        convert<std::int32_t>(bytes, out, as_i64);
+        break;
+      case dtype::U32:
+        convert<std::uint32_t>(bytes, out, as_i64);
+        break;
+      case dtype::I64:
+        convert<std::int64_t>(bytes, out, as_i64);
+        break;
       case dtype::U64:
         convert<std::uint64_t>(bytes, out, [&](std::uint64_t v) {
           if (v > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
@@ -232,7 +262,8 @@ class safetensors_file {
           return static_cast<std::int64_t>(v);
         });
         break;
-      default: throw value_error(where(t) + " is " + std::string(dtype_name(t.dtype)) + ", not an integer dtype");
+      default:
+        throw value_error(where(t) + " is " + std::string(dtype_name(t.dtype)) + ", not an integer dtype");
     }
     return out;
   }
@@ -265,11 +296,10 @@ class safetensors_file {
     if (file.size() < 8) fail("file of " + std::to_string(file.size()) + " bytes is too short for the 8-byte header length");
     std::uint64_t header_len = 0;
     std::memcpy(&header_len, file.data(), 8);
-    if (header_len > max_header_bytes)
-      fail("header length " + std::to_string(header_len) + " exceeds the 100 MB limit");
+    if (header_len > max_header_bytes) fail("header length " + std::to_string(header_len) + " exceeds the 100 MB limit");
     if (header_len > file.size() - 8)
-      fail("header length " + std::to_string(header_len) + " runs past the end of the file (" +
-           std::to_string(file.size()) + " bytes)");
+      fail("header length " + std::to_string(header_len) + " runs past the end of the file (" + std::to_string(file.size()) +
+           " bytes)");
     const auto* header_begin = reinterpret_cast<const char*>(file.data() + 8);
     const std::string_view header(header_begin, static_cast<std::size_t>(header_len));
     if (header.empty() || header.front() != '{') fail("header does not start with '{'");
@@ -353,12 +383,10 @@ class safetensors_file {
     const auto end = (*offsets_it)[1].get<std::uint64_t>();
     if (begin > end) fail(at + ": data_offsets " + offsets_it->dump() + " end before they begin");
     if (end > data_.size())
-      fail(at + ": data_offsets " + offsets_it->dump() + " run past the " + std::to_string(data_.size()) +
-           "-byte data section");
+      fail(at + ": data_offsets " + offsets_it->dump() + " run past the " + std::to_string(data_.size()) + "-byte data section");
     if (end - begin != bytes)
-      fail(at + ": " + std::string(dtype_name(t.dtype)) + " shape " + shape_it->dump() + " needs " +
-           std::to_string(bytes) + " bytes but data_offsets " + offsets_it->dump() + " hold " +
-           std::to_string(end - begin));
+      fail(at + ": " + std::string(dtype_name(t.dtype)) + " shape " + shape_it->dump() + " needs " + std::to_string(bytes) +
+           " bytes but data_offsets " + offsets_it->dump() + " hold " + std::to_string(end - begin));
     t.begin = static_cast<std::size_t>(begin);
     t.end = static_cast<std::size_t>(end);
     return t;
@@ -384,8 +412,8 @@ struct tensor_view {
     std::size_t n = dtype_size(type);
     for (std::size_t d : shape) n *= d;
     if (n != bytes.size())
-      throw shape_error("tensor '" + name + "': " + std::string(dtype_name(type)) + " shape needs " +
-                        std::to_string(n) + " bytes, got " + std::to_string(bytes.size()));
+      throw shape_error("tensor '" + name + "': " + std::string(dtype_name(type)) + " shape needs " + std::to_string(n) +
+                        " bytes, got " + std::to_string(bytes.size()));
   }
 
   // Typed values: float -> F32, double -> F64, int64/int32/int16/int8 -> I64/I32/I16/I8,
@@ -400,18 +428,30 @@ struct tensor_view {
  private:
   template <class T>
   static constexpr io::dtype dtype_of() {
-    if constexpr (std::is_same_v<T, float>) return dtype::F32;
-    else if constexpr (std::is_same_v<T, double>) return dtype::F64;
-    else if constexpr (std::is_same_v<T, bool>) return dtype::BOOL;
-    else if constexpr (std::is_same_v<T, std::int64_t>) return dtype::I64;
-    else if constexpr (std::is_same_v<T, std::int32_t>) return dtype::I32;
-    else if constexpr (std::is_same_v<T, std::int16_t>) return dtype::I16;
-    else if constexpr (std::is_same_v<T, std::int8_t>) return dtype::I8;
-    else if constexpr (std::is_same_v<T, std::uint64_t>) return dtype::U64;
-    else if constexpr (std::is_same_v<T, std::uint32_t>) return dtype::U32;
-    else if constexpr (std::is_same_v<T, std::uint16_t>) return dtype::U16;
-    else if constexpr (std::is_same_v<T, std::uint8_t>) return dtype::U8;
-    else static_assert(sizeof(T) == 0, "no safetensors dtype for this element type");
+    if constexpr (std::is_same_v<T, float>)
+      return dtype::F32;
+    else if constexpr (std::is_same_v<T, double>)
+      return dtype::F64;
+    else if constexpr (std::is_same_v<T, bool>)
+      return dtype::BOOL;
+    else if constexpr (std::is_same_v<T, std::int64_t>)
+      return dtype::I64;
+    else if constexpr (std::is_same_v<T, std::int32_t>)
+      return dtype::I32;
+    else if constexpr (std::is_same_v<T, std::int16_t>)
+      return dtype::I16;
+    else if constexpr (std::is_same_v<T, std::int8_t>)
+      return dtype::I8;
+    else if constexpr (std::is_same_v<T, std::uint64_t>)
+      return dtype::U64;
+    else if constexpr (std::is_same_v<T, std::uint32_t>)
+      return dtype::U32;
+    else if constexpr (std::is_same_v<T, std::uint16_t>)
+      return dtype::U16;
+    else if constexpr (std::is_same_v<T, std::uint8_t>)
+      return dtype::U8;
+    else
+      static_assert(sizeof(T) == 0, "no safetensors dtype for this element type");
   }
 };
 
@@ -445,7 +485,8 @@ inline safetensors_layout layout_safetensors(std::span<const tensor_view> tensor
   nlohmann::json header = nlohmann::json::object();
   if (!metadata.empty()) header["__metadata__"] = metadata;
   for (const auto* t : order) {
-    header[t->name] = {{"dtype", dtype_name(t->dtype)}, {"shape", t->shape},
+    header[t->name] = {{"dtype", dtype_name(t->dtype)},
+                       {"shape", t->shape},
                        {"data_offsets", {layout.data_bytes, layout.data_bytes + t->bytes.size()}}};
     layout.data_bytes += t->bytes.size();
   }

@@ -5,6 +5,7 @@
 // afterwards, Moré–Thuente line search (ftol 1e-3, gtol 0.9, xtol 0.1), and the stopping
 // tests  max_i |g_i| <= gtol  or  (f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol.
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
@@ -13,8 +14,6 @@
 #include <string>
 #include <vector>
 
-#include <Eigen/Core>
-
 #include "shopml/error.hpp"
 #include "shopml/linear_model/line_search.hpp"
 
@@ -22,25 +21,29 @@ namespace shopml::linear_model {
 
 struct lbfgs_options {
   int max_iter = 100;
-  double gtol = 1e-4;                                           // on max |gradient component|
-  double ftol = 64 * std::numeric_limits<double>::epsilon();    // relative reduction of f
-  int memory = 10;                                              // correction pairs kept
-  int max_line_search = 50;                                     // evaluations per line search
+  double gtol = 1e-4;                                         // on max |gradient component|
+  double ftol = 64 * std::numeric_limits<double>::epsilon();  // relative reduction of f
+  int memory = 10;                                            // correction pairs kept
+  int max_line_search = 50;                                   // evaluations per line search
 };
 
 enum class lbfgs_status {
-  gradient_small,        // max |g_i| <= gtol
-  reduction_small,       // relative reduction of f <= ftol
+  gradient_small,   // max |g_i| <= gtol
+  reduction_small,  // relative reduction of f <= ftol
   max_iter_reached,
-  line_search_failed,    // no acceptable step even along -g (rounding noise dominates)
+  line_search_failed,  // no acceptable step even along -g (rounding noise dominates)
 };
 
 inline const char* to_string(lbfgs_status s) {
   switch (s) {
-    case lbfgs_status::gradient_small: return "converged: projected gradient <= gtol";
-    case lbfgs_status::reduction_small: return "converged: relative reduction of f <= ftol";
-    case lbfgs_status::max_iter_reached: return "stopped: maximum number of iterations reached";
-    case lbfgs_status::line_search_failed: return "stopped: the line search found no acceptable step";
+    case lbfgs_status::gradient_small:
+      return "converged: projected gradient <= gtol";
+    case lbfgs_status::reduction_small:
+      return "converged: relative reduction of f <= ftol";
+    case lbfgs_status::max_iter_reached:
+      return "stopped: maximum number of iterations reached";
+    case lbfgs_status::line_search_failed:
+      return "stopped: the line search found no acceptable step";
   }
   return "?";
 }
@@ -64,8 +67,7 @@ lbfgs_result lbfgs_minimize(Objective&& fg, Eigen::VectorXd& x, const lbfgs_opti
     const double value = fg(at, grad);
     ++res.n_evaluations;
     if (!std::isfinite(value) || !grad.allFinite())
-      throw value_error("lbfgs: the objective or its gradient is not finite after " +
-                        std::to_string(res.n_iter) + " iterations");
+      throw value_error("lbfgs: the objective or its gradient is not finite after " + std::to_string(res.n_iter) + " iterations");
     return value;
   };
 
@@ -77,7 +79,10 @@ lbfgs_result lbfgs_minimize(Objective&& fg, Eigen::VectorXd& x, const lbfgs_opti
     return res;
   }
 
-  struct pair { vec s, y; double rho; };
+  struct pair {
+    vec s, y;
+    double rho;
+  };
   std::deque<pair> memory;
   std::vector<double> alpha;
 

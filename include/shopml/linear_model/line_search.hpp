@@ -15,9 +15,9 @@
 namespace shopml::linear_model {
 
 struct line_search_options {
-  double ftol = 1e-3;   // sufficient decrease (Armijo) constant
-  double gtol = 0.9;    // curvature constant
-  double xtol = 0.1;    // relative width of the bracket below which the search stops
+  double ftol = 1e-3;  // sufficient decrease (Armijo) constant
+  double gtol = 0.9;   // curvature constant
+  double xtol = 0.1;   // relative width of the bracket below which the search stops
   double stpmin = 0.0;
   double stpmax = 1e10;
 };
@@ -28,9 +28,18 @@ class more_thuente_search {
 
   // phi0 and dphi0 (< 0: a descent direction) at step 0; `first_step` is the first trial.
   more_thuente_search(double phi0, double dphi0, double first_step, line_search_options opt = {})
-      : opt_(opt), finit_(phi0), ginit_(dphi0), gtest_(opt.ftol * dphi0), width_(opt.stpmax - opt.stpmin),
-        width1_(2.0 * width_), fx_(phi0), gx_(dphi0), fy_(phi0), gy_(dphi0),
-        stp_(std::clamp(first_step, opt.stpmin, opt.stpmax)), stmax_(stp_ + 4.0 * stp_) {}
+      : opt_(opt),
+        finit_(phi0),
+        ginit_(dphi0),
+        gtest_(opt.ftol * dphi0),
+        width_(opt.stpmax - opt.stpmin),
+        width1_(2.0 * width_),
+        fx_(phi0),
+        gx_(dphi0),
+        fy_(phi0),
+        gy_(dphi0),
+        stp_(std::clamp(first_step, opt.stpmin, opt.stpmax)),
+        stmax_(stp_ + 4.0 * stp_) {}
 
   // The step to evaluate next (or, once done, the accepted one).
   double step() const { return stp_; }
@@ -77,16 +86,15 @@ class more_thuente_search {
     }
     stp_ = std::clamp(stp_, opt_.stpmin, opt_.stpmax);
     // Without further progress possible, fall back to the best step so far.
-    if ((brackt_ && (stp_ <= stmin_ || stp_ >= stmax_)) || (brackt_ && stmax_ - stmin_ <= opt_.xtol * stmax_))
-      stp_ = stx_;
+    if ((brackt_ && (stp_ <= stmin_ || stp_ >= stmax_)) || (brackt_ && stmax_ - stmin_ <= opt_.xtol * stmax_)) stp_ = stx_;
     return state::evaluate;
   }
 
  private:
   // dcstep: updates the interval [stx, sty] holding a minimiser and proposes the next
   // trial step from the values at stx (best so far), sty and stp.
-  void step_interval(double& stx, double& fx, double& dx, double& sty, double& fy, double& dy, double& stp,
-                     double fp, double dp) {
+  void step_interval(double& stx, double& fx, double& dx, double& sty, double& fy, double& dy, double& stp, double fp,
+                     double dp) {
     const double sgnd = dp * (dx / std::abs(dx));
     double stpf;
     if (fp > fx) {
@@ -125,8 +133,10 @@ class more_thuente_search {
       const double q = (gamma + (dx - dp)) + gamma;
       const double r = p / q;
       double stpc;
-      if (r < 0.0 && gamma != 0.0) stpc = stp + r * (stx - stp);
-      else stpc = stp > stx ? stmax_ : stmin_;
+      if (r < 0.0 && gamma != 0.0)
+        stpc = stp + r * (stx - stp);
+      else
+        stpc = stp > stx ? stmax_ : stmin_;
       const double stpq = stp + (dp / (dp - dx)) * (stx - stp);
       if (brackt_) {
         stpf = std::abs(stpc - stp) < std::abs(stpq - stp) ? stpc : stpq;

@@ -20,6 +20,7 @@
 // gemm for several); double through Eigen. A pass streams X from memory once, so on a large X its
 // time is mostly memory bandwidth; scikit-learn's X @ w and X.T @ g stream it twice.
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <atomic>
 #include <cmath>
@@ -27,8 +28,6 @@
 #include <span>
 #include <type_traits>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "shopml/backend/cpu.hpp"
 #include "shopml/parallel.hpp"
@@ -43,10 +42,14 @@ class logistic_loss {
   using row_map = Eigen::Map<const row_matrix, 0, Eigen::OuterStride<>>;
 
   // `X`, `target` (class index per row in [0, n_classes)) and `weight` must outlive the loss.
-  logistic_loss(row_map X, std::span<const int> target, std::span<const double> weight, int n_classes,
-                bool fit_intercept, double C, int threads)
-      : X_(X), target_(target), weight_(weight), n_outputs_(n_classes == 2 ? 1 : n_classes),
-        fit_intercept_(fit_intercept), threads_(threads) {
+  logistic_loss(row_map X, std::span<const int> target, std::span<const double> weight, int n_classes, bool fit_intercept,
+                double C, int threads)
+      : X_(X),
+        target_(target),
+        weight_(weight),
+        n_outputs_(n_classes == 2 ? 1 : n_classes),
+        fit_intercept_(fit_intercept),
+        threads_(threads) {
     double total = 0.0;
     for (double w : weight) total += w;
     inv_weight_sum_ = 1.0 / total;
@@ -147,10 +150,11 @@ class logistic_loss {
       using K = kernels<cpu>;
       const auto ld = static_cast<std::size_t>(Xb.outerStride());
       if (k == 1) {
-        for (Eigen::Index i = 0; i < rows; ++i) R(0, i) = K::dot(Xb.data() + i * Xb.outerStride(), W.data(), static_cast<std::size_t>(d));
+        for (Eigen::Index i = 0; i < rows; ++i)
+          R(0, i) = K::dot(Xb.data() + i * Xb.outerStride(), W.data(), static_cast<std::size_t>(d));
       } else {
-        K::dot_rows(static_cast<std::size_t>(rows), static_cast<std::size_t>(d), Xb.data(), ld, static_cast<std::size_t>(k), W.data(),
-                    static_cast<std::size_t>(d), R.data(), static_cast<std::size_t>(R.cols()));
+        K::dot_rows(static_cast<std::size_t>(rows), static_cast<std::size_t>(d), Xb.data(), ld, static_cast<std::size_t>(k),
+                    W.data(), static_cast<std::size_t>(d), R.data(), static_cast<std::size_t>(R.cols()));
       }
     } else {
       R.leftCols(rows).noalias() = W * Xb.transpose();

@@ -12,6 +12,7 @@
 // multinomial (softmax) model with one row per class. classes() are sorted like
 // numpy.unique. predict, predict_proba and decision_function are const and thread-safe.
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <bit>
 #include <cmath>
@@ -27,8 +28,6 @@
 #include <type_traits>
 #include <variant>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "shopml/detail/label_range.hpp"
 #include "shopml/detail/label_set.hpp"
@@ -53,8 +52,10 @@ namespace detail {
 
 template <class Label>
 std::string label_text(const Label& label) {
-  if constexpr (std::same_as<Label, std::string>) return "'" + label + "'";
-  else return std::to_string(label);
+  if constexpr (std::same_as<Label, std::string>)
+    return "'" + label + "'";
+  else
+    return std::to_string(label);
 }
 
 // Whether x[0..n) holds no NaN or ±inf (their exponent bits are all ones): integer code
@@ -95,19 +96,19 @@ class logistic_regression {
   using class_weight_spec = std::variant<std::monostate, balanced_t, std::map<Label, double>>;
 
   struct params {
-    double C = 1.0;            // inverse penalty strength; +inf fits without penalty
+    double C = 1.0;  // inverse penalty strength; +inf fits without penalty
     bool fit_intercept = true;
     int max_iter = 100;
-    double tol = 1e-4;         // lbfgs stops when max |gradient component| <= tol
+    double tol = 1e-4;                 // lbfgs stops when max |gradient component| <= tol
     class_weight_spec class_weight{};  // none, balanced, or {label: weight}
-    int threads = 0;           // 0 = shopml::num_threads() default
-    bool warn_not_converged = true;  // sklearn's ConvergenceWarning, as a shopml warning (log.hpp)
+    int threads = 0;                   // 0 = shopml::num_threads() default
+    bool warn_not_converged = true;    // sklearn's ConvergenceWarning, as a shopml warning (log.hpp)
   };
 
   // What fit learns; restore() rebuilds a model from it (saved_head.hpp).
   struct fitted_state {
     std::vector<Label> classes;
-    row_matrix coef;                 // 1 × d for two classes, n_classes × d otherwise
+    row_matrix coef;  // 1 × d for two classes, n_classes × d otherwise
     Eigen::Vector<Scalar, Eigen::Dynamic> intercept;
     int n_iter = 0;
     bool converged = false;
@@ -124,10 +125,9 @@ class logistic_regression {
       throw value_error("logistic_regression: classes must be sorted and unique");
     const Eigen::Index rows = k == 2 ? 1 : k;
     if (state.coef.rows() != rows || state.coef.cols() < 1 || state.intercept.size() != rows)
-      throw shape_error("logistic_regression: " + std::to_string(k) + " classes need coef of shape [" +
-                        std::to_string(rows) + ", d >= 1] and intercept [" + std::to_string(rows) + "], got [" +
-                        std::to_string(state.coef.rows()) + ", " + std::to_string(state.coef.cols()) + "] and [" +
-                        std::to_string(state.intercept.size()) + "]");
+      throw shape_error("logistic_regression: " + std::to_string(k) + " classes need coef of shape [" + std::to_string(rows) +
+                        ", d >= 1] and intercept [" + std::to_string(rows) + "], got [" + std::to_string(state.coef.rows()) +
+                        ", " + std::to_string(state.coef.cols()) + "] and [" + std::to_string(state.intercept.size()) + "]");
     if (!state.coef.allFinite() || !state.intercept.allFinite())
       throw value_error("logistic_regression: coefficients must be finite");
     model.state_ = std::move(state);
@@ -140,9 +140,9 @@ class logistic_regression {
   // std::vector of std::string_view or C strings for string labels, of another integer
   // type, ...) or in a braced list: copied into Label values first.
   template <::shopml::detail::contiguous_sized_range R>
-    requires(!std::convertible_to<const R&, std::span<const Label>> &&
-             std::constructible_from<Label, std::ranges::range_reference_t<const R&>>)
-  logistic_regression& fit(const Eigen::Ref<const row_matrix>& X, const R& y, std::span<const double> sample_weight = {}) {
+  requires(!std::convertible_to<const R&, std::span<const Label>> &&
+           std::constructible_from<Label, std::ranges::range_reference_t<const R&>>)
+      logistic_regression& fit(const Eigen::Ref<const row_matrix>& X, const R& y, std::span<const double> sample_weight = {}) {
     const std::vector<Label> labels(std::ranges::begin(y), std::ranges::end(y));
     return fit(X, std::span<const Label>(labels), sample_weight);
   }
@@ -177,11 +177,13 @@ class logistic_regression {
                         detail::label_text(state.classes[0]));
 
     std::vector<int> target(static_cast<std::size_t>(n));
-    for (Eigen::Index i = 0; i < n; ++i) target[static_cast<std::size_t>(i)] = class_index(state.classes, y[static_cast<std::size_t>(i)]);
+    for (Eigen::Index i = 0; i < n; ++i)
+      target[static_cast<std::size_t>(i)] = class_index(state.classes, y[static_cast<std::size_t>(i)]);
     const std::vector<double> weight = combined_weights(state.classes, target, sample_weight);
 
-    const logistic_loss<Scalar> loss(typename logistic_loss<Scalar>::row_map(X.data(), n, d, Eigen::OuterStride<>(X.outerStride())), target, weight, k,
-                                     params_.fit_intercept, params_.C, params_.threads);
+    const logistic_loss<Scalar> loss(
+        typename logistic_loss<Scalar>::row_map(X.data(), n, d, Eigen::OuterStride<>(X.outerStride())), target, weight, k,
+        params_.fit_intercept, params_.C, params_.threads);
     Eigen::VectorXd theta = Eigen::VectorXd::Zero(loss.n_parameters());
     const lbfgs_result res = lbfgs_minimize(loss, theta, {.max_iter = params_.max_iter, .gtol = params_.tol});
 
@@ -201,9 +203,8 @@ class logistic_regression {
     status_ = res.status;
     state_ = std::move(state);
     if (!state_.converged && params_.warn_not_converged)
-      log_warning(std::string("ConvergenceWarning: lbfgs ") + to_string(res.status) + " (n_iter=" +
-                  std::to_string(res.n_iter) + ", max_iter=" + std::to_string(params_.max_iter) +
-                  "). Increase max_iter or scale the data.");
+      log_warning(std::string("ConvergenceWarning: lbfgs ") + to_string(res.status) + " (n_iter=" + std::to_string(res.n_iter) +
+                  ", max_iter=" + std::to_string(params_.max_iter) + "). Increase max_iter or scale the data.");
     return *this;
   }
 
@@ -256,8 +257,10 @@ class logistic_regression {
     std::vector<int> out(static_cast<std::size_t>(scores.rows()));
     for (Eigen::Index i = 0; i < scores.rows(); ++i) {
       Eigen::Index best = 0;
-      if (scores.cols() == 1) best = scores(i, 0) > 0 ? 1 : 0;
-      else scores.row(i).maxCoeff(&best);
+      if (scores.cols() == 1)
+        best = scores(i, 0) > 0 ? 1 : 0;
+      else
+        scores.row(i).maxCoeff(&best);
       out[static_cast<std::size_t>(i)] = static_cast<int>(best);
     }
     return out;

@@ -17,11 +17,10 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
 #include "shopml/io/safetensors.hpp"
@@ -51,8 +50,10 @@ std::map<std::string, std::string> head_metadata(const logistic_regression<Scala
   const auto& p = model.get_params();
   nlohmann::json classes = nlohmann::json::array();
   for (const auto& c : model.classes()) {
-    if constexpr (std::is_same_v<Label, std::string>) classes.push_back(c);
-    else classes.push_back(static_cast<std::int64_t>(c));
+    if constexpr (std::is_same_v<Label, std::string>)
+      classes.push_back(c);
+    else
+      classes.push_back(static_cast<std::int64_t>(c));
   }
   io::metadata_writer out;
   out.text("format", head_format_name)
@@ -75,7 +76,8 @@ std::map<std::string, std::string> head_metadata(const logistic_regression<Scala
 class head_reader : public io::metadata_reader {
  public:
   explicit head_reader(const io::safetensors_file& file)
-      : io::metadata_reader(file.metadata(), "'" + file.source() + "': not a valid " + head_format_name + " head: "), file_(file) {}
+      : io::metadata_reader(file.metadata(), "'" + file.source() + "': not a valid " + head_format_name + " head: "),
+        file_(file) {}
 
   // A float tensor of exactly `shape`, converted to Scalar.
   template <class Scalar>
@@ -90,9 +92,12 @@ class head_reader : public io::metadata_reader {
     }
     const auto bytes = file_.raw(name);
     std::vector<Scalar> out(info.numel());
-    if (info.dtype == io::dtype::F64) copy_as<double>(bytes, out);
-    else if (info.dtype == io::dtype::F32) copy_as<float>(bytes, out);
-    else fail("tensor '" + name + "' is " + std::string(io::dtype_name(info.dtype)) + ", expected F32 or F64");
+    if (info.dtype == io::dtype::F64)
+      copy_as<double>(bytes, out);
+    else if (info.dtype == io::dtype::F32)
+      copy_as<float>(bytes, out);
+    else
+      fail("tensor '" + name + "' is " + std::string(io::dtype_name(info.dtype)) + ", expected F32 or F64");
     for (std::size_t i = 0; i < out.size(); ++i)
       if (!std::isfinite(out[i])) fail("tensor '" + name + "' value " + std::to_string(i) + " is not finite");
     return out;
@@ -175,7 +180,8 @@ logistic_regression<Scalar, Label> load_head(const io::safetensors_file& file) {
   const std::string& scalar = head.text("scalar");
   if (scalar != "float32" && scalar != "float64") head.fail("scalar '" + scalar + "' is not float32/float64");
   if (head.text("label_type") != detail::label_type_name<Label>())
-    head.fail("labels are " + head.text("label_type") + ", but the model was asked for " + detail::label_type_name<Label>() + " labels");
+    head.fail("labels are " + head.text("label_type") + ", but the model was asked for " + detail::label_type_name<Label>() +
+              " labels");
 
   typename logistic_regression<Scalar, Label>::params p;
   p.C = head.number("C");
@@ -191,8 +197,8 @@ logistic_regression<Scalar, Label> load_head(const io::safetensors_file& file) {
   const std::size_t rows = state.classes.size() == 2 ? 1 : state.classes.size();
   const auto coef = head.values<Scalar>("coef", {rows, d});
   const auto intercept = head.values<Scalar>("intercept", {rows});
-  state.coef = Eigen::Map<const typename logistic_regression<Scalar, Label>::row_matrix>(coef.data(), static_cast<Eigen::Index>(rows),
-                                                                                         static_cast<Eigen::Index>(d));
+  state.coef = Eigen::Map<const typename logistic_regression<Scalar, Label>::row_matrix>(
+      coef.data(), static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(d));
   state.intercept = Eigen::Map<const Eigen::Vector<Scalar, Eigen::Dynamic>>(intercept.data(), static_cast<Eigen::Index>(rows));
   state.n_iter = static_cast<int>(head.integer("n_iter", 0, std::numeric_limits<int>::max()));
   state.converged = head.boolean("converged");

@@ -20,8 +20,7 @@ namespace shopml::metrics {
 
 // Fraction (or sample-weighted fraction) of exact matches.
 template <label Label>
-double accuracy_score(std::span<const Label> y_true, std::span<const Label> y_pred,
-                      std::span<const double> sample_weight = {}) {
+double accuracy_score(std::span<const Label> y_true, std::span<const Label> y_pred, std::span<const double> sample_weight = {}) {
   detail::check_lengths("accuracy_score", y_true.size(), y_pred.size(), "y_pred");
   detail::check_sample_weight("accuracy_score", y_true.size(), sample_weight);
   if (y_true.empty()) throw value_error("accuracy_score: no samples");
@@ -120,17 +119,19 @@ averaged_scores precision_recall_fscore(std::span<const Label> y_true, std::span
   std::vector<Label> set = unique_labels(y_true, y_pred);
   if (avg == average::binary) {
     if (set.size() > 2)
-      throw value_error("precision_recall_fscore: average=binary but the target is multiclass (" +
-                        std::to_string(set.size()) + " labels); choose micro, macro or weighted");
+      throw value_error("precision_recall_fscore: average=binary but the target is multiclass (" + std::to_string(set.size()) +
+                        " labels); choose micro, macro or weighted");
     if (!pos_label) {
-      if constexpr (std::integral<Label>) pos_label = Label{1};
-      else throw value_error("precision_recall_fscore: average=binary needs pos_label for non-integer labels");
+      if constexpr (std::integral<Label>)
+        pos_label = Label{1};
+      else
+        throw value_error("precision_recall_fscore: average=binary needs pos_label for non-integer labels");
     }
     if (set.size() == 2 && !detail::find_label(set, *pos_label))
       throw value_error("precision_recall_fscore: pos_label is not a valid label");
     const std::vector<Label> one{*pos_label};
-    const auto s = precision_recall_fscore_support(y_true, y_pred, std::span<const Label>(one), zero_division,
-                                                   sample_weight, beta);
+    const auto s =
+        precision_recall_fscore_support(y_true, y_pred, std::span<const Label>(one), zero_division, sample_weight, beta);
     return {s.precision[0], s.recall[0], s.f1[0]};
   }
   if (avg == average::micro) {
@@ -145,8 +146,7 @@ averaged_scores precision_recall_fscore(std::span<const Label> y_true, std::span
     return {detail::divide(tp, pred, zero_division), detail::divide(tp, truth, zero_division),
             detail::divide((1.0 + beta2) * tp, beta2 * truth + pred, zero_division)};
   }
-  const auto s = precision_recall_fscore_support(y_true, y_pred, std::span<const Label>(set), zero_division,
-                                                 sample_weight, beta);
+  const auto s = precision_recall_fscore_support(y_true, y_pred, std::span<const Label>(set), zero_division, sample_weight, beta);
   const std::vector<double>* w = avg == average::weighted ? &s.support : nullptr;
   return {detail::nan_average(s.precision, w), detail::nan_average(s.recall, w), detail::nan_average(s.f1, w)};
 }

@@ -20,7 +20,8 @@ namespace shopml::metrics {
 namespace detail {
 
 inline std::size_t code_points(std::string_view s) {
-  return static_cast<std::size_t>(std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  return static_cast<std::size_t>(
+      std::count_if(s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
 }
 
 // "{:>{width}}" for a string.
@@ -41,17 +42,18 @@ inline std::string count(double v) { return pad_left(std::to_string(static_cast<
 
 template <label Label>
 std::string label_name(const Label& l) {
-  if constexpr (std::is_constructible_v<std::string, const Label&>) return std::string(l);
-  else return std::to_string(l);
+  if constexpr (std::is_constructible_v<std::string, const Label&>)
+    return std::string(l);
+  else
+    return std::to_string(l);
 }
 
 }  // namespace detail
 
 // Labels are the sorted labels of y_true ∪ y_pred; target_names (same count) replace them.
 template <label Label>
-std::string classification_report(std::span<const Label> y_true, std::span<const Label> y_pred,
-                                  texts_view target_names = {}, int digits = 2,
-                                  double zero_division = 0.0) {
+std::string classification_report(std::span<const Label> y_true, std::span<const Label> y_pred, texts_view target_names = {},
+                                  int digits = 2, double zero_division = 0.0) {
   if (y_true.empty()) throw value_error("classification_report: no samples");
   if (digits < 0 || digits > 17) throw value_error("classification_report: digits must be in [0, 17]");
   const std::vector<Label> labels = unique_labels(y_true, y_pred);
@@ -75,7 +77,8 @@ std::string classification_report(std::span<const Label> y_true, std::span<const
   double total = 0.0;
   for (std::size_t c = 0; c < labels.size(); ++c) {
     out += detail::pad_left(names[c], width) + " " + " " + detail::fixed(per.precision[c], digits) + " " +
-           detail::fixed(per.recall[c], digits) + " " + detail::fixed(per.f1[c], digits) + " " + detail::count(per.support[c]) + "\n";
+           detail::fixed(per.recall[c], digits) + " " + detail::fixed(per.f1[c], digits) + " " + detail::count(per.support[c]) +
+           "\n";
     total += per.support[c];
   }
   out += "\n";
@@ -84,8 +87,8 @@ std::string classification_report(std::span<const Label> y_true, std::span<const
          detail::fixed(accuracy, digits) + " " + detail::count(total) + "\n";
   for (const auto& [name, avg] : {std::pair{"macro avg", average::macro}, std::pair{"weighted avg", average::weighted}}) {
     const auto a = precision_recall_fscore(y_true, y_pred, avg, std::optional<Label>{}, zero_division);
-    out += detail::pad_left(name, width) + " " + " " + detail::fixed(a.precision, digits) + " " + detail::fixed(a.recall, digits) +
-           " " + detail::fixed(a.f1, digits) + " " + detail::count(total) + "\n";
+    out += detail::pad_left(name, width) + " " + " " + detail::fixed(a.precision, digits) + " " +
+           detail::fixed(a.recall, digits) + " " + detail::fixed(a.f1, digits) + " " + detail::count(total) + "\n";
   }
   return out;
 }
@@ -93,9 +96,9 @@ std::string classification_report(std::span<const Label> y_true, std::span<const
 // The same for any contiguous ranges of labels (std::vector, std::array, of integers,
 // std::string, std::string_view or C strings), y_true and y_pred of one label type.
 template <::shopml::detail::contiguous_sized_range R1, ::shopml::detail::contiguous_sized_range R2>
-  requires(!(::shopml::detail::is_span<R1> && ::shopml::detail::is_span<R2>))
-std::string classification_report(const R1& y_true, const R2& y_pred, texts_view target_names = {}, int digits = 2,
-                                  double zero_division = 0.0) {
+requires(!(::shopml::detail::is_span<R1> && ::shopml::detail::is_span<R2>)) std::string
+    classification_report(const R1& y_true, const R2& y_pred, texts_view target_names = {}, int digits = 2,
+                          double zero_division = 0.0) {
   using Label = ::shopml::detail::label_of<R1>;
   static_assert(std::is_same_v<Label, ::shopml::detail::label_of<R2>>,
                 "shopml::metrics::classification_report: y_true and y_pred must hold the same label type");

@@ -3,11 +3,10 @@
 // whose true label is labels[i] and predicted label is labels[j]. Samples whose true or
 // predicted label is not in `labels` are ignored, as in sklearn.
 
+#include <Eigen/Core>
 #include <cstdint>
 #include <span>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "shopml/metrics/labels.hpp"
 

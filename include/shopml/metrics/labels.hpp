@@ -33,8 +33,8 @@ std::vector<Label> resolve_labels(std::span<const Label> given, std::span<const 
 
 inline void check_lengths(const char* metric, std::size_t n_true, std::size_t n_other, const char* other) {
   if (n_true != n_other)
-    throw shape_error(std::string(metric) + ": y_true has " + std::to_string(n_true) + " samples but " + other +
-                      " has " + std::to_string(n_other));
+    throw shape_error(std::string(metric) + ": y_true has " + std::to_string(n_true) + " samples but " + other + " has " +
+                      std::to_string(n_other));
 }
 
 inline void check_sample_weight(const char* metric, std::size_t n, std::span<const double> sample_weight) {

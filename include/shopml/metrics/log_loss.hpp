@@ -3,14 +3,13 @@
 // probabilities clipped to [eps, 1 - eps] with eps the machine epsilon of their scalar
 // type (not renormalised); a single probability column is read as P(labels[1]).
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "shopml/metrics/labels.hpp"
 
@@ -42,7 +41,8 @@ double log_loss(std::span<const Label> y_true, const Eigen::MatrixBase<Derived>&
     const auto c = detail::find_label(classes, y_true[i]);
     if (!c) throw value_error("log_loss: y_true[" + std::to_string(i) + "] is not one of the labels");
     const auto row = static_cast<Eigen::Index>(i);
-    double p = single_column ? static_cast<double>(y_proba(row, 0)) : static_cast<double>(y_proba(row, static_cast<Eigen::Index>(*c)));
+    double p =
+        single_column ? static_cast<double>(y_proba(row, 0)) : static_cast<double>(y_proba(row, static_cast<Eigen::Index>(*c)));
     if (single_column && *c == 0) p = 1.0 - p;
     p = std::clamp(p, eps, 1.0 - eps);
     const double w = detail::weight_at(sample_weight, i);

@@ -6,14 +6,13 @@
 // one ROC point per distinct score (so tied scores form one diagonal segment, i.e. count
 // one half), collinear points dropped, then the trapezoidal rule.
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <numeric>
 #include <span>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "shopml/metrics/labels.hpp"
 
@@ -68,8 +67,7 @@ inline double binary_roc_auc(const std::vector<char>& positive, std::span<const 
 
 // Binary ROC AUC; the positive class is the greater of the two labels in y_true.
 template <label Label>
-double roc_auc_score(std::span<const Label> y_true, std::span<const double> y_score,
-                     std::span<const double> sample_weight = {}) {
+double roc_auc_score(std::span<const Label> y_true, std::span<const double> y_score, std::span<const double> sample_weight = {}) {
   detail::check_lengths("roc_auc_score", y_true.size(), y_score.size(), "y_score");
   detail::check_sample_weight("roc_auc_score", y_true.size(), sample_weight);
   const std::vector<Label> classes = unique_labels(y_true);

@@ -66,11 +66,10 @@ void portable_shuffle(std::vector<T>& values, std::mt19937_64& rng) {
 }
 
 inline void check_n_splits(const char* who, std::size_t n_splits, std::size_t n_samples) {
-  if (n_splits < 2)
-    throw value_error(std::string(who) + ": n_splits must be at least 2, got " + std::to_string(n_splits));
+  if (n_splits < 2) throw value_error(std::string(who) + ": n_splits must be at least 2, got " + std::to_string(n_splits));
   if (n_splits > n_samples)
-    throw value_error(std::string(who) + ": n_splits=" + std::to_string(n_splits) +
-                      " is greater than the number of samples, " + std::to_string(n_samples));
+    throw value_error(std::string(who) + ": n_splits=" + std::to_string(n_splits) + " is greater than the number of samples, " +
+                      std::to_string(n_samples));
 }
 
 // The splits from each row's test fold: test = rows of fold i, train = the others, both increasing.
@@ -93,8 +92,7 @@ inline std::vector<split_indices> splits_from_folds(const std::vector<std::size_
 class kfold {
  public:
   explicit kfold(kfold_options options = {}) : options_(options) {
-    if (options_.n_splits < 2)
-      throw value_error("kfold: n_splits must be at least 2, got " + std::to_string(options_.n_splits));
+    if (options_.n_splits < 2) throw value_error("kfold: n_splits must be at least 2, got " + std::to_string(options_.n_splits));
   }
 
   std::size_t get_n_splits() const { return options_.n_splits; }
@@ -179,8 +177,8 @@ class stratified_kfold {
   // The same for any contiguous range of labels: std::vector, std::array, std::span, of
   // integers, std::string, std::string_view or C strings.
   template <::shopml::detail::contiguous_sized_range R>
-    requires(!::shopml::detail::is_span<R>)
-  std::vector<split_indices> split(const R& labels) const {
+  requires(!::shopml::detail::is_span<R>) std::vector<split_indices> split(const R& labels)
+  const {
     const auto values = ::shopml::detail::label_storage(labels);
     return split(std::span<const ::shopml::detail::label_of<R>>(values));
   }

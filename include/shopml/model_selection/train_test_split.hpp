@@ -11,6 +11,7 @@
 //   auto X_train = model_selection::take_rows(X, split.train);
 //   auto y_train = model_selection::take(labels, split.train);
 
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -20,8 +21,6 @@
 #include <span>
 #include <string>
 #include <vector>
-
-#include <Eigen/Core>
 
 #include "shopml/detail/label_range.hpp"
 #include "shopml/detail/label_set.hpp"
@@ -47,7 +46,8 @@ inline std::size_t test_count(std::size_t n, double test_size) {
 }
 
 // sklearn.utils._approximate_mode: `draws` spread over classes in proportion to `counts`.
-inline std::vector<std::size_t> approximate_mode(const std::vector<std::size_t>& counts, std::size_t draws, std::mt19937_64& rng) {
+inline std::vector<std::size_t> approximate_mode(const std::vector<std::size_t>& counts, std::size_t draws,
+                                                 std::mt19937_64& rng) {
   const double total = static_cast<double>(std::accumulate(counts.begin(), counts.end(), std::size_t{0}));
   std::vector<double> remainder(counts.size());
   std::vector<std::size_t> out(counts.size());
@@ -123,8 +123,8 @@ split_indices train_test_split(std::span<const Label> labels, double test_size =
 // The same for any contiguous range of labels: std::vector, std::array, std::span, of
 // integers, std::string, std::string_view or C strings.
 template <::shopml::detail::contiguous_sized_range R>
-  requires(!::shopml::detail::is_span<R>)
-split_indices train_test_split(const R& labels, double test_size = 0.25, std::uint64_t seed = 0) {
+requires(!::shopml::detail::is_span<R>) split_indices
+    train_test_split(const R& labels, double test_size = 0.25, std::uint64_t seed = 0) {
   const auto values = ::shopml::detail::label_storage(labels);
   return train_test_split(std::span<const ::shopml::detail::label_of<R>>(values), test_size, seed);
 }
@@ -133,7 +133,8 @@ split_indices train_test_split(const R& labels, double test_size = 0.25, std::ui
 template <class Derived>
 Eigen::Matrix<typename Derived::Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> take_rows(
     const Eigen::MatrixBase<Derived>& X, std::span<const std::size_t> index) {
-  Eigen::Matrix<typename Derived::Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> out(static_cast<Eigen::Index>(index.size()), X.cols());
+  Eigen::Matrix<typename Derived::Scalar, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> out(
+      static_cast<Eigen::Index>(index.size()), X.cols());
   for (std::size_t i = 0; i < index.size(); ++i) {
     if (index[i] >= static_cast<std::size_t>(X.rows()))
       throw shape_error("take_rows: index " + std::to_string(index[i]) + " is past the " + std::to_string(X.rows()) + " rows");

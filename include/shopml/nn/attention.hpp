@@ -46,8 +46,7 @@ struct attention_record {
 // last entry is the total.
 inline std::vector<std::size_t> attention_offsets(const token_batch& batch, std::size_t heads) {
   std::vector<std::size_t> offsets{0};
-  for (std::size_t s = 0; s < batch.size(); ++s)
-    offsets.push_back(offsets.back() + heads * batch.length(s) * batch.length(s));
+  for (std::size_t s = 0; s < batch.size(); ++s) offsets.push_back(offsets.back() + heads * batch.length(s) * batch.length(s));
   return offsets;
 }
 
@@ -104,8 +103,8 @@ void self_attention(const bert_config& config, const token_batch& batch, const f
         probs = dropped;
       }
     // context_head = P_head · V_head, written into the head's columns of the context rows
-    K::gemm_batched(false, heads, n, d, n, 1.0f, probs, n, n * n, q + 2 * h, ld, d, 0.0f,
-                    context + batch.begin(s) * h, h, d, inner);
+    K::gemm_batched(false, heads, n, d, n, 1.0f, probs, n, n * n, q + 2 * h, ld, d, 0.0f, context + batch.begin(s) * h, h, d,
+                    inner);
   });
 }
 

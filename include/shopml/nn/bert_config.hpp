@@ -3,13 +3,12 @@
 
 #include <cstddef>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
-#include "shopml/scalar.hpp"
 #include "shopml/error.hpp"
 #include "shopml/io/json_file.hpp"
+#include "shopml/scalar.hpp"
 
 namespace shopml::nn {
 
@@ -35,8 +34,7 @@ struct bert_config {
     using io::json_required;
     using io::json_value;
     const auto model_type = json_value<std::string>(json, "model_type", "bert", source);
-    if (model_type != "bert")
-      throw value_error("'" + source + "': model_type '" + model_type + "' is not a BERT encoder");
+    if (model_type != "bert") throw value_error("'" + source + "': model_type '" + model_type + "' is not a BERT encoder");
     const auto positions = json_value<std::string>(json, "position_embedding_type", "absolute", source);
     if (positions != "absolute")
       throw value_error("'" + source + "': position_embedding_type '" + positions + "' is not supported");
@@ -51,19 +49,24 @@ struct bert_config {
     c.type_vocab_size = json_value<std::size_t>(json, "type_vocab_size", 2, source);
     c.layer_norm_eps = static_cast<float>(json_value<double>(json, "layer_norm_eps", 1e-12, source));
     c.hidden_dropout_prob = static_cast<float>(json_value<double>(json, "hidden_dropout_prob", 0.1, source));
-    c.attention_probs_dropout_prob =
-        static_cast<float>(json_value<double>(json, "attention_probs_dropout_prob", 0.1, source));
+    c.attention_probs_dropout_prob = static_cast<float>(json_value<double>(json, "attention_probs_dropout_prob", 0.1, source));
     c.initializer_range = static_cast<float>(json_value<double>(json, "initializer_range", 0.02, source));
     c.pad_token_id = json_value<std::size_t>(json, "pad_token_id", 0, source);
 
     const auto act = json_value<std::string>(json, "hidden_act", "gelu", source);
-    if (act == "gelu") c.hidden_act = gelu_form::erf;
-    else if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast") c.hidden_act = gelu_form::tanh;
-    else throw value_error("'" + source + "': hidden_act '" + act + "' is not supported (gelu, gelu_new)");
+    if (act == "gelu")
+      c.hidden_act = gelu_form::erf;
+    else if (act == "gelu_new" || act == "gelu_pytorch_tanh" || act == "gelu_fast")
+      c.hidden_act = gelu_form::tanh;
+    else
+      throw value_error("'" + source + "': hidden_act '" + act + "' is not supported (gelu, gelu_new)");
 
-    for (auto [name, value] : {std::pair{"vocab_size", c.vocab_size}, {"hidden_size", c.hidden_size},
-                               {"num_hidden_layers", c.num_hidden_layers}, {"num_attention_heads", c.num_attention_heads},
-                               {"intermediate_size", c.intermediate_size}, {"max_position_embeddings", c.max_position_embeddings},
+    for (auto [name, value] : {std::pair{"vocab_size", c.vocab_size},
+                               {"hidden_size", c.hidden_size},
+                               {"num_hidden_layers", c.num_hidden_layers},
+                               {"num_attention_heads", c.num_attention_heads},
+                               {"intermediate_size", c.intermediate_size},
+                               {"max_position_embeddings", c.max_position_embeddings},
                                {"type_vocab_size", c.type_vocab_size}})
       if (value == 0) throw value_error("'" + source + "': " + name + " is 0");
     if (c.hidden_size % c.num_attention_heads != 0)

@@ -14,21 +14,20 @@
 //   model.save_pretrained(out);   // loads in transformers' AutoModelForSequenceClassification
 //                                 // (with mean pooling: in sentence-transformers, encode = logits)
 
+#include <Eigen/Cholesky>
+#include <Eigen/Core>
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <span>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <Eigen/Cholesky>
-#include <Eigen/Core>
-#include <nlohmann/json.hpp>
 
 #include "shopml/backend/cpu.hpp"
 #include "shopml/backend/kernels.hpp"
@@ -81,15 +80,13 @@ class bert_for_task {
     // id2label; empty: the checkpoint's own (config.json id2label), else num_labels "LABEL_i".
     std::vector<std::string> labels;
     std::optional<std::size_t> num_labels;  // when labels is empty; unset: the checkpoint's, else 2
-    std::uint64_t seed = 42;     // initialises a head the checkpoint lacks
+    std::uint64_t seed = 42;                // initialises a head the checkpoint lacks
     // Sequence classification only. Unset: mean for a classifier saved with mean pooling
     // (a sentence-transformers directory whose modules end in a Dense head), else pooler.
     std::optional<sequence_pooling> pooling;
   };
 
-  static const char* architecture() {
-    return sequence ? "BertForSequenceClassification" : "BertForTokenClassification";
-  }
+  static const char* architecture() { return sequence ? "BertForSequenceClassification" : "BertForTokenClassification"; }
 
   // A model from a Hugging Face directory (config.json, model.safetensors): a BertModel
   // checkpoint (the head is then fresh) or a task model saved by transformers or by
@@ -97,8 +94,7 @@ class bert_for_task {
   // A sentence-transformers directory (modules.json: Transformer, Pooling(mean), Dense with
   // identity activation, as save_pretrained writes with mean pooling) gives a mean-pooling
   // classifier whose head is the Dense module's linear layer.
-  static bert_for_task from_pretrained(const std::filesystem::path& dir, const options& opts = {},
-                                       Backend backend = {}) {
+  static bert_for_task from_pretrained(const std::filesystem::path& dir, const options& opts = {}, Backend backend = {}) {
     const auto config_path = dir / "config.json";
     auto json = io::read_json(config_path);
     const auto file = io::safetensors_file::open(dir / "model.safetensors");
@@ -110,16 +106,15 @@ class bert_for_task {
         chosen.num_labels = dense->out_features;
       head = io::safetensors_file::open(dense->dir / "model.safetensors");
     }
-    bert_for_task model(std::move(json), config_path.string(), file, chosen, std::move(backend),
-                        head ? &*head : nullptr);
+    bert_for_task model(std::move(json), config_path.string(), file, chosen, std::move(backend), head ? &*head : nullptr);
     model.source_dir_ = dir;
     return model;
   }
 
   // From a parsed config.json and the encoder's checkpoint; `dense_head`, when given, holds
   // the classifier as a sentence-transformers Dense module (linear.weight, linear.bias).
-  bert_for_task(nlohmann::json config_json, const std::string& source, const io::safetensors_file& file,
-                const options& opts, Backend backend = {}, const io::safetensors_file* dense_head = nullptr)
+  bert_for_task(nlohmann::json config_json, const std::string& source, const io::safetensors_file& file, const options& opts,
+                Backend backend = {}, const io::safetensors_file* dense_head = nullptr)
       : backend_(std::move(backend)), json_(std::move(config_json)), config_(bert_config::from_json(json_, source)) {
     if (!sequence && opts.pooling)
       throw value_error(std::string(architecture()) + ": pooling applies to sequence classification only");
@@ -131,8 +126,8 @@ class bert_for_task {
     const auto problem = io::json_value<std::string>(json_, "problem_type", "", source);
     if (problem == "multi_label_classification")
       throw value_error("'" + source + "': problem_type multi_label_classification is not supported");
-    classifier_dropout_ = static_cast<float>(
-        io::json_value<double>(json_, "classifier_dropout", config_.hidden_dropout_prob, source));
+    classifier_dropout_ =
+        static_cast<float>(io::json_value<double>(json_, "classifier_dropout", config_.hidden_dropout_prob, source));
     if (!(classifier_dropout_ >= 0.0f && classifier_dropout_ < 1.0f))
       throw value_error("'" + source + "': classifier_dropout must be in [0, 1)");
     build(file, dense_head, opts.seed);
@@ -182,16 +177,16 @@ class bert_for_task {
     const std::size_t k = num_labels();
     std::vector<std::string> out;
     for (std::size_t r = 0; r < z.size() / k; ++r)
-      out.push_back(labels_[static_cast<std::size_t>(std::max_element(z.begin() + r * k, z.begin() + (r + 1) * k) -
-                                                     (z.begin() + r * k))]);
+      out.push_back(
+          labels_[static_cast<std::size_t>(std::max_element(z.begin() + r * k, z.begin() + (r + 1) * k) - (z.begin() + r * k))]);
     return out;
   }
 
   // One forward and backward pass: gradients of loss_scale × (the batch's mean loss) are
   // added to parameters().grads(); returns the batch's mean loss. value_error for targets
   // that do not fit the batch or the labels.
-  double forward_backward(const token_batch& batch, const batch_targets& targets, const dropout_plan& dropout,
-                          float loss_scale, int threads = 0) {
+  double forward_backward(const token_batch& batch, const batch_targets& targets, const dropout_plan& dropout, float loss_scale,
+                          int threads = 0) {
     check_targets(batch, targets);
     forward(batch, train_, train_head_, dropout, threads);
     const double loss = compute_loss(batch, targets, train_head_, loss_scale, threads);
@@ -231,16 +226,18 @@ class bert_for_task {
     for (const auto& t : params_.tensors()) {
       const std::span<const float> values(host.data() + t.offset, t.size());
       const bool encoder = t.name.rfind(prefix(), 0) == 0;
-      if (mean && !encoder) dense.emplace_back(dense_name(t.name), t.shape, values);
-      else tensors.emplace_back(mean ? t.name.substr(prefix().size()) : t.name, t.shape, values);
+      if (mean && !encoder)
+        dense.emplace_back(dense_name(t.name), t.shape, values);
+      else
+        tensors.emplace_back(mean ? t.name.substr(prefix().size()) : t.name, t.shape, values);
     }
     io::save_safetensors(dir / "model.safetensors", tensors, {{"format", "pt"}});
     io::write_json(dir / "config.json", hf_config());
     if (mean) save_sentence_transformers_modules(dir, dense);
     std::error_code same;
     if (source_dir_.empty() || fs::equivalent(source_dir_, dir, same)) return;
-    for (const char* name : {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
-                             "sentence_bert_config.json"})
+    for (const char* name :
+         {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt", "sentence_bert_config.json"})
       if (fs::exists(source_dir_ / name)) {
         auto partial = dir / name;
         partial += ".partial";
@@ -332,8 +329,9 @@ class bert_for_task {
     const auto& p = st.pooling;
     if (!p.mean_tokens || p.modes() != 1 || st.normalize || !st.dense->bias ||
         st.dense->activation_function != "torch.nn.modules.linear.Identity")
-      throw value_error(what + "is a sentence-transformers model, but not a classifier of mean-pooled tokens "
-                               "(Pooling(mean) then Dense with bias and identity activation, nothing after)");
+      throw value_error(what +
+                        "is a sentence-transformers model, but not a classifier of mean-pooled tokens "
+                        "(Pooling(mean) then Dense with bias and identity activation, nothing after)");
     if (opts.pooling == sequence_pooling::pooler)
       throw value_error(what + "holds a classifier of mean-pooled tokens, and pooler was asked for");
     return st.dense;
@@ -346,26 +344,28 @@ class bert_for_task {
 
   // modules.json, 1_Pooling/config.json and 2_Dense/{config.json, model.safetensors} of a
   // sentence-transformers model whose last module, a Dense, is the classifier.
-  void save_sentence_transformers_modules(const std::filesystem::path& dir,
-                                          const std::vector<io::tensor_view>& dense) const {
+  void save_sentence_transformers_modules(const std::filesystem::path& dir, const std::vector<io::tensor_view>& dense) const {
     const std::size_t h = config_.hidden_size;
     std::filesystem::create_directories(dir / "1_Pooling");
     std::filesystem::create_directories(dir / "2_Dense");
-    io::write_json(dir / "1_Pooling" / "config.json",
-                   {{"word_embedding_dimension", h}, {"pooling_mode_cls_token", false},
-                    {"pooling_mode_mean_tokens", true}, {"pooling_mode_max_tokens", false},
-                    {"pooling_mode_mean_sqrt_len_tokens", false}, {"pooling_mode_weightedmean_tokens", false},
-                    {"pooling_mode_lasttoken", false}, {"include_prompt", true}});
-    io::write_json(dir / "2_Dense" / "config.json",
-                   {{"in_features", h}, {"out_features", labels_.size()}, {"bias", true},
-                    {"activation_function", "torch.nn.modules.linear.Identity"}});
+    io::write_json(dir / "1_Pooling" / "config.json", {{"word_embedding_dimension", h},
+                                                       {"pooling_mode_cls_token", false},
+                                                       {"pooling_mode_mean_tokens", true},
+                                                       {"pooling_mode_max_tokens", false},
+                                                       {"pooling_mode_mean_sqrt_len_tokens", false},
+                                                       {"pooling_mode_weightedmean_tokens", false},
+                                                       {"pooling_mode_lasttoken", false},
+                                                       {"include_prompt", true}});
+    io::write_json(dir / "2_Dense" / "config.json", {{"in_features", h},
+                                                     {"out_features", labels_.size()},
+                                                     {"bias", true},
+                                                     {"activation_function", "torch.nn.modules.linear.Identity"}});
     io::save_safetensors(dir / "2_Dense" / "model.safetensors", dense, {{"format", "pt"}});
     const auto module = [](int i, const char* path, const char* type) {
-      return nlohmann::json{{"idx", i}, {"name", std::to_string(i)}, {"path", path},
-                            {"type", std::string("sentence_transformers.models.") + type}};
+      return nlohmann::json{
+          {"idx", i}, {"name", std::to_string(i)}, {"path", path}, {"type", std::string("sentence_transformers.models.") + type}};
     };
-    io::write_json(dir / "modules.json", nlohmann::json::array({module(0, "", "Transformer"),
-                                                                module(1, "1_Pooling", "Pooling"),
+    io::write_json(dir / "modules.json", nlohmann::json::array({module(0, "", "Transformer"), module(1, "1_Pooling", "Pooling"),
                                                                 module(2, "2_Dense", "Dense")}));
   }
 
@@ -378,13 +378,11 @@ class bert_for_task {
 
   std::size_t rows(const token_batch& batch) const { return sequence ? batch.size() : batch.tokens(); }
 
-  static std::vector<std::string> choose_labels(const nlohmann::json& json, const std::string& source,
-                                                const options& opts) {
+  static std::vector<std::string> choose_labels(const nlohmann::json& json, const std::string& source, const options& opts) {
     std::vector<std::string> labels = opts.labels;
     if (labels.empty() && opts.num_labels == std::size_t{0}) throw value_error("num_labels must be at least 1");
     if (!labels.empty() && opts.num_labels && *opts.num_labels != labels.size())
-      throw value_error(std::to_string(labels.size()) + " labels given with num_labels " +
-                        std::to_string(*opts.num_labels));
+      throw value_error(std::to_string(labels.size()) + " labels given with num_labels " + std::to_string(*opts.num_labels));
     if (labels.empty() && !opts.num_labels && json.contains("id2label") && json["id2label"].is_object()) {
       const auto& m = json["id2label"];
       labels.resize(m.size());
@@ -426,16 +424,13 @@ class bert_for_task {
       const bool encoder = t.name.rfind(prefix(), 0) == 0;
       const bool in_dense = dense_head && !encoder;  // classifier.* as the Dense module's linear.*
       const auto& source = in_dense ? *dense_head : file;
-      const std::string stored = encoder    ? file_prefix + t.name.substr(prefix().size())
-                                 : in_dense ? dense_name(t.name)
-                                            : t.name;
+      const std::string stored = encoder ? file_prefix + t.name.substr(prefix().size()) : in_dense ? dense_name(t.name) : t.name;
       std::span<float> out(host.data() + t.offset, t.size());
       if (const auto name = find_tensor(source, stored)) {
         const auto& info = source.info(*name);
         if (info.shape != t.shape)
-          throw shape_error("'" + source.source() + "': tensor '" + *name + "' has shape " + show_shape(info.shape) +
-                            ", " + architecture() + " with " + std::to_string(labels_.size()) + " labels needs " +
-                            show_shape(t.shape));
+          throw shape_error("'" + source.source() + "': tensor '" + *name + "' has shape " + show_shape(info.shape) + ", " +
+                            architecture() + " with " + std::to_string(labels_.size()) + " labels needs " + show_shape(t.shape));
         const auto values = source.as_f32(*name);
         std::copy(values.values().begin(), values.values().end(), out.begin());
       } else if (in_dense) {
@@ -485,13 +480,13 @@ class bert_for_task {
       const auto c = targets.classes[i];
       if (c == -100 && !sequence) continue;
       if (c < 0 || static_cast<std::size_t>(c) >= labels_.size())
-        throw value_error(what + "label " + std::to_string(c) + " of " + (sequence ? "sequence " : "token ") +
-                          std::to_string(i) + " is outside the " + std::to_string(labels_.size()) + " labels");
+        throw value_error(what + "label " + std::to_string(c) + " of " + (sequence ? "sequence " : "token ") + std::to_string(i) +
+                          " is outside the " + std::to_string(labels_.size()) + " labels");
     }
   }
 
-  void forward(const token_batch& batch, bert_activations<Backend>& acts, head_activations& head,
-               const dropout_plan& dropout, int threads) const {
+  void forward(const token_batch& batch, bert_activations<Backend>& acts, head_activations& head, const dropout_plan& dropout,
+               int threads) const {
     encoder_.forward(backend_, params_, batch, acts, dropout, threads);
     const float* p = params_.values();
     const std::size_t h = config_.hidden_size, k = labels_.size(), n = rows(batch);
@@ -503,10 +498,9 @@ class bert_for_task {
     } else if constexpr (sequence) {
       ensure_size(head.pooled_input, backend_, n * h);
       ensure_size(head.pooled, backend_, n * h);
-      for (std::size_t s = 0; s < n; ++s)
-        buffer<Backend>::copy(head.pooled_input.data() + s * h, input + batch.begin(s) * h, h);
-      K::gemm(true, n, h, h, 1.0f, head.pooled_input.data(), h, p + at(pooler() + ".weight"), h, 0.0f,
-              head.pooled.data(), h, p + at(pooler() + ".bias"), threads);
+      for (std::size_t s = 0; s < n; ++s) buffer<Backend>::copy(head.pooled_input.data() + s * h, input + batch.begin(s) * h, h);
+      K::gemm(true, n, h, h, 1.0f, head.pooled_input.data(), h, p + at(pooler() + ".weight"), h, 0.0f, head.pooled.data(), h,
+              p + at(pooler() + ".bias"), threads);
       K::tanh(head.pooled.data(), n * h, threads);
       input = head.pooled.data();
     }
@@ -534,8 +528,8 @@ class bert_for_task {
     std::size_t labelled = 0;
     for (auto c : targets.classes) labelled += c != -100;
     if (labelled == 0) throw value_error(std::string(architecture()) + ": no token of the batch has a label");
-    const double sum = K::cross_entropy(n, k, head.logits.data(), k, targets.classes.data(),
-                                        scale / static_cast<float>(labelled), head.d_logits.data(), threads);
+    const double sum = K::cross_entropy(n, k, head.logits.data(), k, targets.classes.data(), scale / static_cast<float>(labelled),
+                                        head.d_logits.data(), threads);
     return sum / static_cast<double>(labelled);
   }
 
@@ -547,27 +541,22 @@ class bert_for_task {
     const std::size_t h = config_.hidden_size, k = labels_.size(), n = rows(batch), t = batch.tokens();
     ensure_size(head.d_dropped, backend_, n * h);
     // logits = dropped W_cᵀ + b_c
-    K::gemm_at(k, h, n, 1.0f, head.d_logits.data(), k, head.dropped.data(), h, 1.0f, g + at("classifier.weight"), h,
-               threads);
+    K::gemm_at(k, h, n, 1.0f, head.d_logits.data(), k, head.dropped.data(), h, 1.0f, g + at("classifier.weight"), h, threads);
     K::add_column_sums(n, k, head.d_logits.data(), k, g + at("classifier.bias"), threads);
     float* d_input = sequence ? head.d_dropped.data() : train_.d_hidden.data();
-    K::gemm(false, n, h, k, 1.0f, head.d_logits.data(), k, p + at("classifier.weight"), h, 0.0f, d_input, h, nullptr,
-            threads);
+    K::gemm(false, n, h, k, 1.0f, head.d_logits.data(), k, p + at("classifier.weight"), h, 0.0f, d_input, h, nullptr, threads);
     if (dropout.enabled && classifier_dropout_ > 0.0f)
-      K::dropout(d_input, n * h, classifier_dropout_, dropout.key(trainable_bert<Backend>::head_dropout_site(config_)),
-                 0, threads);
+      K::dropout(d_input, n * h, classifier_dropout_, dropout.key(trainable_bert<Backend>::head_dropout_site(config_)), 0,
+                 threads);
     if (sequence && pooling_ == sequence_pooling::mean) {
-      K::mean_pool_backward(n, h, d_input, batch.offsets.data(), batch.attention_mask.data(), train_.d_hidden.data(), h,
-                            threads);
+      K::mean_pool_backward(n, h, d_input, batch.offsets.data(), batch.attention_mask.data(), train_.d_hidden.data(), h, threads);
     } else if constexpr (sequence) {
       // pooled = tanh(pooled_input W_pᵀ + b_p); only CLS rows receive gradient.
       K::tanh_backward(head.pooled.data(), d_input, n * h, threads);
-      K::gemm_at(h, h, n, 1.0f, d_input, h, head.pooled_input.data(), h, 1.0f, g + at(pooler() + ".weight"), h,
-                 threads);
+      K::gemm_at(h, h, n, 1.0f, d_input, h, head.pooled_input.data(), h, 1.0f, g + at(pooler() + ".weight"), h, threads);
       K::add_column_sums(n, h, d_input, h, g + at(pooler() + ".bias"), threads);
       ensure_size(head.d_pooled, backend_, n * h);
-      K::gemm(false, n, h, h, 1.0f, d_input, h, p + at(pooler() + ".weight"), h, 0.0f, head.d_pooled.data(), h,
-              nullptr, threads);
+      K::gemm(false, n, h, h, 1.0f, d_input, h, p + at(pooler() + ".weight"), h, 0.0f, head.d_pooled.data(), h, nullptr, threads);
       buffer<Backend>::fill_zero(train_.d_hidden.data(), t * h);
       for (std::size_t s = 0; s < n; ++s)
         buffer<Backend>::copy(train_.d_hidden.data() + batch.begin(s) * h, head.d_pooled.data() + s * h, h);
@@ -579,7 +568,7 @@ class bert_for_task {
 
   Backend backend_;
   std::filesystem::path source_dir_;  // from_pretrained's: its tokenizer files are saved along
-  nlohmann::json json_;  // config.json as read: saved back with the task's fields
+  nlohmann::json json_;               // config.json as read: saved back with the task's fields
   bert_config config_;
   std::vector<std::string> labels_;
   bool regression_ = false;

@@ -70,20 +70,19 @@ struct bert_weights {
   static bert_weights load(const io::safetensors_file& file, const bert_config& config, const Backend& backend) {
     const loader<Backend> get{file, checkpoint_prefix(file), backend};
     const std::size_t h = config.hidden_size, inter = config.intermediate_size;
-    embedding_weights<Backend> embeddings{
-        get("embeddings.word_embeddings.weight", {config.vocab_size, h}),
-        get("embeddings.position_embeddings.weight", {config.max_position_embeddings, h}),
-        get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, h}),
-        get.norm("embeddings.LayerNorm", h)};
+    embedding_weights<Backend> embeddings{get("embeddings.word_embeddings.weight", {config.vocab_size, h}),
+                                          get("embeddings.position_embeddings.weight", {config.max_position_embeddings, h}),
+                                          get("embeddings.token_type_embeddings.weight", {config.type_vocab_size, h}),
+                                          get.norm("embeddings.LayerNorm", h)};
     std::vector<layer_weights<Backend>> layers;
     layers.reserve(config.num_hidden_layers);
     for (std::size_t i = 0; i < config.num_hidden_layers; ++i) {
       const std::string p = "encoder.layer." + std::to_string(i) + ".";
-      layers.push_back(layer_weights<Backend>{
-          get.linear(p + "attention.self.query", h, h), get.linear(p + "attention.self.key", h, h),
-          get.linear(p + "attention.self.value", h, h), get.linear(p + "attention.output.dense", h, h),
-          get.norm(p + "attention.output.LayerNorm", h), get.linear(p + "intermediate.dense", inter, h),
-          get.linear(p + "output.dense", h, inter), get.norm(p + "output.LayerNorm", h)});
+      layers.push_back(
+          layer_weights<Backend>{get.linear(p + "attention.self.query", h, h), get.linear(p + "attention.self.key", h, h),
+                                 get.linear(p + "attention.self.value", h, h), get.linear(p + "attention.output.dense", h, h),
+                                 get.norm(p + "attention.output.LayerNorm", h), get.linear(p + "intermediate.dense", inter, h),
+                                 get.linear(p + "output.dense", h, inter), get.norm(p + "output.LayerNorm", h)});
     }
     return bert_weights{std::move(embeddings), std::move(layers), file};
   }

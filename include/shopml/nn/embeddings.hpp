@@ -70,8 +70,8 @@ embedding_tables tables_of(const embedding_weights<Backend>& w) {
 template <class Backend>
 void embed(const embedding_tables& w, const bert_config& config, const token_batch& batch, float* out, int threads) {
   sum_embeddings<Backend>(w, config.hidden_size, batch, out);
-  kernels<Backend>::layer_norm(out, nullptr, out, batch.tokens(), config.hidden_size, w.gamma, w.beta,
-                               config.layer_norm_eps, threads);
+  kernels<Backend>::layer_norm(out, nullptr, out, batch.tokens(), config.hidden_size, w.gamma, w.beta, config.layer_norm_eps,
+                               threads);
 }
 
 }  // namespace shopml::nn

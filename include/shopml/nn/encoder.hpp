@@ -29,9 +29,10 @@ namespace shopml::nn {
 template <class Backend = cpu>
 class bert_encoder {
  public:
-  bert_encoder(bert_config config, const io::safetensors_file& file, Backend backend = {},
-               const load_options& options = {})
-      : config_(config), backend_(std::move(backend)), weights_(bert_weights<Backend>::load(file, config_, backend_)),
+  bert_encoder(bert_config config, const io::safetensors_file& file, Backend backend = {}, const load_options& options = {})
+      : config_(config),
+        backend_(std::move(backend)),
+        weights_(bert_weights<Backend>::load(file, config_, backend_)),
         precision_(options.precision) {
     layers_.reserve(weights_.layers.size());
     for (const auto& w : weights_.layers) layers_.emplace_back(backend_, w, config_, precision_);
@@ -41,10 +42,9 @@ class bert_encoder {
   static bert_encoder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
     return from_directory(dir, load_options{}, std::move(backend));
   }
-  static bert_encoder from_directory(const std::filesystem::path& dir, const load_options& options,
-                                     Backend backend = {}) {
-    return bert_encoder(bert_config::from_file(dir / "config.json"),
-                        io::safetensors_file::open(dir / "model.safetensors"), std::move(backend), options);
+  static bert_encoder from_directory(const std::filesystem::path& dir, const load_options& options, Backend backend = {}) {
+    return bert_encoder(bert_config::from_file(dir / "config.json"), io::safetensors_file::open(dir / "model.safetensors"),
+                        std::move(backend), options);
   }
 
   const bert_config& config() const { return config_; }

@@ -58,8 +58,7 @@ class bert_layer {
 
     float* attended = scratch.attended.data();
     attention_output_.forward(t, scratch.context.data(), attended, h, threads);
-    K::layer_norm(attended, hidden, attended, t, h, attention_norm_.gamma, attention_norm_.beta, config.layer_norm_eps,
-                  threads);
+    K::layer_norm(attended, hidden, attended, t, h, attention_norm_.gamma, attention_norm_.beta, config.layer_norm_eps, threads);
 
     float* intermediate = scratch.intermediate.data();
     intermediate_.forward(t, attended, intermediate, inter, threads);

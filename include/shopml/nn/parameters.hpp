@@ -28,9 +28,7 @@ struct parameter_info {
   std::vector<std::size_t> shape;  // as torch has it
   bool decay = true;               // in the weight-decay group
   std::size_t offset = 0;          // into the flat buffers
-  std::size_t size() const {
-    return std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>());
-  }
+  std::size_t size() const { return std::accumulate(shape.begin(), shape.end(), std::size_t{1}, std::multiplies<>()); }
 };
 
 // The declaration of a model's tensors, before any memory exists.

@@ -14,15 +14,17 @@
 namespace shopml::nn {
 
 // out[s] (row stride modes·hidden) for each sequence s of the batch, from hidden [T × hidden] on the host.
-inline void pool(const pooling_config& config, const token_batch& batch, std::span<const float> hidden,
-                 std::size_t width, float* out) {
+inline void pool(const pooling_config& config, const token_batch& batch, std::span<const float> hidden, std::size_t width,
+                 float* out) {
   const std::size_t stride = config.modes() * width;
   for (std::size_t s = 0; s < batch.size(); ++s) {
     float* o = out + s * stride;
     const std::size_t first = batch.begin(s), n = batch.length(s);
     if (config.cls_token) {
-      if (n > 0) std::copy_n(hidden.data() + first * width, width, o);
-      else std::fill_n(o, width, 0.0f);
+      if (n > 0)
+        std::copy_n(hidden.data() + first * width, width, o);
+      else
+        std::fill_n(o, width, 0.0f);
       o += width;
     }
     if (config.max_tokens) {

@@ -13,9 +13,7 @@ namespace shopml::nn {
 
 enum class precision { fp32, bf16, int8 };
 
-inline const char* to_string(precision p) {
-  return p == precision::bf16 ? "bf16" : p == precision::int8 ? "int8" : "fp32";
-}
+inline const char* to_string(precision p) { return p == precision::bf16 ? "bf16" : p == precision::int8 ? "int8" : "fp32"; }
 
 // What a model is loaded with (sentence_encoder / bert_encoder from_directory).
 struct load_options {

@@ -4,7 +4,6 @@
 // tokenizer in front of it; use this class directly to embed token ids.
 
 #include <Eigen/Core>
-
 #include <algorithm>
 #include <atomic>
 #include <concepts>
@@ -51,8 +50,7 @@ struct encode_options {
 template <class Backend = cpu>
 class sentence_embedder {
  public:
-  sentence_embedder(bert_encoder<Backend> bert, sentence_transformers_config config)
-      : bert_(std::move(bert)), config_(config) {
+  sentence_embedder(bert_encoder<Backend> bert, sentence_transformers_config config) : bert_(std::move(bert)), config_(config) {
     if (config_.dense)
       throw value_error("sentence_embedder: '" + config_.dense->dir.string() +
                         "' is a Dense module, which the sentence encoder does not run (a classifier saved by "
@@ -64,8 +62,7 @@ class sentence_embedder {
   static sentence_embedder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
     return from_directory(dir, load_options{}, std::move(backend));
   }
-  static sentence_embedder from_directory(const std::filesystem::path& dir, const load_options& options,
-                                          Backend backend = {}) {
+  static sentence_embedder from_directory(const std::filesystem::path& dir, const load_options& options, Backend backend = {}) {
     if (!std::filesystem::is_directory(dir))
       throw io_error("sentence_embedder: model directory '" + dir.string() + "' " +
                      (std::filesystem::exists(dir) ? "is not a directory" : "does not exist"));
@@ -104,9 +101,8 @@ class sentence_embedder {
     // Longest first, as sentence-transformers does: similar lengths share a batch.
     std::vector<std::size_t> order(n);
     std::iota(order.begin(), order.end(), std::size_t{0});
-    std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
-      return std::size(sequences[a].ids) > std::size(sequences[b].ids);
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](std::size_t a, std::size_t b) { return std::size(sequences[a].ids) > std::size(sequences[b].ids); });
 
     embedding_matrix out(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(dimension()));
     const std::size_t batches = (n + batch_size - 1) / batch_size;
@@ -148,15 +144,14 @@ class sentence_embedder {
     } else {
       for (std::size_t b = 0; b < batches; ++b) run_batch(b, threads);
     }
-    if (config_.normalize || normalize)
-      kernels<cpu>::l2_normalize(out.data(), n, dimension(), threads);
+    if (config_.normalize || normalize) kernels<cpu>::l2_normalize(out.data(), n, dimension(), threads);
     return out;
   }
 
   // The same with the options as positions (batch_size, normalize, threads).
   template <class Encoding>
-  embedding_matrix encode_tokens(std::span<const Encoding> sequences, std::size_t batch_size = 32,
-                                 bool normalize = false, int threads = 0) const {
+  embedding_matrix encode_tokens(std::span<const Encoding> sequences, std::size_t batch_size = 32, bool normalize = false,
+                                 int threads = 0) const {
     return encode_tokens(sequences, encode_options{.batch_size = batch_size, .normalize = normalize, .threads = threads});
   }
 

@@ -41,8 +41,7 @@ class sentence_encoder {
   static sentence_encoder from_directory(const std::filesystem::path& dir, Backend backend = {}) {
     return from_directory(dir, load_options{}, std::move(backend));
   }
-  static sentence_encoder from_directory(const std::filesystem::path& dir, const load_options& options,
-                                         Backend backend = {}) {
+  static sentence_encoder from_directory(const std::filesystem::path& dir, const load_options& options, Backend backend = {}) {
     if (!std::filesystem::is_directory(dir))
       throw io_error("sentence_encoder: model directory '" + dir.string() + "' " +
                      (std::filesystem::exists(dir) ? "is not a directory" : "does not exist"));
@@ -62,8 +61,8 @@ class sentence_encoder {
 
   // The options as positions: encode(texts, 32, true, 2) reads as encode(texts,
   // {.batch_size = 32, .normalize = true, .threads = 2}), which says what the numbers are.
-  [[deprecated("name the options: encode(texts, {.batch_size = ..., .normalize = ..., .threads = ...})")]]
-  embedding_matrix encode(texts_view texts, std::size_t batch_size, bool normalize = false, int threads = 0) const {
+  [[deprecated("name the options: encode(texts, {.batch_size = ..., .normalize = ..., .threads = ...})")]] embedding_matrix
+  encode(texts_view texts, std::size_t batch_size, bool normalize = false, int threads = 0) const {
     return encode(texts, encode_options{.batch_size = batch_size, .normalize = normalize, .threads = threads});
   }
 

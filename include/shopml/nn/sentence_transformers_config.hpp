@@ -1,16 +1,15 @@
 #pragma once
 // The sentence-transformers files beside a Hugging Face model: modules.json (the module
 // pipeline: Transformer, Pooling, at most one Dense, Normalize), <pooling dir>/config.json
-// (pooling modes), <dense dir>/config.json and sentence_bert_config.json (max_seq_length). Absent files give sentence-transformers' own defaults for a plain
-// Hugging Face model: mean pooling, no normalisation, the model's maximum length.
+// (pooling modes), <dense dir>/config.json and sentence_bert_config.json (max_seq_length). Absent files give
+// sentence-transformers' own defaults for a plain Hugging Face model: mean pooling, no normalisation, the model's maximum length.
 
 #include <cstddef>
 #include <cstring>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
 #include "shopml/io/json_file.hpp"
@@ -62,7 +61,8 @@ struct pooling_config {
       while (i < 4 && text != order[i]) ++i;
       if (i == 4) throw value_error("'" + source + "': pooling mode '" + text + "' is not supported");
       if (i < next)
-        throw value_error("'" + source + "': pooling modes in another order than cls, max, mean, "
+        throw value_error("'" + source +
+                          "': pooling modes in another order than cls, max, mean, "
                           "mean_sqrt_len_tokens are not supported");
       *flags[i] = true;
       next = i + 1;
@@ -91,8 +91,7 @@ struct dense_config {
     c.out_features = io::json_required<std::size_t>(json, "out_features", source);
     c.bias = io::json_value(json, "bias", true, source);
     c.activation_function = io::json_value(json, "activation_function", c.activation_function, source);
-    if (io::json_value(json, "use_residual", false, source))
-      throw value_error("'" + source + "': use_residual is not supported");
+    if (io::json_value(json, "use_residual", false, source)) throw value_error("'" + source + "': use_residual is not supported");
     return c;
   }
 };
@@ -100,9 +99,9 @@ struct dense_config {
 struct sentence_transformers_config {
   pooling_config pooling;
   std::optional<dense_config> dense;  // one Dense after the pooling (a classifier head, say)
-  bool normalize = false;            // modules.json lists sentence_transformers.models.Normalize
-  std::size_t max_seq_length = 0;    // 0: not given (use the model's max_position_embeddings)
-  bool do_lower_case = false;        // sentence_bert_config.json (lower-casing beyond the tokenizer's own)
+  bool normalize = false;             // modules.json lists sentence_transformers.models.Normalize
+  std::size_t max_seq_length = 0;     // 0: not given (use the model's max_position_embeddings)
+  bool do_lower_case = false;         // sentence_bert_config.json (lower-casing beyond the tokenizer's own)
 
   static sentence_transformers_config from_directory(const std::filesystem::path& dir) {
     sentence_transformers_config c;
@@ -119,11 +118,14 @@ struct sentence_transformers_config {
                   type.compare(type.size() - std::strlen(name) - 1, std::string::npos, std::string(".") + name) == 0);
         };
         if (is("Transformer")) continue;
-        if (is("Pooling")) pooling_dir = dir / path;
+        if (is("Pooling"))
+          pooling_dir = dir / path;
         else if (is("Dense") && !pooling_dir.empty() && !c.dense && !c.normalize)
           c.dense = dense_config::from_directory(dir / path);
-        else if (is("Normalize")) c.normalize = true;
-        else throw value_error("'" + modules.string() + "': module " + type + " is not supported here");
+        else if (is("Normalize"))
+          c.normalize = true;
+        else
+          throw value_error("'" + modules.string() + "': module " + type + " is not supported here");
       }
     } else if (std::filesystem::exists(dir / "1_Pooling" / "config.json")) {
       pooling_dir = dir / "1_Pooling";

@@ -46,8 +46,8 @@ struct token_batch {
     const auto check = [&](std::size_t got, const char* what) {
       if (got != 0 && got != n) {
         ids.resize(start);
-        throw shape_error("sequence " + std::to_string(size()) + ": " + std::to_string(n) + " ids but " +
-                          std::to_string(got) + " " + what);
+        throw shape_error("sequence " + std::to_string(size()) + ": " + std::to_string(n) + " ids but " + std::to_string(got) +
+                          " " + what);
       }
     };
     check(static_cast<std::size_t>(std::ranges::distance(seq_types)), "token type ids");

@@ -59,21 +59,21 @@ void ensure_size(buffer<Backend>& b, const Backend& backend, std::size_t n) {
 template <class Backend>
 struct bert_activations {
   struct layer {
-    buffer<Backend> qkv;           // [T × 3H]
-    buffer<Backend> probs;         // attention probabilities before dropout, attention_offsets()
-    buffer<Backend> context;       // [T × H]
-    buffer<Backend> attention_sum; // s1 [T × H]
-    buffer<Backend> attended;      // a  [T × H]
-    buffer<Backend> intermediate;  // u  [T × I]
-    buffer<Backend> activated;     // g  [T × I]
-    buffer<Backend> output_sum;    // s2 [T × H]
+    buffer<Backend> qkv;            // [T × 3H]
+    buffer<Backend> probs;          // attention probabilities before dropout, attention_offsets()
+    buffer<Backend> context;        // [T × H]
+    buffer<Backend> attention_sum;  // s1 [T × H]
+    buffer<Backend> attended;       // a  [T × H]
+    buffer<Backend> intermediate;   // u  [T × I]
+    buffer<Backend> activated;      // g  [T × I]
+    buffer<Backend> output_sum;     // s2 [T × H]
   };
   buffer<Backend> embedding_sum;        // [T × H] before the embeddings' LayerNorm
   std::vector<buffer<Backend>> hidden;  // L + 1 of [T × H]: embeddings' output, then each layer's
   std::vector<layer> layers;
   buffer<Backend> d_hidden, d_sum, d_context, d_qkv, d_intermediate;
-  buffer<Backend> d_probs, dropped;  // laid out as the probabilities (attention_offsets)
-  buffer<Backend> masks;             // [T]: each sequence's additive mask row
+  buffer<Backend> d_probs, dropped;      // laid out as the probabilities (attention_offsets)
+  buffer<Backend> masks;                 // [T]: each sequence's additive mask row
   attention_scratch<Backend> attention;  // unused by training, which gives each sequence its own regions
 
   void prepare(const Backend& backend, const bert_config& c, const token_batch& batch) {
@@ -149,8 +149,9 @@ class trainable_bert {
     for (std::size_t l = 0; l < c.num_hidden_layers; ++l) {
       const std::string p = prefix + "encoder.layer." + std::to_string(l) + ".";
       const std::string self = p + "attention.self.";
-      layer_at layer{linear(self + "query"), linear(p + "attention.output.dense"), norm(p + "attention.output.LayerNorm"),
-                     linear(p + "intermediate.dense"), linear(p + "output.dense"), norm(p + "output.LayerNorm")};
+      layer_at layer{
+          linear(self + "query"),           linear(p + "attention.output.dense"), norm(p + "attention.output.LayerNorm"),
+          linear(p + "intermediate.dense"), linear(p + "output.dense"),           norm(p + "output.LayerNorm")};
       if (at(self + "key.weight") != layer.qkv.w + h * h || at(self + "value.weight") != layer.qkv.w + 2 * h * h ||
           at(self + "key.bias") != layer.qkv.b + h || at(self + "value.bias") != layer.qkv.b + 2 * h)
         throw value_error("layer " + std::to_string(l) + ": query, key and value are not stacked");
@@ -175,8 +176,8 @@ class trainable_bert {
     };
 
     sum_embeddings<Backend>(tables(p), h, batch, acts.embedding_sum.data());
-    K::layer_norm(acts.embedding_sum.data(), nullptr, acts.hidden[0].data(), t, h, p + embedding_norm_.w,
-                  p + embedding_norm_.b, eps, threads);
+    K::layer_norm(acts.embedding_sum.data(), nullptr, acts.hidden[0].data(), t, h, p + embedding_norm_.w, p + embedding_norm_.b,
+                  eps, threads);
     drop(acts.hidden[0].data(), t * h, 0);
 
     for (std::size_t l = 0; l < layers_.size(); ++l) {
@@ -192,19 +193,19 @@ class trainable_bert {
               p + w.attention_output.b, threads);
       drop(a.attention_sum.data(), t * h, 2 + 3 * l);
       K::axpy(t * h, 1.0f, x, a.attention_sum.data());
-      K::layer_norm(a.attention_sum.data(), nullptr, a.attended.data(), t, h, p + w.attention_norm.w,
-                    p + w.attention_norm.b, eps, threads);
+      K::layer_norm(a.attention_sum.data(), nullptr, a.attended.data(), t, h, p + w.attention_norm.w, p + w.attention_norm.b, eps,
+                    threads);
 
-      K::gemm(true, t, inter, h, 1.0f, a.attended.data(), h, p + w.intermediate.w, h, 0.0f, a.intermediate.data(),
-              inter, p + w.intermediate.b, threads);
+      K::gemm(true, t, inter, h, 1.0f, a.attended.data(), h, p + w.intermediate.w, h, 0.0f, a.intermediate.data(), inter,
+              p + w.intermediate.b, threads);
       buffer<Backend>::copy(a.activated.data(), a.intermediate.data(), t * inter);
       K::gelu(a.activated.data(), t * inter, config_.hidden_act, threads);
       K::gemm(true, t, h, inter, 1.0f, a.activated.data(), inter, p + w.output.w, inter, 0.0f, a.output_sum.data(), h,
               p + w.output.b, threads);
       drop(a.output_sum.data(), t * h, 3 + 3 * l);
       K::axpy(t * h, 1.0f, a.attended.data(), a.output_sum.data());
-      K::layer_norm(a.output_sum.data(), nullptr, acts.hidden[l + 1].data(), t, h, p + w.output_norm.w,
-                    p + w.output_norm.b, eps, threads);
+      K::layer_norm(a.output_sum.data(), nullptr, acts.hidden[l + 1].data(), t, h, p + w.output_norm.w, p + w.output_norm.b, eps,
+                    threads);
     }
   }
 
@@ -236,16 +237,16 @@ class trainable_bert {
       linear_backward(t, h, inter, ds, a.activated.data(), p + w.output.w, g + w.output.w, g + w.output.b,
                       acts.d_intermediate.data(), 0.0f, threads);
       K::gelu_backward(a.intermediate.data(), acts.d_intermediate.data(), t * inter, config_.hidden_act, threads);
-      linear_backward(t, inter, h, acts.d_intermediate.data(), a.attended.data(), p + w.intermediate.w,
-                      g + w.intermediate.w, g + w.intermediate.b, da, 1.0f, threads);
+      linear_backward(t, inter, h, acts.d_intermediate.data(), a.attended.data(), p + w.intermediate.w, g + w.intermediate.w,
+                      g + w.intermediate.b, da, 1.0f, threads);
       // a = LayerNorm(s1): ds1; the residual sends it to x, dropout(dense) to attention.
-      K::layer_norm_backward(da, a.attention_sum.data(), p + w.attention_norm.w, t, h, eps, ds,
-                             g + w.attention_norm.w, g + w.attention_norm.b, threads);
+      K::layer_norm_backward(da, a.attention_sum.data(), p + w.attention_norm.w, t, h, eps, ds, g + w.attention_norm.w,
+                             g + w.attention_norm.b, threads);
       float* dx = dh;
       buffer<Backend>::copy(dx, ds, t * h);
       drop(ds, t * h, 2 + 3 * l);
-      linear_backward(t, h, h, ds, a.context.data(), p + w.attention_output.w, g + w.attention_output.w,
-                      g + w.attention_output.b, acts.d_context.data(), 0.0f, threads);
+      linear_backward(t, h, h, ds, a.context.data(), p + w.attention_output.w, g + w.attention_output.w, g + w.attention_output.b,
+                      acts.d_context.data(), 0.0f, threads);
       attention_backward(batch, a, acts, dropout, 1 + 3 * l, threads);
       linear_backward(t, 3 * h, h, acts.d_qkv.data(), x, p + w.qkv.w, g + w.qkv.w, g + w.qkv.b, dx, 1.0f, threads);
     }
@@ -272,8 +273,8 @@ class trainable_bert {
   }
 
   // For y[T × out] = x[T × in] Wᵀ + b: dW += dyᵀ x, db += Σ_rows dy, dx = dy W + dx_scale · dx.
-  static void linear_backward(std::size_t t, std::size_t out, std::size_t in, const float* dy, const float* x,
-                              const float* w, float* dw, float* db, float* dx, float dx_scale, int threads) {
+  static void linear_backward(std::size_t t, std::size_t out, std::size_t in, const float* dy, const float* x, const float* w,
+                              float* dw, float* db, float* dx, float dx_scale, int threads) {
     K::gemm_at(out, in, t, 1.0f, dy, out, x, in, 1.0f, dw, in, threads);
     K::add_column_sums(t, out, dy, out, db, threads);
     K::gemm(false, t, in, out, 1.0f, dy, out, w, in, dx_scale, dx, in, nullptr, threads);
@@ -283,9 +284,8 @@ class trainable_bert {
   // their dropped copy, S the scaled scores):
   //   dPd = dC Vᵀ;  dV = Pdᵀ dC;  dP = dropout(dPd);  dS = P ⊙ (dP − rowsum(dP ⊙ P));
   //   dQ = scale · dS K;  dK = scale · dSᵀ Q
-  void attention_backward(const token_batch& batch, typename bert_activations<Backend>::layer& a,
-                          bert_activations<Backend>& acts, const dropout_plan& dropout, std::uint64_t site,
-                          int threads) const {
+  void attention_backward(const token_batch& batch, typename bert_activations<Backend>::layer& a, bert_activations<Backend>& acts,
+                          const dropout_plan& dropout, std::uint64_t site, int threads) const {
     const std::size_t h = config_.hidden_size, heads = config_.num_attention_heads, d = config_.head_dim();
     const std::size_t ld = 3 * h;
     const float scale = 1.0f / std::sqrt(static_cast<float>(d));

@@ -49,7 +49,11 @@ class adamw {
   void step(nn::parameter_set<Backend>& params, double lr, int threads = 0) {
     if (params.size() != size_) throw shape_error("AdamW: the model's parameters changed size; make a new optimiser");
     ++steps_;
-    adamw_step s{lr, options_.beta1, options_.beta2, options_.eps, options_.weight_decay,
+    adamw_step s{lr,
+                 options_.beta1,
+                 options_.beta2,
+                 options_.eps,
+                 options_.weight_decay,
                  1.0 - std::pow(options_.beta1, static_cast<double>(steps_)),
                  1.0 - std::pow(options_.beta2, static_cast<double>(steps_))};
     using K = kernels<Backend>;
@@ -68,8 +72,8 @@ class adamw {
   }
   void load_state(std::span<const float> moments, std::uint64_t steps) {
     if (moments.size() != 2 * size_)
-      throw shape_error("AdamW state of " + std::to_string(moments.size()) + " values for " +
-                        std::to_string(size_) + " parameters");
+      throw shape_error("AdamW state of " + std::to_string(moments.size()) + " values for " + std::to_string(size_) +
+                        " parameters");
     nn::buffer<Backend>::upload(m_.data(), moments.first(size_));
     nn::buffer<Backend>::upload(v_.data(), moments.subspan(size_));
     steps_ = steps;

@@ -26,9 +26,12 @@ enum class vector_storage : std::uint8_t { f32 = 0, f16 = 1, i8 = 2 };
 
 inline std::string_view to_string(vector_storage s) {
   switch (s) {
-    case vector_storage::f32: return "f32";
-    case vector_storage::f16: return "f16";
-    case vector_storage::i8: return "i8";
+    case vector_storage::f32:
+      return "f32";
+    case vector_storage::f16:
+      return "f16";
+    case vector_storage::i8:
+      return "i8";
   }
   return "?";
 }

@@ -53,16 +53,14 @@ namespace detail {
 // top of the file); `what` names the matrix ("" or "'user_items' "). Values must be finite,
 // and >= 0 when they are interactions.
 template <class Value>
-void validate_csr(const csr_view<Value>& m, const std::string& source, const std::string& what = "",
-                  bool non_negative = true) {
+void validate_csr(const csr_view<Value>& m, const std::string& source, const std::string& what = "", bool non_negative = true) {
   const auto fail = [&](const std::string& why) { throw parse_error("'" + source + "': " + what + why); };
   if (m.rows < 0 || m.cols < 0) fail("negative shape");
   if (m.indptr.size() != static_cast<std::size_t>(m.rows) + 1)
     fail("'indptr' has " + std::to_string(m.indptr.size()) + " entries for " + std::to_string(m.rows) + " rows");
   if (m.data.size() != m.indices.size())
     fail("'indices' has " + std::to_string(m.indices.size()) + " entries, 'data' " + std::to_string(m.data.size()));
-  if (m.indptr.front() != 0 || m.indptr.back() != m.nnz())
-    fail("'indptr' must run from 0 to nnz = " + std::to_string(m.nnz()));
+  if (m.indptr.front() != 0 || m.indptr.back() != m.nnz()) fail("'indptr' must run from 0 to nnz = " + std::to_string(m.nnz()));
   for (std::size_t r = 0; r + 1 < m.indptr.size(); ++r)  // with both ends fixed, this bounds every entry
     if (m.indptr[r + 1] < m.indptr[r]) fail("'indptr' decreases at row " + std::to_string(r));
   for (std::int32_t r = 0; r < m.rows; ++r) {
@@ -113,8 +111,9 @@ inline void save_csr(const std::filesystem::path& path, const csr_matrix& m) {
   const auto rows = static_cast<std::size_t>(m.rows());
   const std::vector<std::int64_t> indptr(m.outerIndexPtr(), m.outerIndexPtr() + rows + 1);
   const auto nnz = static_cast<std::size_t>(m.nonZeros());
-  save_csr(path, csr_view<double>{static_cast<std::int32_t>(m.rows()), static_cast<std::int32_t>(m.cols()), indptr,
-                                  std::span<const std::int32_t>(m.innerIndexPtr(), nnz), std::span<const double>(m.valuePtr(), nnz)});
+  save_csr(path,
+           csr_view<double>{static_cast<std::int32_t>(m.rows()), static_cast<std::int32_t>(m.cols()), indptr,
+                            std::span<const std::int32_t>(m.innerIndexPtr(), nnz), std::span<const double>(m.valuePtr(), nnz)});
 }
 
 // A validated CSR matrix in a safetensors file, read in place from its memory map: an
@@ -186,8 +185,10 @@ class csr_file {
       indptr_ = widened_;
     }
     indices_ = typed<std::int32_t>(file_.raw(tensor("indices")));
-    if (value_type() == io::dtype::F32) detail::validate_csr(view<float>(), file_.source(), what, interactions);
-    else detail::validate_csr(view<double>(), file_.source(), what, interactions);
+    if (value_type() == io::dtype::F32)
+      detail::validate_csr(view<float>(), file_.source(), what, interactions);
+    else
+      detail::validate_csr(view<double>(), file_.source(), what, interactions);
   }
 
   std::string tensor(const char* part) const { return name_.empty() ? std::string(part) : name_ + "." + part; }

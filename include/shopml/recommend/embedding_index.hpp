@@ -119,7 +119,8 @@ class embedding_index {
       : dim_(dim), metric_(metric), threads_(threads), storage_(storage), data_(std::move(vectors)) {
     if (dim == 0) throw value_error("embedding_index: dim must be > 0");
     if (data_.size() % dim != 0)
-      throw shape_error("embedding_index: " + std::to_string(data_.size()) + " values are not rows of dim " + std::to_string(dim));
+      throw shape_error("embedding_index: " + std::to_string(data_.size()) + " values are not rows of dim " +
+                        std::to_string(dim));
     rows_ = data_.size() / dim;
     if (rows_ > static_cast<std::size_t>(INT32_MAX)) throw value_error("embedding_index: more than 2^31-1 rows");
     check_finite(data_, "embedding_index: row ");
@@ -180,7 +181,8 @@ class embedding_index {
     if (metric_ == embedding_metric::cosine) K::l2_normalize(q.data(), n_queries, dim_, threads);
 
     const std::size_t blocks = (rows_ + block_rows - 1) / block_rows;
-    const int n_threads = static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(num_threads(threads > 0 ? threads : threads_)), blocks));
+    const int n_threads =
+        static_cast<int>(std::min<std::size_t>(static_cast<std::size_t>(num_threads(threads > 0 ? threads : threads_)), blocks));
     std::vector<std::vector<detail::best_rows>> best(static_cast<std::size_t>(n_threads),
                                                      std::vector<detail::best_rows>(n_queries, detail::best_rows(k)));
     auto scan = [&](int t) {
@@ -233,8 +235,10 @@ class embedding_index {
     const std::size_t row0 = b * block_rows, values = std::min(block_rows, rows_ - row0) * dim_;
     if (storage_ == vector_storage::f32) return data_.data() + row0 * dim_;
     buffer.resize(values);
-    if (storage_ == vector_storage::f16) K::widen_f16(halves_.data() + row0 * dim_, values, buffer.data());
-    else K::widen_i8(bytes_.data() + row0 * dim_, values, buffer.data());
+    if (storage_ == vector_storage::f16)
+      K::widen_f16(halves_.data() + row0 * dim_, values, buffer.data());
+    else
+      K::widen_i8(bytes_.data() + row0 * dim_, values, buffer.data());
     return buffer.data();
   }
 

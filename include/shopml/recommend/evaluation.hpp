@@ -47,8 +47,8 @@ inline std::vector<std::int32_t> users_with_items(const csr_matrix& test) {
 }
 
 // Metrics of recommendations already made: row r of `recs` holds the list for users[r].
-inline ranking_metrics ranking_metrics_at_k(const recommendation_batch& recs,
-                                            std::span<const std::int32_t> users, const csr_matrix& test) {
+inline ranking_metrics ranking_metrics_at_k(const recommendation_batch& recs, std::span<const std::int32_t> users,
+                                            const csr_matrix& test) {
   const std::int32_t K = recs.N;
   if (K < 1) throw value_error("ranking_metrics_at_k: K must be >= 1");
   if (static_cast<std::size_t>(recs.rows()) != users.size())
@@ -58,7 +58,8 @@ inline ranking_metrics ranking_metrics_at_k(const recommendation_batch& recs,
   std::vector<double> cg(static_cast<std::size_t>(K)), cg_sum(static_cast<std::size_t>(K));
   for (std::int32_t i = 0; i < K; ++i) {
     cg[static_cast<std::size_t>(i)] = 1.0 / std::log2(static_cast<double>(i + 2));
-    cg_sum[static_cast<std::size_t>(i)] = cg[static_cast<std::size_t>(i)] + (i > 0 ? cg_sum[static_cast<std::size_t>(i) - 1] : 0.0);
+    cg_sum[static_cast<std::size_t>(i)] =
+        cg[static_cast<std::size_t>(i)] + (i > 0 ? cg_sum[static_cast<std::size_t>(i) - 1] : 0.0);
   }
   double relevant = 0, pr_div = 0, total = 0, mean_ap = 0, ndcg = 0, mean_auc = 0, recall = 0, hits_any = 0;
   std::unordered_set<std::int32_t> likes, shown;
@@ -110,8 +111,8 @@ inline ranking_metrics ranking_metrics_at_k(const recommendation_batch& recs,
 // implicit.evaluation.ranking_metrics_at_k(model, train, test, K): recommends K items to every
 // user with test items (already-liked training items filtered) and scores the lists.
 template <class Model>
-ranking_metrics ranking_metrics_at_k(const Model& model, const csr_matrix& train,
-                                     const csr_matrix& test, std::int32_t K = 10, int threads = 0) {
+ranking_metrics ranking_metrics_at_k(const Model& model, const csr_matrix& train, const csr_matrix& test, std::int32_t K = 10,
+                                     int threads = 0) {
   if (train.rows() != test.rows() || train.cols() != test.cols())
     throw shape_error("ranking_metrics_at_k: train is " + std::to_string(train.rows()) + " × " + std::to_string(train.cols()) +
                       ", test " + std::to_string(test.rows()) + " × " + std::to_string(test.cols()));

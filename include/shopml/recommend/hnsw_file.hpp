@@ -136,13 +136,14 @@ inline bool multiply(std::size_t a, std::size_t b, std::size_t& out) {
 inline bool hnsw_file_layout(const hnsw_file_header& h, std::size_t level_sum, hnsw_layout& out) {
   const std::size_t n = static_cast<std::size_t>(h.slots);
   std::size_t values = 0, links0 = 0, upper = 0;
-  if (!detail::multiply(n, h.dim, values) || !detail::multiply(values, value_bytes(static_cast<vector_storage>(h.storage)), values))
+  if (!detail::multiply(n, h.dim, values) ||
+      !detail::multiply(values, value_bytes(static_cast<vector_storage>(h.storage)), values))
     return false;
   if (!detail::multiply(n, 1 + 2 * std::size_t{h.M}, links0) || !detail::multiply(links0, 4, links0)) return false;
   if (!detail::multiply(level_sum, 1 + std::size_t{h.M}, upper) || !detail::multiply(upper, 4, upper)) return false;
   if (n > SIZE_MAX / 16) return false;
-  const std::size_t sizes[7] = {4 * n, n, 4 * n, values, h.storage == static_cast<std::uint8_t>(vector_storage::i8) ? 4 * n : 0,
-                                links0, upper};
+  const std::size_t sizes[7] = {
+      4 * n, n, 4 * n, values, h.storage == static_cast<std::uint8_t>(vector_storage::i8) ? 4 * n : 0, links0, upper};
   std::size_t at = sizeof(hnsw_file_header);
   for (int s = 0; s < 7; ++s) {
     out.sizes[s] = sizes[s];
@@ -183,13 +184,14 @@ inline hnsw_file_view read_hnsw_file(std::span<const std::byte> bytes, const std
   std::size_t level_sum = 0;
   for (std::size_t i = 0; i < n; ++i) {
     if (v.levels[i] < 0 || v.levels[i] > h.max_level)
-      fail("slot " + std::to_string(i) + " has level " + std::to_string(v.levels[i]) + " outside 0.." + std::to_string(h.max_level));
+      fail("slot " + std::to_string(i) + " has level " + std::to_string(v.levels[i]) + " outside 0.." +
+           std::to_string(h.max_level));
     level_sum += static_cast<std::size_t>(v.levels[i]);
   }
   if (!hnsw_file_layout(h, level_sum, layout)) fail("section sizes overflow");
   if (bytes.size() != layout.total)
-    fail((bytes.size() < layout.total ? "truncated: " : "trailing bytes: ") + std::to_string(bytes.size()) + " bytes where the header implies " +
-         std::to_string(layout.total));
+    fail((bytes.size() < layout.total ? "truncated: " : "trailing bytes: ") + std::to_string(bytes.size()) +
+         " bytes where the header implies " + std::to_string(layout.total));
   if (verify_checksum) {
     stream_checksum sum;
     sum.absorb(base + sizeof(hnsw_file_header), bytes.size() - sizeof(hnsw_file_header));

@@ -96,7 +96,7 @@ struct hnsw_options {
 
 struct hnsw_add_options {
   int threads = 0;
-  progress_callback progress = {};          // (done, total) items inserted
+  progress_callback progress = {};            // (done, total) items inserted
   std::optional<bool> show_progress = false;  // a bar on stderr; nullopt = when a terminal
 };
 
@@ -136,7 +136,7 @@ class hnsw_index {
   std::size_t dim() const { return dim_; }
   const hnsw_options& options() const { return options_; }
   std::size_t size() const { return slot_of_.size(); }  // live items
-  std::size_t slots() const { return ids_.size(); }      // live + deleted
+  std::size_t slots() const { return ids_.size(); }     // live + deleted
   std::size_t deleted_slots() const { return slots() - size(); }
   bool contains(std::int32_t id) const { return slot_of_.count(id) != 0; }
   bool mapped() const { return mapped_.has_value(); }
@@ -145,8 +145,9 @@ class hnsw_index {
   double bytes_per_item() const {
     const std::size_t n = slots();
     if (n == 0) return 0.0;
-    const double fixed = static_cast<double>(dim_ * value_bytes(options_.storage) + (options_.storage == vector_storage::i8 ? 4 : 0) +
-                                             4 * (1 + 2 * options_.M) + 4 + 1 + 4);
+    const double fixed =
+        static_cast<double>(dim_ * value_bytes(options_.storage) + (options_.storage == vector_storage::i8 ? 4 : 0) +
+                            4 * (1 + 2 * options_.M) + 4 + 1 + 4);
     std::size_t upper = 0;
     for (const auto& u : upper_) upper += u.size();
     return fixed + 4.0 * static_cast<double>(upper) / static_cast<double>(n);
@@ -163,10 +164,11 @@ class hnsw_index {
     {
       std::unordered_map<std::int32_t, std::size_t> seen;
       for (std::size_t r = 0; r < n; ++r) {
-        if (ids[r] < 0) throw value_error("hnsw_index::add: id " + std::to_string(ids[r]) + " (row " + std::to_string(r) + ") is negative");
+        if (ids[r] < 0)
+          throw value_error("hnsw_index::add: id " + std::to_string(ids[r]) + " (row " + std::to_string(r) + ") is negative");
         if (auto [it, fresh] = seen.emplace(ids[r], r); !fresh)
-          throw value_error("hnsw_index::add: id " + std::to_string(ids[r]) + " appears twice (rows " + std::to_string(it->second) +
-                            " and " + std::to_string(r) + ")");
+          throw value_error("hnsw_index::add: id " + std::to_string(ids[r]) + " appears twice (rows " +
+                            std::to_string(it->second) + " and " + std::to_string(r) + ")");
       }
     }
     std::vector<float> rows(vectors.begin(), vectors.end());
@@ -179,10 +181,13 @@ class hnsw_index {
     std::vector<float> scales(options_.storage == vector_storage::i8 ? n : 0);
     for (std::size_t r = 0; r < n; ++r) {
       const float* x = rows.data() + r * dim_;
-      if (options_.storage == vector_storage::f32) std::memcpy(codes.data() + r * dim_ * 4, x, dim_ * 4);
+      if (options_.storage == vector_storage::f32)
+        std::memcpy(codes.data() + r * dim_ * 4, x, dim_ * 4);
       else if (options_.storage == vector_storage::f16)
-        encode_f16(x, dim_, reinterpret_cast<std::uint16_t*>(codes.data()) + r * dim_, "hnsw_index::add: id " + std::to_string(ids[r]));
-      else scales[r] = encode_i8(x, dim_, reinterpret_cast<std::int8_t*>(codes.data()) + r * dim_);
+        encode_f16(x, dim_, reinterpret_cast<std::uint16_t*>(codes.data()) + r * dim_,
+                   "hnsw_index::add: id " + std::to_string(ids[r]));
+      else
+        scales[r] = encode_i8(x, dim_, reinterpret_cast<std::int8_t*>(codes.data()) + r * dim_);
     }
     if (n == 0) return;
 
@@ -278,14 +283,16 @@ class hnsw_index {
   // and similarities, best first, ties by lower id.
   knn_result search(std::span<const float> queries, std::size_t k, const hnsw_search_options& how = {}) const {
     if (k > size())
-      throw value_error("hnsw_index::search: k = " + std::to_string(k) + " exceeds the " + std::to_string(size()) + " items in the index");
+      throw value_error("hnsw_index::search: k = " + std::to_string(k) + " exceeds the " + std::to_string(size()) +
+                        " items in the index");
     return search_impl(queries, k, nullptr, how);
   }
   // The same restricted to the items `allowed` passes (rows past its count are -1 / -inf).
-  knn_result search(std::span<const float> queries, std::size_t k, const item_filter& allowed, const hnsw_search_options& how = {}) const {
+  knn_result search(std::span<const float> queries, std::size_t k, const item_filter& allowed,
+                    const hnsw_search_options& how = {}) const {
     if (allowed.slots() != slots())
-      throw value_error("hnsw_index::search: the filter was made for " + std::to_string(allowed.slots()) + " slots, the index has " +
-                        std::to_string(slots()) + " (make it again after add)");
+      throw value_error("hnsw_index::search: the filter was made for " + std::to_string(allowed.slots()) +
+                        " slots, the index has " + std::to_string(slots()) + " (make it again after add)");
     return search_impl(queries, k, &allowed, how);
   }
 
@@ -304,14 +311,13 @@ class hnsw_index {
     const std::size_t n = slots();
     std::vector<std::int32_t> upper;
     for (const auto& u : upper_) upper.insert(upper.end(), u.begin(), u.end());
-    const std::pair<const void*, std::size_t> sections[7] = {
-        {ids_.data(), 4 * n},
-        {deleted_.data(), n},
-        {levels_.data(), 4 * n},
-        {vec_, n * dim_ * value_bytes(options_.storage)},
-        {scl_, options_.storage == vector_storage::i8 ? 4 * n : 0},
-        {lnk_, 4 * n * (1 + 2 * options_.M)},
-        {upper.data(), 4 * upper.size()}};
+    const std::pair<const void*, std::size_t> sections[7] = {{ids_.data(), 4 * n},
+                                                             {deleted_.data(), n},
+                                                             {levels_.data(), 4 * n},
+                                                             {vec_, n * dim_ * value_bytes(options_.storage)},
+                                                             {scl_, options_.storage == vector_storage::i8 ? 4 * n : 0},
+                                                             {lnk_, 4 * n * (1 + 2 * options_.M)},
+                                                             {upper.data(), 4 * upper.size()}};
     static const char zeros[hnsw_alignment] = {};
     const auto for_each_byte_run = [&](auto&& emit) {
       std::size_t at = sizeof(hnsw_file_header);
@@ -327,7 +333,8 @@ class hnsw_index {
     h.checksum = sum.value();
     io::write_atomically(path, [&](std::ostream& out) {
       out.write(reinterpret_cast<const char*>(&h), sizeof h);
-      for_each_byte_run([&](const void* p, std::size_t size) { out.write(static_cast<const char*>(p), static_cast<std::streamsize>(size)); });
+      for_each_byte_run(
+          [&](const void* p, std::size_t size) { out.write(static_cast<const char*>(p), static_cast<std::streamsize>(size)); });
     });
   }
 
@@ -365,10 +372,14 @@ class hnsw_index {
   // What a walk keeps: (similarity, slot).
   using scored_slot = std::pair<float, std::int32_t>;
   struct worse_first {  // min-heap on similarity: the worst kept on top
-    bool operator()(const scored_slot& a, const scored_slot& b) const { return a.first > b.first || (a.first == b.first && a.second < b.second); }
+    bool operator()(const scored_slot& a, const scored_slot& b) const {
+      return a.first > b.first || (a.first == b.first && a.second < b.second);
+    }
   };
   struct best_first {
-    bool operator()(const scored_slot& a, const scored_slot& b) const { return a.first < b.first || (a.first == b.first && a.second > b.second); }
+    bool operator()(const scored_slot& a, const scored_slot& b) const {
+      return a.first < b.first || (a.first == b.first && a.second > b.second);
+    }
   };
 
   // Slots seen by one walk: a mark per slot, cleared by bumping the epoch.
@@ -417,7 +428,8 @@ class hnsw_index {
     std::size_t at = 0;
     for (std::size_t s = 0; s < n; ++s) {
       const std::size_t len = static_cast<std::size_t>(index.levels_[s]) * (1 + o.M);
-      index.upper_[s].assign(v.upper.begin() + static_cast<std::ptrdiff_t>(at), v.upper.begin() + static_cast<std::ptrdiff_t>(at + len));
+      index.upper_[s].assign(v.upper.begin() + static_cast<std::ptrdiff_t>(at),
+                             v.upper.begin() + static_cast<std::ptrdiff_t>(at + len));
       at += len;
     }
     for (std::size_t s = 0; s < n; ++s)
@@ -459,9 +471,12 @@ class hnsw_index {
   // Similarity of a float32 query (normalised as the rows are) to slot s.
   float score(const float* q, std::size_t s) const {
     switch (options_.storage) {
-      case vector_storage::f32: return K::dot(q, reinterpret_cast<const float*>(vec_) + s * dim_, dim_);
-      case vector_storage::f16: return K::dot_f16(q, reinterpret_cast<const std::uint16_t*>(vec_) + s * dim_, dim_);
-      case vector_storage::i8: return scl_[s] * K::dot_i8(q, reinterpret_cast<const std::int8_t*>(vec_) + s * dim_, dim_);
+      case vector_storage::f32:
+        return K::dot(q, reinterpret_cast<const float*>(vec_) + s * dim_, dim_);
+      case vector_storage::f16:
+        return K::dot_f16(q, reinterpret_cast<const std::uint16_t*>(vec_) + s * dim_, dim_);
+      case vector_storage::i8:
+        return scl_[s] * K::dot_i8(q, reinterpret_cast<const std::int8_t*>(vec_) + s * dim_, dim_);
     }
     return 0.0f;
   }
@@ -484,8 +499,12 @@ class hnsw_index {
   }
   void widen(std::size_t s, float* out) const {
     switch (options_.storage) {
-      case vector_storage::f32: std::memcpy(out, vec_ + s * dim_ * 4, dim_ * 4); break;
-      case vector_storage::f16: K::widen_f16(reinterpret_cast<const std::uint16_t*>(vec_) + s * dim_, dim_, out); break;
+      case vector_storage::f32:
+        std::memcpy(out, vec_ + s * dim_ * 4, dim_ * 4);
+        break;
+      case vector_storage::f16:
+        K::widen_f16(reinterpret_cast<const std::uint16_t*>(vec_) + s * dim_, dim_, out);
+        break;
       case vector_storage::i8:
         K::widen_i8(reinterpret_cast<const std::int8_t*>(vec_) + s * dim_, dim_, out);
         for (std::size_t d = 0; d < dim_; ++d) out[d] *= scl_[s];
@@ -495,10 +514,12 @@ class hnsw_index {
 
   // Slot s's links at `level` (count, then slots): in links0_ or upper_.
   const std::int32_t* links(std::size_t s, int level) const {
-    return level == 0 ? lnk_ + s * (1 + 2 * options_.M) : upper_[s].data() + static_cast<std::size_t>(level - 1) * (1 + options_.M);
+    return level == 0 ? lnk_ + s * (1 + 2 * options_.M)
+                      : upper_[s].data() + static_cast<std::size_t>(level - 1) * (1 + options_.M);
   }
   std::int32_t* links_mutable(std::size_t s, int level) {
-    return level == 0 ? links0_.data() + s * (1 + 2 * options_.M) : upper_[s].data() + static_cast<std::size_t>(level - 1) * (1 + options_.M);
+    return level == 0 ? links0_.data() + s * (1 + 2 * options_.M)
+                      : upper_[s].data() + static_cast<std::size_t>(level - 1) * (1 + options_.M);
   }
   std::mutex& lock_of(std::size_t s) const { return locks_[s % lock_count]; }
 
@@ -547,7 +568,8 @@ class hnsw_index {
       neighbours<Building>(static_cast<std::size_t>(c.second), level, buffer);
       for (std::size_t i = 0; i < buffer.size(); ++i) {
         const std::int32_t n = buffer[i];
-        if (i + 1 < buffer.size() && !visited.seen(static_cast<std::size_t>(buffer[i + 1]))) prefetch(static_cast<std::size_t>(buffer[i + 1]));
+        if (i + 1 < buffer.size() && !visited.seen(static_cast<std::size_t>(buffer[i + 1])))
+          prefetch(static_cast<std::size_t>(buffer[i + 1]));
         if (!visited.insert(static_cast<std::size_t>(n))) continue;
         if (++seen > budget) return false;
         const float s = score(q, static_cast<std::size_t>(n));
@@ -605,7 +627,8 @@ class hnsw_index {
     std::vector<float> n_vec(dim_);
     for (int l = std::min(level, max_level); l >= 0; --l) {
       visited->reset(slots());
-      walk<true>(q, at, options_.ef_construction, l, [](std::size_t) { return true; }, SIZE_MAX, *visited, found);
+      walk<true>(
+          q, at, options_.ef_construction, l, [](std::size_t) { return true; }, SIZE_MAX, *visited, found);
       at = found.front();
       std::vector<scored_slot> chosen = found;
       select(chosen, options_.M);
@@ -628,7 +651,8 @@ class hnsw_index {
         // Full: re-choose among the old links and s, by similarity to `other`.
         const float* other_values = as_float32(other, n_vec.data());
         std::vector<scored_slot> pool{{c.first, static_cast<std::int32_t>(s)}};
-        for (std::int32_t j = 1; j <= theirs[0]; ++j) pool.push_back({score(other_values, static_cast<std::size_t>(theirs[j])), theirs[j]});
+        for (std::int32_t j = 1; j <= theirs[0]; ++j)
+          pool.push_back({score(other_values, static_cast<std::size_t>(theirs[j])), theirs[j]});
         std::sort(pool.begin(), pool.end(), [](const scored_slot& a, const scored_slot& b) { return best_first{}(b, a); });
         select(pool, cap);
         theirs[0] = static_cast<std::int32_t>(pool.size());
@@ -648,13 +672,16 @@ class hnsw_index {
       if (!deleted_[s] && (!allowed || allowed->passes(s))) best.push(score(q, s), ids_[s]);
   }
 
-  knn_result search_impl(std::span<const float> queries, std::size_t k, const item_filter* allowed, const hnsw_search_options& how) const {
+  knn_result search_impl(std::span<const float> queries, std::size_t k, const item_filter* allowed,
+                         const hnsw_search_options& how) const {
     if (k == 0) throw value_error("hnsw_index::search: k must be >= 1");
     if (queries.size() % dim_ != 0)
-      throw shape_error("hnsw_index::search: " + std::to_string(queries.size()) + " query values are not rows of dim " + std::to_string(dim_));
+      throw shape_error("hnsw_index::search: " + std::to_string(queries.size()) + " query values are not rows of dim " +
+                        std::to_string(dim_));
     for (std::size_t i = 0; i < queries.size(); ++i)
       if (!std::isfinite(queries[i]))
-        throw value_error("hnsw_index::search: query " + std::to_string(i / dim_) + " holds a non-finite value at column " + std::to_string(i % dim_));
+        throw value_error("hnsw_index::search: query " + std::to_string(i / dim_) + " holds a non-finite value at column " +
+                          std::to_string(i % dim_));
     const std::size_t n_queries = queries.size() / dim_;
     knn_result result;
     result.k = k;

@@ -26,9 +26,8 @@
 namespace shopml::recommend {
 
 template <class ContentIndex>
-std::vector<scored> hybrid_similar_items(const item_item_recommender& cf, const ContentIndex& content,
-                                         std::int32_t item, std::int32_t N = 10, double cf_weight = 0.5,
-                                         std::int32_t content_candidates = 100) {
+std::vector<scored> hybrid_similar_items(const item_item_recommender& cf, const ContentIndex& content, std::int32_t item,
+                                         std::int32_t N = 10, double cf_weight = 0.5, std::int32_t content_candidates = 100) {
   if (static_cast<std::size_t>(cf.n_items()) != content.size())
     throw shape_error("hybrid_similar_items: the CF model has " + std::to_string(cf.n_items()) + " items, the index " +
                       std::to_string(content.size()) + " rows");
@@ -37,11 +36,13 @@ std::vector<scored> hybrid_similar_items(const item_item_recommender& cf, const 
   if (N < 1 || content_candidates < 1) throw value_error("hybrid_similar_items: N and content_candidates must be >= 1");
   std::unordered_map<std::int32_t, double> cf_score;
   for (const scored& s : cf.similar_items(item, cf.options().K)) cf_score[s.index] = s.score;
-  const knn_result near = content.search(content.vector(item), std::min(static_cast<std::size_t>(content_candidates) + 1, content.size()));
+  const knn_result near =
+      content.search(content.vector(item), std::min(static_cast<std::size_t>(content_candidates) + 1, content.size()));
 
   std::vector<std::int32_t> candidates;
   for (const auto& [j, s] : cf_score) candidates.push_back(j);
-  for (std::int32_t j : near.ids_of(0)) if (j >= 0) candidates.push_back(j);
+  for (std::int32_t j : near.ids_of(0))
+    if (j >= 0) candidates.push_back(j);
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
@@ -52,7 +53,8 @@ std::vector<scored> hybrid_similar_items(const item_item_recommender& cf, const 
     const double c = it == cf_score.end() ? 0.0 : it->second;
     out.push_back({j, cf_weight * c + (1.0 - cf_weight) * content.score(item, j)});
   }
-  std::sort(out.begin(), out.end(), [](const scored& a, const scored& b) { return a.score != b.score ? a.score > b.score : a.index < b.index; });
+  std::sort(out.begin(), out.end(),
+            [](const scored& a, const scored& b) { return a.score != b.score ? a.score > b.score : a.index < b.index; });
   if (out.size() > static_cast<std::size_t>(N)) out.resize(static_cast<std::size_t>(N));
   return out;
 }

@@ -12,6 +12,7 @@
 // column is ever all zero. Duplicated (user, item) pairs are summed (their latest
 // timestamp kept) or rejected, by `duplicates` policy.
 
+#include <Eigen/SparseCore>
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -25,8 +26,6 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <Eigen/SparseCore>
 
 #include "shopml/error.hpp"
 #include "shopml/io/open_file.hpp"
@@ -94,16 +93,19 @@ class id_map {
   bool contains(const Id& id) const { return index_.count(id) != 0; }
   const Id& id(std::int32_t index) const {
     if (index < 0 || static_cast<std::size_t>(index) >= ids_.size())
-      throw value_error(prefix() + "index " + std::to_string(index) +
-                        (ids_.empty() ? " is out of range: there are no ids" : " is outside 0.." + std::to_string(ids_.size() - 1)));
+      throw value_error(
+          prefix() + "index " + std::to_string(index) +
+          (ids_.empty() ? " is out of range: there are no ids" : " is outside 0.." + std::to_string(ids_.size() - 1)));
     return ids_[static_cast<std::size_t>(index)];
   }
   std::int32_t size() const { return static_cast<std::int32_t>(ids_.size()); }
   const std::vector<Id>& ids() const { return ids_; }
 
   static std::string to_text(const Id& id) {
-    if constexpr (std::is_convertible_v<const Id&, std::string>) return std::string(id);
-    else return std::to_string(id);
+    if constexpr (std::is_convertible_v<const Id&, std::string>)
+      return std::string(id);
+    else
+      return std::to_string(id);
   }
 
  private:
@@ -140,9 +142,8 @@ class interactions {
 
   void add(const UserId& user, const ItemId& item, double value = 1.0, std::int64_t timestamp = 0) {
     if (!std::isfinite(value) || value < 0.0)
-      throw value_error("interaction (user '" + id_map<UserId>::to_text(user) + "', item '" +
-                        id_map<ItemId>::to_text(item) + "'): value " + std::to_string(value) +
-                        " is not a finite number >= 0");
+      throw value_error("interaction (user '" + id_map<UserId>::to_text(user) + "', item '" + id_map<ItemId>::to_text(item) +
+                        "'): value " + std::to_string(value) + " is not a finite number >= 0");
     records_.push_back({users_.insert(user), items_.insert(item), value, timestamp});
     built_ = false;
   }
@@ -172,8 +173,8 @@ class interactions {
     for (const auto& r : sorted) {
       if (!merged_.empty() && merged_.back().user == r.user && merged_.back().item == r.item) {
         if (duplicates_ == duplicate_policy::reject)
-          throw value_error("duplicate interaction (user '" + id_map<UserId>::to_text(users_.id(r.user)) +
-                            "', item '" + id_map<ItemId>::to_text(items_.id(r.item)) + "')");
+          throw value_error("duplicate interaction (user '" + id_map<UserId>::to_text(users_.id(r.user)) + "', item '" +
+                            id_map<ItemId>::to_text(items_.id(r.item)) + "')");
         merged_.back().value += r.value;
         merged_.back().timestamp = std::max(merged_.back().timestamp, r.timestamp);
       } else {
@@ -195,8 +196,7 @@ class interactions {
 // Reads `user<sep>item[<sep>value[<sep>timestamp]]` lines (MovieLens u.data is tab-separated,
 // the peer benchmark's files are `user,item,value` CSV with a header). Missing value = 1.
 // parse_error names the file and line of a malformed record.
-inline interactions<std::string> read_interactions(const std::filesystem::path& path, char separator = ',',
-                                                   bool header = true,
+inline interactions<std::string> read_interactions(const std::filesystem::path& path, char separator = ',', bool header = true,
                                                    duplicate_policy duplicates = duplicate_policy::sum) {
   std::ifstream in = io::open_input(path, std::ios::in);
   interactions<std::string> log(duplicates);

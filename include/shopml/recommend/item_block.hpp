@@ -68,7 +68,8 @@ inline item_block item_block_knn(const csr_view<double>& by_user, const csr_view
   if (K < 1) throw value_error("item_block_knn: K must be >= 1, got " + std::to_string(K));
   if (by_item.rows != by_user.cols || by_item.cols != by_user.rows || by_item.indices.size() != by_user.indices.size())
     throw shape_error("item_block_knn: by_item (" + std::to_string(by_item.rows) + " × " + std::to_string(by_item.cols) +
-                      ") is not the transpose of by_user (" + std::to_string(by_user.rows) + " × " + std::to_string(by_user.cols) + ")");
+                      ") is not the transpose of by_user (" + std::to_string(by_user.rows) + " × " +
+                      std::to_string(by_user.cols) + ")");
   if (begin < 0 || end < begin || end > by_user.cols)
     throw value_error("item_block_knn: rows [" + std::to_string(begin) + ", " + std::to_string(end) + ") are outside 0.." +
                       std::to_string(by_user.cols));
@@ -123,7 +124,8 @@ inline csr_matrix stack_item_blocks(std::vector<item_block> blocks, std::int32_t
   std::size_t at = 0;
   outer[0] = 0;
   for (const item_block& b : blocks) {
-    for (std::int32_t r = 0; r < b.end - b.begin; ++r) outer[b.begin + r + 1] = static_cast<std::int32_t>(at) + b.indptr[static_cast<std::size_t>(r) + 1];
+    for (std::int32_t r = 0; r < b.end - b.begin; ++r)
+      outer[b.begin + r + 1] = static_cast<std::int32_t>(at) + b.indptr[static_cast<std::size_t>(r) + 1];
     std::copy(b.indices.begin(), b.indices.end(), m.innerIndexPtr() + at);
     std::copy(b.data.begin(), b.data.end(), m.valuePtr() + at);
     at += b.indices.size();

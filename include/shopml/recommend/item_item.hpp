@@ -90,8 +90,10 @@ inline std::vector<scored> score_neighbours(const csr_matrix& rows, std::span<co
   for (std::int32_t i : options.items) check_row(i, n, "recommend: items entry");
 
   std::size_t k = static_cast<std::size_t>(options.N);
-  if (!options.items.empty()) k = static_cast<std::size_t>(n);
-  else k += options.filter_items.size();
+  if (!options.items.empty())
+    k = static_cast<std::size_t>(n);
+  else
+    k += options.filter_items.size();
 
   const auto* ptr = rows.outerIndexPtr();
   const auto* idx = rows.innerIndexPtr();
@@ -121,8 +123,8 @@ inline std::vector<scored> score_neighbours(const csr_matrix& rows, std::span<co
 
 inline void check_user_items(const csr_matrix& user_items, std::int32_t n_items, const char* who) {
   if (user_items.cols() != n_items)
-    throw shape_error(std::string(who) + ": user_items has " + std::to_string(user_items.cols()) +
-                      " columns, the model knows " + std::to_string(n_items) + " items");
+    throw shape_error(std::string(who) + ": user_items has " + std::to_string(user_items.cols()) + " columns, the model knows " +
+                      std::to_string(n_items) + " items");
 }
 
 // One user's row of a compressed CSR matrix as (indices, values).
@@ -135,8 +137,7 @@ inline std::pair<std::span<const std::int32_t>, std::span<const double>> row_of(
 
 // Runs one_user(row, accumulator) for every requested row in parallel and packs the results.
 template <class OneUser>
-recommendation_batch batch_of(std::size_t rows, std::int32_t N, std::int32_t accumulator_size, int threads,
-                              OneUser&& one_user) {
+recommendation_batch batch_of(std::size_t rows, std::int32_t N, std::int32_t accumulator_size, int threads, OneUser&& one_user) {
   if (N < 1) throw value_error("recommend: N must be >= 1, got " + std::to_string(N));
   recommendation_batch batch;
   batch.N = N;
@@ -169,8 +170,7 @@ recommendation_batch batch_of(std::size_t rows, std::int32_t N, std::int32_t acc
 
 class item_item_recommender {
  public:
-  explicit item_item_recommender(similarity_options options = {}, int threads = 0)
-      : options_(options), threads_(threads) {
+  explicit item_item_recommender(similarity_options options = {}, int threads = 0) : options_(options), threads_(threads) {
     options_.validate();
   }
 
@@ -185,8 +185,7 @@ class item_item_recommender {
   // Another matrix type: converted when it is a sparse matrix of doubles, refused at
   // compile time with a message saying what to pass otherwise.
   template <class M>
-    requires(!std::same_as<M, csr_matrix>)
-  item_item_recommender& fit(const M& user_items) {
+  requires(!std::same_as<M, csr_matrix>) item_item_recommender& fit(const M& user_items) {
     return fit(detail::as_user_items(user_items));
   }
 
@@ -210,9 +209,8 @@ class item_item_recommender {
     std::vector<scored> out;
     for (csr_matrix::InnerIterator it(similarity_, item); it; ++it)
       if (options.include_self || it.index() != item) out.push_back({static_cast<std::int32_t>(it.index()), it.value()});
-    std::sort(out.begin(), out.end(), [](const scored& a, const scored& b) {
-      return a.score != b.score ? a.score > b.score : a.index > b.index;
-    });
+    std::sort(out.begin(), out.end(),
+              [](const scored& a, const scored& b) { return a.score != b.score ? a.score > b.score : a.index > b.index; });
     if (out.size() > static_cast<std::size_t>(options.N)) out.resize(static_cast<std::size_t>(options.N));
     return out;
   }
@@ -234,10 +232,9 @@ class item_item_recommender {
   }
 
   template <class M>
-    requires(!std::same_as<M, csr_matrix>)
-  std::vector<scored> recommend(std::int32_t user, const M& user_items, const recommend_options& options = {}) const {
-    return recommend(user, detail::as_user_items(user_items), options);
-  }
+  requires(!std::same_as<M, csr_matrix>) std::vector<scored> recommend(std::int32_t user, const M& user_items,
+                                                                       const recommend_options& options = {})
+  const { return recommend(user, detail::as_user_items(user_items), options); }
 
   // Recommendations for many rows of user_items, in parallel (threads: 0 = the object's setting).
   recommendation_batch recommend(std::span<const std::int32_t> users, const csr_matrix& user_items,
@@ -252,7 +249,9 @@ class item_item_recommender {
                             });
   }
 
-  void save(const std::filesystem::path& path) const { save_similarity(path, kind, {{"", similarity_}}, options_metadata(options_)); }
+  void save(const std::filesystem::path& path) const {
+    save_similarity(path, kind, {{"", similarity_}}, options_metadata(options_));
+  }
 
   static item_item_recommender load(const std::filesystem::path& path) {
     return from_saved(read_similarity(io::safetensors_file::open(path), kind));

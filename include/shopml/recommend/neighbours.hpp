@@ -29,12 +29,12 @@
 // Long fits report progress (knn_options::progress, a bar on a terminal).
 
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <limits>
-#include <atomic>
-#include <exception>
 #include <memory>
 #include <numeric>
 #include <optional>
@@ -65,7 +65,8 @@ template <bool with_counts = false>
 class sparse_accumulator {
  public:
   explicit sparse_accumulator(std::int32_t size)
-      : sums_(static_cast<std::size_t>(size), 0.0), seen_(static_cast<std::size_t>(size), 0),
+      : sums_(static_cast<std::size_t>(size), 0.0),
+        seen_(static_cast<std::size_t>(size), 0),
         counts_(with_counts ? static_cast<std::size_t>(size) : 0, 0) {
     touched_.reserve(static_cast<std::size_t>(size));
   }
@@ -158,7 +159,7 @@ enum class knn_road { automatic, dense, sparse };
 struct knn_options {
   int threads = 0;  // 0 = the library default (shopml::set_num_threads)
   knn_road road = knn_road::automatic;
-  progress_callback progress{};       // (rows done, rows) from a worker thread; may throw to stop the fit
+  progress_callback progress{};         // (rows done, rows) from a worker thread; may throw to stop the fit
   std::optional<bool> show_progress{};  // the bar on stderr: nullopt = when stderr is a terminal and the fit is long
 };
 
@@ -304,8 +305,7 @@ struct accumulator_slot<true> {
 //    the ties kept are the same) and follows implicit's order, the reverse of first touch:
 //    descending by (first common user, item index).
 template <bool with_counts, class Transform>
-csr_matrix all_pairs_knn_sparse(const csr_matrix& user_items, std::int32_t K, const knn_options& options,
-                                Transform&& transform) {
+csr_matrix all_pairs_knn_sparse(const csr_matrix& user_items, std::int32_t K, const knn_options& options, Transform&& transform) {
   const std::int32_t n_items = static_cast<std::int32_t>(user_items.cols());
   const both_orientations m(user_items);
   const auto *user_ptr = m.user_ptr, *item_ptr = m.item_ptr, *item_idx = m.item_idx;
@@ -319,7 +319,8 @@ csr_matrix all_pairs_knn_sparse(const csr_matrix& user_items, std::int32_t K, co
                    [&](std::int32_t a, std::int32_t b) { return item_ptr[a + 1] - item_ptr[a] > item_ptr[b + 1] - item_ptr[b]; });
   for (std::int32_t r = 0; r < n_items; ++r) rank_of[static_cast<std::size_t>(item_of_rank[static_cast<std::size_t>(r)])] = r;
   std::vector<std::int32_t> ranked(static_cast<std::size_t>(nnz));  // the users' rows by rank
-  for (std::int32_t q = 0; q < nnz; ++q) ranked[static_cast<std::size_t>(q)] = rank_of[static_cast<std::size_t>(user_items.innerIndexPtr()[q])];
+  for (std::int32_t q = 0; q < nnz; ++q)
+    ranked[static_cast<std::size_t>(q)] = rank_of[static_cast<std::size_t>(user_items.innerIndexPtr()[q])];
   const std::int32_t* user_rank = ranked.data();
   const std::int32_t* original = item_of_rank.data();
 
@@ -340,7 +341,15 @@ csr_matrix all_pairs_knn_sparse(const csr_matrix& user_items, std::int32_t K, co
   progress_bar bar("item-item fit", static_cast<std::size_t>(n_items), options.show_progress, options.progress);
   parallel_rows(
       n_items, options.threads, &bar,
-      [&] { return state{std::vector<slot_type>(static_cast<std::size_t>(n_items)), std::vector<std::int32_t>(static_cast<std::size_t>(n_items) + 1), {}, {}, {}, {}, topk_heap(k)}; },
+      [&] {
+        return state{std::vector<slot_type>(static_cast<std::size_t>(n_items)),
+                     std::vector<std::int32_t>(static_cast<std::size_t>(n_items) + 1),
+                     {},
+                     {},
+                     {},
+                     {},
+                     topk_heap(k)};
+      },
       [&](state& st, std::int32_t i) {
         slot_type* acc = st.acc.data();
         std::int32_t* touched = st.touched.data();
@@ -432,7 +441,8 @@ inline csr_matrix all_pairs_knn_symmetric(const csr_matrix& user_items, std::int
   {
     std::vector<std::int32_t> cursor(item_ptr, item_ptr + n);
     for (std::int32_t u = 0; u < user_items.rows(); ++u)
-      for (std::int32_t q = user_ptr[u]; q < user_ptr[u + 1]; ++q) position[static_cast<std::size_t>(cursor[static_cast<std::size_t>(user_idx[q])]++)] = q;
+      for (std::int32_t q = user_ptr[u]; q < user_ptr[u + 1]; ++q)
+        position[static_cast<std::size_t>(cursor[static_cast<std::size_t>(user_idx[q])]++)] = q;
   }
 
   // Uninitialised: each row's pass zeroes its own upper part (in parallel, while the row is
@@ -440,26 +450,32 @@ inline csr_matrix all_pairs_knn_symmetric(const csr_matrix& user_items, std::int
   const std::unique_ptr<double[]> dense(new double[un * un]);
   // The bar counts each row twice: its product, then its selection.
   progress_bar bar("item-item fit", 2 * un, options.show_progress, options.progress);
-  parallel_rows(n, threads, &bar, [] { return 0; }, [&](int, std::int32_t i) {
-    double* row = dense.get() + static_cast<std::size_t>(i) * un;
-    std::fill(row + i, row + n, 0.0);
-    for (std::int32_t p = item_ptr[i]; p < item_ptr[i + 1]; ++p) {
-      const std::int32_t u = item_idx[p];
-      const double w = item_val[p];
-      for (std::int32_t q = position[static_cast<std::size_t>(p)]; q < user_ptr[u + 1]; ++q) row[user_idx[q]] += user_val[q] * w;
-    }
-  });
+  parallel_rows(
+      n, threads, &bar, [] { return 0; },
+      [&](int, std::int32_t i) {
+        double* row = dense.get() + static_cast<std::size_t>(i) * un;
+        std::fill(row + i, row + n, 0.0);
+        for (std::int32_t p = item_ptr[i]; p < item_ptr[i + 1]; ++p) {
+          const std::int32_t u = item_idx[p];
+          const double w = item_val[p];
+          for (std::int32_t q = position[static_cast<std::size_t>(p)]; q < user_ptr[u + 1]; ++q)
+            row[user_idx[q]] += user_val[q] * w;
+        }
+      });
   // Mirror the upper triangle, tile by tile to stay in cache.
   constexpr std::int32_t tile = 64;
   const std::int32_t tiles = (n + tile - 1) / tile;
-  parallel_rows(tiles, threads, nullptr, [] { return 0; }, [&](int, std::int32_t tb) {
-    const std::int32_t b0 = tb * tile, b1 = std::min(n, b0 + tile);
-    for (std::int32_t ta = 0; ta <= tb; ++ta) {
-      const std::int32_t a0 = ta * tile, a1 = std::min(n, a0 + tile);
-      for (std::int32_t a = a0; a < a1; ++a)
-        for (std::int32_t b = std::max(b0, a + 1); b < b1; ++b) dense[static_cast<std::size_t>(b) * un + a] = dense[static_cast<std::size_t>(a) * un + b];
-    }
-  });
+  parallel_rows(
+      tiles, threads, nullptr, [] { return 0; },
+      [&](int, std::int32_t tb) {
+        const std::int32_t b0 = tb * tile, b1 = std::min(n, b0 + tile);
+        for (std::int32_t ta = 0; ta <= tb; ++ta) {
+          const std::int32_t a0 = ta * tile, a1 = std::min(n, a0 + tile);
+          for (std::int32_t a = a0; a < a1; ++a)
+            for (std::int32_t b = std::max(b0, a + 1); b < b1; ++b)
+              dense[static_cast<std::size_t>(b) * un + a] = dense[static_cast<std::size_t>(a) * un + b];
+        }
+      });
 
   neighbour_rows result(n, k);
   struct state {
@@ -472,7 +488,11 @@ inline csr_matrix all_pairs_knn_symmetric(const csr_matrix& user_items, std::int
     std::vector<std::int32_t> order;
   };
   parallel_rows(
-      n, threads, &bar, [&] { return state{topk_heap(k), {}, {}, std::vector<double>(2 * k), std::vector<scored>(un), std::vector<std::uint8_t>(un, 0), {}}; },
+      n, threads, &bar,
+      [&] {
+        return state{
+            topk_heap(k), {}, {}, std::vector<double>(2 * k), std::vector<scored>(un), std::vector<std::uint8_t>(un, 0), {}};
+      },
       [&](state& st, std::int32_t i) {
         const double* row = dense.get() + static_cast<std::size_t>(i) * un;
         // With S >= K disjoint slices, the K-th largest slice maximum is at most the K-th
@@ -550,7 +570,8 @@ inline csr_matrix all_pairs_knn(const csr_matrix& user_items, std::int32_t K, co
     throw value_error("all_pairs_knn: the dense road needs every weight in (1e-150, 1e150]");
   if (options.road == knn_road::dense || (options.road == knn_road::automatic && dense_fits && dense_applies))
     return detail::all_pairs_knn_symmetric(user_items, K, options);
-  return detail::all_pairs_knn_sparse<false>(user_items, K, options, [](std::int32_t, std::int32_t, double s, std::int32_t) { return s; });
+  return detail::all_pairs_knn_sparse<false>(user_items, K, options,
+                                             [](std::int32_t, std::int32_t, double s, std::int32_t) { return s; });
 }
 
 inline csr_matrix all_pairs_knn(const csr_matrix& user_items, std::int32_t K, int threads = 0) {

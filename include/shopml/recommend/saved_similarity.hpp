@@ -66,8 +66,8 @@ struct saved_similarity : io::metadata_reader {
   // A similarity matrix over n things: n × n, each row keeping at most K neighbours.
   void check_similarity(const csr_matrix& m, std::int64_t n, std::int64_t K, const std::string& what) const {
     if (m.rows() != n || m.cols() != n)
-      fail(what + " is " + std::to_string(m.rows()) + " × " + std::to_string(m.cols()) + ", expected " + std::to_string(n) + " × " +
-           std::to_string(n));
+      fail(what + " is " + std::to_string(m.rows()) + " × " + std::to_string(m.cols()) + ", expected " + std::to_string(n) +
+           " × " + std::to_string(n));
     for (std::int64_t r = 0; r < m.rows(); ++r)
       if (m.outerIndexPtr()[r + 1] - m.outerIndexPtr()[r] > K)
         fail(what + " row " + std::to_string(r) + " keeps more than K = " + std::to_string(K) + " neighbours");

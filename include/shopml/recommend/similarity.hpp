@@ -43,10 +43,10 @@ inline similarity_measure similarity_measure_from_string(std::string_view name) 
 
 struct similarity_options {
   similarity_measure measure = similarity_measure::cosine;
-  std::int32_t K = 20;      // neighbours kept per item (implicit's default)
-  double K1 = 1.2;          // BM25 term-frequency saturation (BM25Recommender's default)
-  double B = 0.75;          // BM25 length normalisation (BM25Recommender's default)
-  double shrinkage = 0.0;   // λ of c / (c + λ); 0 = none
+  std::int32_t K = 20;     // neighbours kept per item (implicit's default)
+  double K1 = 1.2;         // BM25 term-frequency saturation (BM25Recommender's default)
+  double B = 0.75;         // BM25 length normalisation (BM25Recommender's default)
+  double shrinkage = 0.0;  // λ of c / (c + λ); 0 = none
   // Users with more interactions keep this many of them (limit_history; for user-user
   // models, the rows capped are the items'), so that a few very
   // long histories, whose cost grows with their length squared, do not dominate a large
@@ -57,7 +57,8 @@ struct similarity_options {
     if (K < 1) throw value_error("similarity_options: K must be >= 1, got " + std::to_string(K));
     if (!(shrinkage >= 0.0) || !std::isfinite(shrinkage))
       throw value_error("similarity_options: shrinkage must be finite and >= 0, got " + std::to_string(shrinkage));
-    if (max_history < 0) throw value_error("similarity_options: max_history must be >= 0 (0 = no cap), got " + std::to_string(max_history));
+    if (max_history < 0)
+      throw value_error("similarity_options: max_history must be >= 0 (0 = no cap), got " + std::to_string(max_history));
     if (!std::isfinite(K1) || !std::isfinite(B) || K1 < 0.0 || B < 0.0 || B > 1.0)
       throw value_error("similarity_options: BM25 needs K1 >= 0 and 0 <= B <= 1, got K1=" + std::to_string(K1) +
                         " B=" + std::to_string(B));
@@ -67,13 +68,20 @@ struct similarity_options {
 // The matrix whose item-item dot products the measure ranks.
 inline csr_matrix weighted_for(const csr_matrix& user_items, const similarity_options& options) {
   switch (options.measure) {
-    case similarity_measure::dot: return user_items;
-    case similarity_measure::cosine: return normalize_items(user_items);
-    case similarity_measure::tfidf: return normalize_items(tfidf_weight(user_items));
-    case similarity_measure::bm25: return bm25_weight(user_items, options.K1, options.B);
-    case similarity_measure::adjusted_cosine: return normalize_items(center_users(user_items));
-    case similarity_measure::pearson: return normalize_items(center_items(user_items));
-    case similarity_measure::jaccard: return binarize(user_items);
+    case similarity_measure::dot:
+      return user_items;
+    case similarity_measure::cosine:
+      return normalize_items(user_items);
+    case similarity_measure::tfidf:
+      return normalize_items(tfidf_weight(user_items));
+    case similarity_measure::bm25:
+      return bm25_weight(user_items, options.K1, options.B);
+    case similarity_measure::adjusted_cosine:
+      return normalize_items(center_users(user_items));
+    case similarity_measure::pearson:
+      return normalize_items(center_items(user_items));
+    case similarity_measure::jaccard:
+      return binarize(user_items);
   }
   throw value_error("unknown similarity measure");
 }
@@ -88,14 +96,15 @@ inline csr_matrix item_similarity(const csr_matrix& user_items, const similarity
       if (!std::isfinite(it.value()))
         throw value_error("item_similarity: value " + std::to_string(it.value()) + " of user " + std::to_string(u) + ", item " +
                           std::to_string(it.index()) + " is not finite");
-  const csr_matrix weighted =
-      options.max_history > 0 ? weighted_for(limit_history(user_items, options.max_history), options) : weighted_for(user_items, options);
+  const csr_matrix weighted = options.max_history > 0 ? weighted_for(limit_history(user_items, options.max_history), options)
+                                                      : weighted_for(user_items, options);
   const double lambda = options.shrinkage;
   if (options.measure == similarity_measure::jaccard) {
     std::vector<std::int32_t> users_of(static_cast<std::size_t>(weighted.cols()), 0);
     for (std::int32_t p = 0; p < weighted.nonZeros(); ++p) ++users_of[static_cast<std::size_t>(weighted.innerIndexPtr()[p])];
     return all_pairs_knn<true>(weighted, options.K, fit, [&](std::int32_t i, std::int32_t j, double, std::int32_t c) {
-      const double jac = c / static_cast<double>(users_of[static_cast<std::size_t>(i)] + users_of[static_cast<std::size_t>(j)] - c);
+      const double jac =
+          c / static_cast<double>(users_of[static_cast<std::size_t>(i)] + users_of[static_cast<std::size_t>(j)] - c);
       return lambda > 0.0 ? jac * c / (c + lambda) : jac;
     });
   }

@@ -40,7 +40,8 @@ inline split_matrices per_user_split(const csr_matrix& user_items, double train_
       const auto j = static_cast<std::size_t>(static_cast<double>(rng() >> 11) * 0x1.0p-53 * static_cast<double>(i));
       std::swap(order[i - 1], order[j]);
     }
-    const auto keep = std::max<std::size_t>(order.empty() ? 0 : 1, static_cast<std::size_t>(std::lround(train_fraction * static_cast<double>(order.size()))));
+    const auto keep = std::max<std::size_t>(
+        order.empty() ? 0 : 1, static_cast<std::size_t>(std::lround(train_fraction * static_cast<double>(order.size()))));
     for (std::size_t i = 0; i < order.size(); ++i) {
       const std::int32_t p = order[i];
       (i < keep ? train : test).push_back({u, user_items.innerIndexPtr()[p], user_items.valuePtr()[p], 0});
@@ -60,7 +61,10 @@ inline split_matrices leave_last_out(const std::vector<interaction>& records, st
                         std::to_string(x.item) + ") is outside " + std::to_string(n_users) + " × " + std::to_string(n_items));
     auto& best = latest[static_cast<std::size_t>(x.user)];
     ++count[static_cast<std::size_t>(x.user)];
-    if (best < 0) { best = static_cast<std::int64_t>(r); continue; }
+    if (best < 0) {
+      best = static_cast<std::int64_t>(r);
+      continue;
+    }
     const auto& b = records[static_cast<std::size_t>(best)];
     if (x.timestamp > b.timestamp || (x.timestamp == b.timestamp && x.item > b.item)) best = static_cast<std::int64_t>(r);
   }

@@ -47,8 +47,7 @@ class user_user_recommender {
   // Another matrix type: converted when it is a sparse matrix of doubles, refused at
   // compile time with a message saying what to pass otherwise.
   template <class M>
-    requires(!std::same_as<M, csr_matrix>)
-  user_user_recommender& fit(const M& user_items) {
+  requires(!std::same_as<M, csr_matrix>) user_user_recommender& fit(const M& user_items) {
     return fit(detail::as_user_items(user_items));
   }
 
@@ -66,9 +65,8 @@ class user_user_recommender {
     if (N < 1) throw value_error("similar_users: N must be >= 1, got " + std::to_string(N));
     std::vector<scored> out;
     for (const scored& s : neighbours_of(user)) out.push_back(s);
-    std::sort(out.begin(), out.end(), [](const scored& a, const scored& b) {
-      return a.score != b.score ? a.score > b.score : a.index > b.index;
-    });
+    std::sort(out.begin(), out.end(),
+              [](const scored& a, const scored& b) { return a.score != b.score ? a.score > b.score : a.index > b.index; });
     if (out.size() > static_cast<std::size_t>(N)) out.resize(static_cast<std::size_t>(N));
     return out;
   }

@@ -87,8 +87,8 @@ inline std::vector<double> user_idf(const csr_matrix& user_items) {
   std::vector<double> idf(static_cast<std::size_t>(user_items.rows()));
   const double log_n = std::log(static_cast<double>(user_items.cols()));
   for (std::int32_t u = 0; u < user_items.rows(); ++u)
-    idf[static_cast<std::size_t>(u)] = log_n - std::log1p(static_cast<double>(user_items.outerIndexPtr()[u + 1] -
-                                                                            user_items.outerIndexPtr()[u]));
+    idf[static_cast<std::size_t>(u)] =
+        log_n - std::log1p(static_cast<double>(user_items.outerIndexPtr()[u + 1] - user_items.outerIndexPtr()[u]));
   return idf;
 }
 
@@ -107,9 +107,8 @@ inline csr_matrix normalize_items(const csr_matrix& user_items) {
 // implicit.nearest_neighbours.tfidf_weight(X.T).T (without the normalisation TFIDFRecommender adds).
 inline csr_matrix tfidf_weight(const csr_matrix& user_items) {
   const std::vector<double> idf = detail::user_idf(user_items);
-  return detail::map_entries(user_items, [&](double x, std::int32_t user, std::int32_t) {
-    return std::sqrt(x) * idf[static_cast<std::size_t>(user)];
-  });
+  return detail::map_entries(
+      user_items, [&](double x, std::int32_t user, std::int32_t) { return std::sqrt(x) * idf[static_cast<std::size_t>(user)]; });
 }
 
 // implicit.nearest_neighbours.bm25_weight(X.T, K1, B).T.
@@ -117,7 +116,8 @@ inline csr_matrix bm25_weight(const csr_matrix& user_items, double K1 = 100.0, d
   const std::vector<double> idf = detail::user_idf(user_items);
   const std::vector<double> row_sums = detail::item_sums(user_items, [](double x) { return x; });
   const double average_length =
-      row_sums.empty() ? 0.0 : detail::numpy_pairwise_sum(row_sums.data(), row_sums.size()) / static_cast<double>(row_sums.size());
+      row_sums.empty() ? 0.0
+                       : detail::numpy_pairwise_sum(row_sums.data(), row_sums.size()) / static_cast<double>(row_sums.size());
   std::vector<double> length_norm(row_sums.size());
   for (std::size_t i = 0; i < row_sums.size(); ++i) length_norm[i] = (1.0 - B) + B * row_sums[i] / average_length;
   return detail::map_entries(user_items, [&](double x, std::int32_t user, std::int32_t item) {
@@ -134,9 +134,8 @@ inline csr_matrix center_users(const csr_matrix& user_items) {
     for (std::int32_t p = begin; p < end; ++p) s += user_items.valuePtr()[p];
     mean[static_cast<std::size_t>(u)] = end > begin ? s / (end - begin) : 0.0;
   }
-  return detail::map_entries(user_items, [&](double x, std::int32_t user, std::int32_t) {
-    return x - mean[static_cast<std::size_t>(user)];
-  });
+  return detail::map_entries(user_items,
+                             [&](double x, std::int32_t user, std::int32_t) { return x - mean[static_cast<std::size_t>(user)]; });
 }
 
 // Entries minus the mean of their item's stored values (Pearson's centring).
@@ -144,9 +143,8 @@ inline csr_matrix center_items(const csr_matrix& user_items) {
   std::vector<double> mean = detail::item_sums(user_items, [](double x) { return x; });
   const std::vector<double> count = detail::item_sums(user_items, [](double) { return 1.0; });
   for (std::size_t i = 0; i < mean.size(); ++i) mean[i] = count[i] > 0 ? mean[i] / count[i] : 0.0;
-  return detail::map_entries(user_items, [&](double x, std::int32_t, std::int32_t item) {
-    return x - mean[static_cast<std::size_t>(item)];
-  });
+  return detail::map_entries(user_items,
+                             [&](double x, std::int32_t, std::int32_t item) { return x - mean[static_cast<std::size_t>(item)]; });
 }
 
 // Every stored value set to 1 (implicit feedback from ratings).

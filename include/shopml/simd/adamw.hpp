@@ -9,8 +9,8 @@
 
 #include <cstddef>
 
-#include "shopml/scalar.hpp"
 #include "shopml/parallel.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/simd/arch.hpp"
 
 namespace shopml::simd {
@@ -18,8 +18,8 @@ namespace shopml::simd {
 // One step on n parameters with their gradients and first and second moments.
 struct adamw_kernel {
   template <class Arch>
-  void operator()(Arch, std::size_t n, float* param, const float* grad, float* m, float* v,
-                  const scalar::adamw_factors& f, int threads) const;
+  void operator()(Arch, std::size_t n, float* param, const float* grad, float* m, float* v, const scalar::adamw_factors& f,
+                  int threads) const;
 };
 
 template <class Arch>

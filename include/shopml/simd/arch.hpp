@@ -12,7 +12,6 @@
 
 #include <cstddef>
 #include <new>
-
 #include <xsimd/xsimd.hpp>
 
 namespace shopml::simd {
@@ -65,12 +64,11 @@ void transform_in_place(float* x, std::size_t n, F f) {
 template <class Arch, class T = float>
 class scratch {
  public:
-  explicit scratch(std::size_t n)
-      : data_(n ? static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})) : nullptr) {}
+  explicit scratch(std::size_t n) : data_(n ? static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64})) : nullptr) {}
   scratch(const scratch&) = delete;
   scratch& operator=(const scratch&) = delete;
   ~scratch() {
-    if (data_) ::operator delete(data_, std::align_val_t{64});
+    if (data_) ::operator delete (data_, std::align_val_t{64});
   }
   T* get() const { return data_; }
 

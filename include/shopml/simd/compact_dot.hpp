@@ -93,8 +93,10 @@ float dot_avx2(Arch arch, const float* q, const T* x, std::size_t n, Widen widen
   for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(q + i), widen8(arch, x + i), a0);
   float sum = hsum8(arch, _mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
   for (; i < n; ++i) {
-    if constexpr (std::is_same_v<T, std::int8_t>) sum += q[i] * static_cast<float>(x[i]);
-    else sum += q[i] * half_to_float(arch, x[i]);
+    if constexpr (std::is_same_v<T, std::int8_t>)
+      sum += q[i] * static_cast<float>(x[i]);
+    else
+      sum += q[i] * half_to_float(arch, x[i]);
   }
   return sum;
 }
@@ -118,7 +120,8 @@ template <class Arch>
 float dot_f16_kernel::operator()(Arch arch, const float* q, const std::uint16_t* x, std::size_t n) const {
 #if defined(__AVX2__) && defined(__FMA__)
   if constexpr (compact_detail::avx2_road<Arch>)
-    return compact_detail::dot_avx2(arch, q, x, n, [](Arch a, const std::uint16_t* p) { return compact_detail::widen8_f16(a, p); });
+    return compact_detail::dot_avx2(arch, q, x, n,
+                                    [](Arch a, const std::uint16_t* p) { return compact_detail::widen8_f16(a, p); });
 #endif
   float sum = 0.0f;
   for (std::size_t i = 0; i < n; ++i) sum += q[i] * compact_detail::half_to_float(arch, x[i]);

@@ -32,8 +32,7 @@ float dot_kernel::operator()(Arch, const float* x, const float* y, std::size_t n
     acc3 = xsimd::fma(b::load_unaligned(x + i + 3 * w), b::load_unaligned(y + i + 3 * w), acc3);
   }
   for (; i + w <= n; i += w) acc0 = xsimd::fma(b::load_unaligned(x + i), b::load_unaligned(y + i), acc0);
-  if (i < n)
-    acc1 = xsimd::fma(load_partial<Arch>(x + i, n - i, 0.0f), load_partial<Arch>(y + i, n - i, 0.0f), acc1);
+  if (i < n) acc1 = xsimd::fma(load_partial<Arch>(x + i, n - i, 0.0f), load_partial<Arch>(y + i, n - i, 0.0f), acc1);
   return xsimd::hadd((acc0 + acc1) + (acc2 + acc3));
 }
 
@@ -43,8 +42,7 @@ void axpy_kernel::operator()(Arch, std::size_t n, float a, const float* x, float
   constexpr std::size_t w = width<Arch>;
   const b va(a);
   std::size_t i = 0;
-  for (; i + w <= n; i += w)
-    xsimd::fma(va, b::load_unaligned(x + i), b::load_unaligned(y + i)).store_unaligned(y + i);
+  for (; i + w <= n; i += w) xsimd::fma(va, b::load_unaligned(x + i), b::load_unaligned(y + i)).store_unaligned(y + i);
   if (i < n)
     store_partial<Arch>(y + i, n - i,
                         xsimd::fma(va, load_partial<Arch>(x + i, n - i, 0.0f), load_partial<Arch>(y + i, n - i, 0.0f)));

@@ -20,8 +20,8 @@
 #define SHOPML_X86_DROPOUT 1
 #endif
 
-#include "shopml/scalar.hpp"
 #include "shopml/parallel.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/simd/arch.hpp"
 
 namespace shopml::simd {
@@ -114,14 +114,13 @@ inline constexpr std::size_t blocks_per_task = 64;
 }  // namespace dropout_detail
 
 template <class Arch>
-void dropout_kernel::operator()(Arch, float* x, std::size_t n, float p, std::uint64_t key, std::size_t first,
-                                int threads) const {
+void dropout_kernel::operator()(Arch, float* x, std::size_t n, float p, std::uint64_t key, std::size_t first, int threads) const {
   using b = batch<Arch>;
   using u32 = dropout_detail::words<Arch>;
   using i32 = xsimd::batch<std::int32_t, Arch>;
   constexpr std::size_t w = width<Arch>;
   static_assert(u32::size == w);
-  if (n == 0 || p == 0.0f) return;  // p = 0 keeps every element, and x / 1 = x
+  if (n == 0 || p == 0.0f) return;              // p = 0 keeps every element, and x / 1 = x
   const std::uint64_t g0 = first, g1 = g0 + n;  // the elements' global indices
   const std::uint64_t c_begin = g0 / 4, c_end = (g1 + 3) / 4;
   const std::uint64_t blocks = (c_end - c_begin + w - 1) / w;
@@ -156,8 +155,7 @@ void dropout_kernel::operator()(Arch, float* x, std::size_t n, float p, std::uin
       scalar::philox4x32_10(ctr, k0, k1, dropout_detail::mulhilo<Arch>{});
       // u = (word >> 8) * 2^-24, exact in float as in scalar::dropout_keep.
       b u[4];
-      for (std::size_t k = 0; k < 4; ++k)
-        u[k] = xsimd::to_float(xsimd::bitwise_cast<i32>(ctr[k] >> 8)) * b(0x1p-24f);
+      for (std::size_t k = 0; k < 4; ++k) u[k] = xsimd::to_float(xsimd::bitwise_cast<i32>(ctr[k] >> 8)) * b(0x1p-24f);
       dropout_detail::interleave<Arch>(u);
       const std::uint64_t e = 4 * c;  // global index of u[0]'s first lane
       if (e >= g0 && e + 4 * w <= g1) {

@@ -20,8 +20,7 @@ struct scatter_add_rows_kernel {
 
 template <class Arch>
 void scatter_add_rows_kernel::operator()(Arch, std::size_t rows, std::size_t cols, const float* x, std::size_t ld,
-                                         const std::int64_t* index, float* table, std::size_t ldt,
-                                         int threads) const {
+                                         const std::int64_t* index, float* table, std::size_t ldt, int threads) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   constexpr std::size_t strip = 4 * w;

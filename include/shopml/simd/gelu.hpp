@@ -6,8 +6,8 @@
 
 #include <cstddef>
 
-#include "shopml/scalar.hpp"
 #include "shopml/parallel.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/simd/arch.hpp"
 
 namespace shopml::simd {
@@ -38,8 +38,7 @@ void gelu_kernel::operator()(Arch, float* x, std::size_t n, gelu_form form, int 
 }
 
 template <class Arch>
-void gelu_backward_kernel::operator()(Arch, const float* x, float* dy, std::size_t n, gelu_form form,
-                                      int threads) const {
+void gelu_backward_kernel::operator()(Arch, const float* x, float* dy, std::size_t n, gelu_form form, int threads) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   constexpr std::size_t chunk = 4096;
@@ -49,8 +48,7 @@ void gelu_backward_kernel::operator()(Arch, const float* x, float* dy, std::size
       const std::size_t begin = static_cast<std::size_t>(c) * chunk;
       const std::size_t end = n - begin < chunk ? n : begin + chunk;
       std::size_t i = begin;
-      for (; i + w <= end; i += w)
-        (b::load_unaligned(dy + i) * grad(b::load_unaligned(x + i))).store_unaligned(dy + i);
+      for (; i + w <= end; i += w) (b::load_unaligned(dy + i) * grad(b::load_unaligned(x + i))).store_unaligned(dy + i);
       if (i < end)
         store_partial<Arch>(dy + i, end - i,
                             load_partial<Arch>(dy + i, end - i, 0.0f) * grad(load_partial<Arch>(x + i, end - i, 0.0f)));

@@ -40,9 +40,8 @@ namespace shopml::simd {
 
 struct gemm_kernel {
   template <class Arch>
-  void operator()(Arch, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha,
-                  const float* a, std::size_t lda, const float* b, std::size_t ldb, float beta,
-                  float* c, std::size_t ldc, const float* bias, int threads) const;
+  void operator()(Arch, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+                  const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc, const float* bias, int threads) const;
 };
 
 // Packs op(B) (k × n) once for many products with gemm_packed_kernel, into
@@ -50,8 +49,7 @@ struct gemm_kernel {
 // the name of the Arch, since the layout depends on it.
 struct pack_b_kernel {
   template <class Arch>
-  const char* operator()(Arch, bool trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb,
-                         float* packed) const;
+  const char* operator()(Arch, bool trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb, float* packed) const;
 };
 
 // Floats a packed k × n matrix needs, for every Arch (panels of at most 32 columns).
@@ -66,25 +64,24 @@ struct gemm_packed_kernel {
 
 struct gemm_batched_kernel {
   template <class Arch>
-  void operator()(Arch, bool trans_b, std::size_t batch, std::size_t m, std::size_t n,
-                  std::size_t k, float alpha, const float* a, std::size_t lda, std::size_t stride_a,
-                  const float* b, std::size_t ldb, std::size_t stride_b, float beta, float* c,
-                  std::size_t ldc, std::size_t stride_c, int threads) const;
+  void operator()(Arch, bool trans_b, std::size_t batch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                  std::size_t lda, std::size_t stride_a, const float* b, std::size_t ldb, std::size_t stride_b, float beta,
+                  float* c, std::size_t ldc, std::size_t stride_c, int threads) const;
 };
 
 // C[m×n] = alpha * Aᵀ·B + beta * C, A stored k × m (rows lda apart), B k × n.
 struct gemm_at_kernel {
   template <class Arch>
-  void operator()(Arch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
-                  const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc, int threads) const;
+  void operator()(Arch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda, const float* b,
+                  std::size_t ldb, float beta, float* c, std::size_t ldc, int threads) const;
 };
 
 // `batch` independent gemm_at, the i-th at A + i*stride_a, B + i*stride_b, C + i*stride_c.
 struct gemm_at_batched_kernel {
   template <class Arch>
   void operator()(Arch, std::size_t batch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-                  std::size_t lda, std::size_t stride_a, const float* b, std::size_t ldb, std::size_t stride_b,
-                  float beta, float* c, std::size_t ldc, std::size_t stride_c, int threads) const;
+                  std::size_t lda, std::size_t stride_a, const float* b, std::size_t ldb, std::size_t stride_b, float beta,
+                  float* c, std::size_t ldc, std::size_t stride_c, int threads) const;
 };
 
 namespace gemm_detail {
@@ -93,17 +90,17 @@ namespace gemm_detail {
 template <class Arch>
 struct shape {
   static constexpr std::size_t w = width<Arch>;
-  static constexpr std::size_t nr = 2 * w;             // columns of the register tile
+  static constexpr std::size_t nr = 2 * w;  // columns of the register tile
   static_assert(32 % nr == 0, "packed_size() assumes panels of at most 32 columns");
   static constexpr std::size_t mr = w >= 16 ? 12 : 6;  // rows of the register tile
   // Deep blocks: the micro-kernel streams a kc × nr panel of B and an mr × kc
   // panel of A from L2, and C is read and written once per kc (measured best on
   // Zen 4 for K ≤ 1536 against shallower L1-sized blocks).
-  static constexpr std::size_t kc = 1536;  // depth of a packed block
-  static constexpr std::size_t mc = mr * 4;  // rows of A per packed block (L2)
-  static constexpr std::size_t nc = nr * 16;  // columns of op(B) per packed block (L3)
-  static constexpr std::size_t direct_b_rows = 64;   // up to this M, a row-major B is not packed,
-  static constexpr std::size_t direct_b_ld = 512;    // if its rows are at most this long
+  static constexpr std::size_t kc = 1536;           // depth of a packed block
+  static constexpr std::size_t mc = mr * 4;         // rows of A per packed block (L2)
+  static constexpr std::size_t nc = nr * 16;        // columns of op(B) per packed block (L3)
+  static constexpr std::size_t direct_b_rows = 64;  // up to this M, a row-major B is not packed,
+  static constexpr std::size_t direct_b_ld = 512;   // if its rows are at most this long
 };
 
 // Below this many multiply-adds a second thread costs more than it saves.
@@ -118,8 +115,8 @@ int threads_for(std::size_t work, int requested) {
 // Writes one register tile: C = alpha * acc + c_scale * C + bias, where c_scale
 // = 0 means C is not read (so NaNs in an uninitialised C do not leak in).
 template <class Arch, std::size_t Rows>
-void store_tile(const batch<Arch> (&acc)[Rows][2], float* c, std::size_t ldc, std::size_t cols,
-                float alpha, float c_scale, const float* bias) {
+void store_tile(const batch<Arch> (&acc)[Rows][2], float* c, std::size_t ldc, std::size_t cols, float alpha, float c_scale,
+                const float* bias) {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   const b va(alpha), vs(c_scale);
@@ -158,8 +155,8 @@ void store_tile(const batch<Arch> (&acc)[Rows][2], float* c, std::size_t ldc, st
 // B panel of kc rows of nr floats, b_stride apart (nr when packed, ldb when read
 // in place from a row-major B).
 template <class Arch, std::size_t Rows>
-void micro_kernel(std::size_t kc, const float* ap, const float* bp, std::size_t b_stride, float* c,
-                  std::size_t ldc, std::size_t cols, float alpha, float c_scale, const float* bias) {
+void micro_kernel(std::size_t kc, const float* ap, const float* bp, std::size_t b_stride, float* c, std::size_t ldc,
+                  std::size_t cols, float alpha, float c_scale, const float* bias) {
   using b = batch<Arch>;
   using s = shape<Arch>;
   b acc[Rows][2];
@@ -181,11 +178,10 @@ void micro_kernel(std::size_t kc, const float* ap, const float* bp, std::size_t 
 
 // Calls micro_kernel<Rows> with Rows = rows (1..mr) chosen at run time.
 template <class Arch, std::size_t Rows = shape<Arch>::mr>
-void micro_kernel_rows(std::size_t rows, std::size_t kc, const float* ap, const float* bp, std::size_t b_stride,
-                       float* c, std::size_t ldc, std::size_t cols, float alpha, float c_scale, const float* bias) {
+void micro_kernel_rows(std::size_t rows, std::size_t kc, const float* ap, const float* bp, std::size_t b_stride, float* c,
+                       std::size_t ldc, std::size_t cols, float alpha, float c_scale, const float* bias) {
   if constexpr (Rows > 1) {
-    if (rows < Rows)
-      return micro_kernel_rows<Arch, Rows - 1>(rows, kc, ap, bp, b_stride, c, ldc, cols, alpha, c_scale, bias);
+    if (rows < Rows) return micro_kernel_rows<Arch, Rows - 1>(rows, kc, ap, bp, b_stride, c, ldc, cols, alpha, c_scale, bias);
   }
   micro_kernel<Arch, Rows>(kc, ap, bp, b_stride, c, ldc, cols, alpha, c_scale, bias);
 }
@@ -365,8 +361,10 @@ void gemv(bool trans_b, std::size_t n, std::size_t k, float alpha, const float* 
       }
       for (; j < j1; ++j) {
         v acc(0.0f);
-        for (std::size_t p = 0; p < body; p += w) acc = xsimd::fma(v::load_unaligned(a + p), v::load_unaligned(b + j * ldb + p), acc);
-        if (tail) acc = xsimd::fma(load_partial<Arch>(a + body, tail, 0.0f), load_partial<Arch>(b + j * ldb + body, tail, 0.0f), acc);
+        for (std::size_t p = 0; p < body; p += w)
+          acc = xsimd::fma(v::load_unaligned(a + p), v::load_unaligned(b + j * ldb + p), acc);
+        if (tail)
+          acc = xsimd::fma(load_partial<Arch>(a + body, tail, 0.0f), load_partial<Arch>(b + j * ldb + body, tail, 0.0f), acc);
         finish(j, xsimd::hadd(acc));
       }
     });
@@ -427,16 +425,16 @@ void pack_whole_b(bool trans_b, std::size_t k, std::size_t n, const float* b, st
   for (std::size_t pc = 0; pc < k; pc += s::kc) {
     const std::size_t kc = k - pc < s::kc ? k - pc : s::kc;
     for (std::size_t col = 0; col < n; col += s::nr)
-      pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, n - col < s::nr ? n - col : s::nr,
-                   kc, out + pc * padded_n + col * kc);
+      pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, n - col < s::nr ? n - col : s::nr, kc,
+                   out + pc * padded_n + col * kc);
   }
 }
 
 // Packs rows [ic, ic + mc) × depth [pc, pc + kc) of op(A) into the panels of one
 // block, panel i (of mr rows) at ap + i * kc.
 template <class Arch>
-void pack_a_block(bool trans_a, const float* a, std::size_t lda, std::size_t ic, std::size_t mc, std::size_t pc,
-                  std::size_t kc, float* ap) {
+void pack_a_block(bool trans_a, const float* a, std::size_t lda, std::size_t ic, std::size_t mc, std::size_t pc, std::size_t kc,
+                  float* ap) {
   constexpr std::size_t mr = shape<Arch>::mr;
   if (trans_a) return pack_a_transposed<Arch>(a + pc * lda + ic, lda, mc, kc, ap);
   for (std::size_t i = 0; i < mc; i += mr) pack_a<Arch>(a + (ic + i) * lda + pc, lda, mc - i < mr ? mc - i : mr, kc, ap + i * kc);
@@ -470,9 +468,8 @@ void pack_whole_a(bool trans_a, std::size_t m, std::size_t k, const float* a, st
 // the register tiles.
 template <class Arch>
 void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end, std::size_t j_begin, std::size_t j_end,
-             std::size_t k, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb,
-             const float* prepacked, std::size_t padded_n, float beta, float* c, std::size_t ldc,
-             const float* bias, const float* a_whole = nullptr) {
+             std::size_t k, float alpha, const float* a, std::size_t lda, const float* b, std::size_t ldb, const float* prepacked,
+             std::size_t padded_n, float beta, float* c, std::size_t ldc, const float* bias, const float* a_whole = nullptr) {
   using s = shape<Arch>;
   const std::size_t depth = k < s::kc ? k : s::kc;
   // Panels are whole: mr rows of A, nr columns of B, even at the edges.
@@ -502,17 +499,15 @@ void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end,
         // rows (one panel at a time, each of its kc rows was a separate cache line
         // and, for long rows, page: half the time of these products went there).
         const bool pair = !prepacked && !in_place && !trans_b && j_end - col >= 2 * s::nr;
-        const float* panel = prepacked ? prepacked + pc * padded_n + col * kc
-                             : in_place ? b + pc * ldb + col
-                                        : b_packed.get();
+        const float* panel = prepacked ? prepacked + pc * padded_n + col * kc : in_place ? b + pc * ldb + col : b_packed.get();
         if (pair)
           pack_b_rows<Arch>(b + pc * ldb + col, ldb, 2, kc, b_packed.get());
         else if (!prepacked && !in_place)
           pack_b<Arch>(trans_b, trans_b ? b + col * ldb + pc : b + pc * ldb + col, ldb, cols, kc, b_packed.get());
         for (std::size_t q = 0; q < (pair ? 2 : 1); ++q, col += s::nr, panel += s::nr * kc)
           for (std::size_t i = i_begin; i < i_end; i += s::mr)
-            micro_kernel_rows<Arch>(i_end - i < s::mr ? i_end - i : s::mr, kc, a_whole + pc * rows + (i - i_begin) * kc,
-                                    panel, in_place ? ldb : s::nr, c + i * ldc + col, ldc, cols, alpha, c_scale,
+            micro_kernel_rows<Arch>(i_end - i < s::mr ? i_end - i : s::mr, kc, a_whole + pc * rows + (i - i_begin) * kc, panel,
+                                    in_place ? ldb : s::nr, c + i * ldc + col, ldc, cols, alpha, c_scale,
                                     block_bias ? block_bias + col : nullptr);
       }
     }
@@ -543,8 +538,7 @@ void blocked(bool trans_a, bool trans_b, std::size_t i_begin, std::size_t i_end,
           const float* panel = in_place ? b + pc * ldb + col : bp + j * kc;
           for (std::size_t i = 0; i < mc; i += s::mr)
             micro_kernel_rows<Arch>(mc - i < s::mr ? mc - i : s::mr, kc, ap + i * kc, panel, in_place ? ldb : s::nr,
-                                    c + (ic + i) * ldc + col, ldc, cols, alpha, c_scale,
-                                    block_bias ? block_bias + col : nullptr);
+                                    c + (ic + i) * ldc + col, ldc, cols, alpha, c_scale, block_bias ? block_bias + col : nullptr);
         }
       }
     }
@@ -572,8 +566,8 @@ inline constexpr std::size_t whole_a_max = std::size_t{1} << 20;
 //    did. No barrier inside either way.
 template <class Arch>
 void parallel_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-                      std::size_t lda, const float* b, std::size_t ldb, const float* prepacked, float beta,
-                      float* c, std::size_t ldc, const float* bias, int threads) {
+                      std::size_t lda, const float* b, std::size_t ldb, const float* prepacked, float beta, float* c,
+                      std::size_t ldc, const float* bias, int threads) {
   using s = shape<Arch>;
   const int nt = threads_for<Arch>(m * n * k, threads);
   const std::size_t m_blocks = (m + s::mc - 1) / s::mc;
@@ -585,8 +579,8 @@ void parallel_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, 
     parallel_for(0, static_cast<std::ptrdiff_t>(parts), static_cast<int>(parts), [&](std::ptrdiff_t part) {
       const std::size_t begin = m_blocks * static_cast<std::size_t>(part) / parts * s::mc;
       const std::size_t end = m_blocks * (static_cast<std::size_t>(part) + 1) / parts * s::mc;
-      blocked<Arch>(trans_a, trans_b, begin, end < m ? end : m, 0, n, k, alpha, a, lda, b, ldb, prepacked, padded_n,
-                    beta, c, ldc, bias);
+      blocked<Arch>(trans_a, trans_b, begin, end < m ? end : m, 0, n, k, alpha, a, lda, b, ldb, prepacked, padded_n, beta, c, ldc,
+                    bias);
     });
     return;
   }
@@ -606,8 +600,8 @@ void parallel_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, 
         a_ready = true;
       }
       const std::size_t begin = task * per_task * s::nr, end = (task + 1) * per_task * s::nr;
-      blocked<Arch>(trans_a, trans_b, 0, m, begin, end < n ? end : n, k, alpha, a, lda, b, ldb, prepacked, padded_n,
-                    beta, c, ldc, bias, whole_a ? a_packed.get() : nullptr);
+      blocked<Arch>(trans_a, trans_b, 0, m, begin, end < n ? end : n, k, alpha, a, lda, b, ldb, prepacked, padded_n, beta, c, ldc,
+                    bias, whole_a ? a_packed.get() : nullptr);
     }
   });
 }
@@ -615,9 +609,8 @@ void parallel_blocked(bool trans_a, bool trans_b, std::size_t m, std::size_t n, 
 }  // namespace gemm_detail
 
 template <class Arch>
-void gemm_kernel::operator()(Arch, bool trans_b, std::size_t m, std::size_t n, std::size_t k,
-                             float alpha, const float* a, std::size_t lda, const float* b,
-                             std::size_t ldb, float beta, float* c, std::size_t ldc,
+void gemm_kernel::operator()(Arch, bool trans_b, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
+                             std::size_t lda, const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc,
                              const float* bias, int threads) const {
   if (m == 0 || n == 0) return;
   if (k == 0) return gemm_detail::scale_rows<Arch>(m, n, beta, c, ldc, bias);
@@ -626,8 +619,8 @@ void gemm_kernel::operator()(Arch, bool trans_b, std::size_t m, std::size_t n, s
 }
 
 template <class Arch>
-const char* pack_b_kernel::operator()(Arch, bool trans_b, std::size_t k, std::size_t n, const float* b,
-                                      std::size_t ldb, float* packed) const {
+const char* pack_b_kernel::operator()(Arch, bool trans_b, std::size_t k, std::size_t n, const float* b, std::size_t ldb,
+                                      float* packed) const {
   gemm_detail::pack_whole_b<Arch>(trans_b, k, n, b, ldb, packed);
   return Arch::name();
 }
@@ -642,42 +635,37 @@ void gemm_packed_kernel::operator()(Arch, std::size_t m, std::size_t n, std::siz
 }
 
 template <class Arch>
-void gemm_batched_kernel::operator()(Arch, bool trans_b, std::size_t batch, std::size_t m,
-                                     std::size_t n, std::size_t k, float alpha, const float* a,
-                                     std::size_t lda, std::size_t stride_a, const float* b,
-                                     std::size_t ldb, std::size_t stride_b, float beta, float* c,
-                                     std::size_t ldc, std::size_t stride_c, int threads) const {
-  if (batch == 1)
-    return gemm_kernel{}(Arch{}, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nullptr, threads);
+void gemm_batched_kernel::operator()(Arch, bool trans_b, std::size_t batch, std::size_t m, std::size_t n, std::size_t k,
+                                     float alpha, const float* a, std::size_t lda, std::size_t stride_a, const float* b,
+                                     std::size_t ldb, std::size_t stride_b, float beta, float* c, std::size_t ldc,
+                                     std::size_t stride_c, int threads) const {
+  if (batch == 1) return gemm_kernel{}(Arch{}, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nullptr, threads);
   parallel_for(0, static_cast<std::ptrdiff_t>(batch), threads, [&](std::ptrdiff_t t) {
     const auto i = static_cast<std::size_t>(t);
-    gemm_kernel{}(Arch{}, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta,
-                  c + i * stride_c, ldc, nullptr, 1);
+    gemm_kernel{}(Arch{}, trans_b, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta, c + i * stride_c, ldc,
+                  nullptr, 1);
   });
 }
 
 template <class Arch>
-void gemm_at_kernel::operator()(Arch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a,
-                                std::size_t lda, const float* b, std::size_t ldb, float beta, float* c,
-                                std::size_t ldc, int threads) const {
+void gemm_at_kernel::operator()(Arch, std::size_t m, std::size_t n, std::size_t k, float alpha, const float* a, std::size_t lda,
+                                const float* b, std::size_t ldb, float beta, float* c, std::size_t ldc, int threads) const {
   if (m == 0 || n == 0) return;
   if (k == 0) return gemm_detail::scale_rows<Arch>(m, n, beta, c, ldc, nullptr);
   // One column of A (k × 1): its elements are lda apart.
   if (m == 1) return gemm_detail::gemv<Arch>(false, n, k, alpha, a, lda, b, ldb, beta, c, nullptr, threads);
-  gemm_detail::parallel_blocked<Arch>(true, false, m, n, k, alpha, a, lda, b, ldb, nullptr, beta, c, ldc, nullptr,
-                                      threads);
+  gemm_detail::parallel_blocked<Arch>(true, false, m, n, k, alpha, a, lda, b, ldb, nullptr, beta, c, ldc, nullptr, threads);
 }
 
 template <class Arch>
-void gemm_at_batched_kernel::operator()(Arch, std::size_t batch, std::size_t m, std::size_t n, std::size_t k,
-                                        float alpha, const float* a, std::size_t lda, std::size_t stride_a,
-                                        const float* b, std::size_t ldb, std::size_t stride_b, float beta, float* c,
-                                        std::size_t ldc, std::size_t stride_c, int threads) const {
+void gemm_at_batched_kernel::operator()(Arch, std::size_t batch, std::size_t m, std::size_t n, std::size_t k, float alpha,
+                                        const float* a, std::size_t lda, std::size_t stride_a, const float* b, std::size_t ldb,
+                                        std::size_t stride_b, float beta, float* c, std::size_t ldc, std::size_t stride_c,
+                                        int threads) const {
   if (batch == 1) return gemm_at_kernel{}(Arch{}, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, threads);
   parallel_for(0, static_cast<std::ptrdiff_t>(batch), threads, [&](std::ptrdiff_t t) {
     const auto i = static_cast<std::size_t>(t);
-    gemm_at_kernel{}(Arch{}, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta, c + i * stride_c,
-                     ldc, 1);
+    gemm_at_kernel{}(Arch{}, m, n, k, alpha, a + i * stride_a, lda, b + i * stride_b, ldb, beta, c + i * stride_c, ldc, 1);
   });
 }
 

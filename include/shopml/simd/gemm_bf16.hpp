@@ -66,8 +66,7 @@ __attribute__((target("avx2"))) inline void round_trip_avx2(const float* in, flo
 #endif
 
 // Rows [first, last) of A (m × k, rows lda apart) rounded to bf16 and back into out (rows k apart).
-inline void round_trip_rows(const float* a, std::size_t lda, std::size_t k, std::size_t first, std::size_t last,
-                            float* out) {
+inline void round_trip_rows(const float* a, std::size_t lda, std::size_t k, std::size_t first, std::size_t last, float* out) {
 #if defined(SHOPML_BF16_AVX2)
   static const bool avx2 = __builtin_cpu_supports("avx2");
 #else
@@ -90,11 +89,11 @@ inline void round_trip_rows(const float* a, std::size_t lda, std::size_t k, std:
 template <class T>
 struct aligned_array {
   struct free_aligned {
-    void operator()(T* p) const { ::operator delete(p, std::align_val_t{64}); }
+    void operator()(T* p) const { ::operator delete (p, std::align_val_t{64}); }
   };
   std::unique_ptr<T, free_aligned> data;
   explicit aligned_array(std::size_t n = 0) {
-    if (n) data.reset(static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{64})));
+    if (n) data.reset(static_cast<T*>(::operator new (n * sizeof(T), std::align_val_t{64})));
   }
   T* get() const { return data.get(); }
 };
@@ -134,8 +133,8 @@ inline bool amx_bf16_usable() {
   static const bool usable = [] {
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-    const bool amx = (d >> 22 & 1u) && (d >> 24 & 1u);               // AMX-BF16, AMX-TILE
-    const bool avx512 = (b >> 16 & 1u) && (b >> 30 & 1u) && (b >> 31 & 1u);  // F, BW, VL
+    const bool amx = (d >> 22 & 1u) && (d >> 24 & 1u);                                                // AMX-BF16, AMX-TILE
+    const bool avx512 = (b >> 16 & 1u) && (b >> 30 & 1u) && (b >> 31 & 1u);                           // F, BW, VL
     if (!amx || !avx512 || !__get_cpuid_count(7, 1, &a, &b, &c, &d) || !(a >> 5 & 1u)) return false;  // AVX512_BF16
     constexpr long arch_req_xcomp_perm = 0x1023, xfeature_xtiledata = 18;
     return syscall(SYS_arch_prctl, arch_req_xcomp_perm, xfeature_xtiledata) == 0;
@@ -173,13 +172,16 @@ struct column_masks {
   __mmask16 low, high;
   explicit column_masks(std::size_t cols)
       : low(static_cast<__mmask16>(cols >= 16 ? 0xffffu : (1u << cols) - 1u)),
-        high(static_cast<__mmask16>(cols >= 32 ? 0xffffu : cols > 16 ? (1u << (cols - 16)) - 1u : 0u)) {}
+        high(static_cast<__mmask16>(cols >= 32  ? 0xffffu
+                                    : cols > 16 ? (1u << (cols - 16)) - 1u
+                                                : 0u)) {}
 };
 
 // Rows [first, last) of A (fp32) into `out` as bf16, kp columns per row, zero beyond k.
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void round_rows(
-    const float* a, std::size_t lda, std::size_t k, std::size_t kp, std::size_t first, std::size_t last,
-    std::uint16_t* out) {
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void round_rows(const float* a, std::size_t lda,
+                                                                                       std::size_t k, std::size_t kp,
+                                                                                       std::size_t first, std::size_t last,
+                                                                                       std::uint16_t* out) {
   for (std::size_t r = first; r < last; ++r) {
     const float* src = a + r * lda;
     std::uint16_t* dst = out + r * kp;
@@ -194,9 +196,10 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) inline void roun
 }
 
 // Columns [32 cb, 32 cb + 32) of C for all rows, from the rounded A (mp × kp) and B.
-__attribute__((target("amx-tile,amx-bf16,avx512f"))) inline void column_block(
-    std::size_t cb, std::size_t m, std::size_t mp, const std::uint16_t* a16, const amx_matrix& b, float alpha,
-    float beta, float* c, std::size_t ldc, const float* bias) {
+__attribute__((target("amx-tile,amx-bf16,avx512f"))) inline void column_block(std::size_t cb, std::size_t m, std::size_t mp,
+                                                                              const std::uint16_t* a16, const amx_matrix& b,
+                                                                              float alpha, float beta, float* c, std::size_t ldc,
+                                                                              const float* bias) {
   configure_tiles();
   alignas(64) float block[32 * 32];
   const std::size_t kp = b.kp, a_stride = kp * sizeof(std::uint16_t);
@@ -246,8 +249,8 @@ __attribute__((target("amx-tile,amx-bf16,avx512f"))) inline void column_block(
 }  // namespace detail
 
 // gemm with op(B) = b; beta = 0 never reads C. Needs amx_bf16_usable().
-inline void gemm_amx(std::size_t m, float alpha, const float* a, std::size_t lda, const amx_matrix& b, float beta,
-                     float* c, std::size_t ldc, const float* bias, int threads) {
+inline void gemm_amx(std::size_t m, float alpha, const float* a, std::size_t lda, const amx_matrix& b, float beta, float* c,
+                     std::size_t ldc, const float* bias, int threads) {
   if (m == 0 || b.n == 0) return;
   const std::size_t mp = round_up(m, 32), kp = b.kp;
   aligned_array<std::uint16_t> a16(mp * kp);

@@ -127,9 +127,7 @@ inline blocked_matrix pack_blocked(quantized_weights q) {
 
 enum class road { amx, avx2, fp32 };
 
-inline const char* road_name(road r) {
-  return r == road::amx ? "amx_int8" : r == road::avx2 ? "avx2_int8" : "fp32";
-}
+inline const char* road_name(road r) { return r == road::amx ? "amx_int8" : r == road::avx2 ? "avx2_int8" : "fp32"; }
 
 #if defined(SHOPML_AMX_BF16)
 
@@ -138,7 +136,7 @@ inline bool amx_int8_usable() {
   static const bool usable = [] {
     unsigned a = 0, b = 0, c = 0, d = 0;
     if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
-    const bool amx = (d >> 25 & 1u) && (d >> 24 & 1u);                    // AMX-INT8, AMX-TILE
+    const bool amx = (d >> 25 & 1u) && (d >> 24 & 1u);                       // AMX-INT8, AMX-TILE
     const bool avx512 = (b >> 16 & 1u) && (b >> 30 & 1u) && (b >> 31 & 1u);  // F, BW, VL
     constexpr long arch_req_xcomp_perm = 0x1023, xfeature_xtiledata = 18;
     return amx && avx512 && syscall(SYS_arch_prctl, arch_req_xcomp_perm, xfeature_xtiledata) == 0;
@@ -150,8 +148,8 @@ namespace detail {
 
 // quantize_row, 16 lanes at a time (the same divisions and roundings, so the same bytes):
 // scalar, this pass cost as much as the tile products.
-__attribute__((target("avx512f,avx512bw,avx512vl"))) inline row_quantization quantize_row_avx512(
-    const float* a, std::size_t k, std::uint8_t* out) {
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline row_quantization quantize_row_avx512(const float* a, std::size_t k,
+                                                                                                 std::uint8_t* out) {
   __m512 lo = _mm512_setzero_ps(), hi = _mm512_setzero_ps();
   std::size_t j = 0;
   for (; j + 16 <= k; j += 16) {
@@ -221,8 +219,7 @@ __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl"))) inline vo
       const __m512i zero_point = _mm512_set1_epi32(q.zero_point);
       const __m512 row_scale = _mm512_set1_ps(q.scale);
       const __m512i exact0 = _mm512_sub_epi32(_mm512_load_si512(block + r * 32), _mm512_mullo_epi32(zero_point, sums0));
-      const __m512i exact1 =
-          _mm512_sub_epi32(_mm512_load_si512(block + r * 32 + 16), _mm512_mullo_epi32(zero_point, sums1));
+      const __m512i exact1 = _mm512_sub_epi32(_mm512_load_si512(block + r * 32 + 16), _mm512_mullo_epi32(zero_point, sums1));
       float* out = c + (row0 + r) * ldc + col0;
       __m512 v0 = _mm512_fmadd_ps(_mm512_mul_ps(row_scale, scale0), _mm512_cvtepi32_ps(exact0), bias0);
       __m512 v1 = _mm512_fmadd_ps(_mm512_mul_ps(row_scale, scale1), _mm512_cvtepi32_ps(exact1), bias1);
@@ -240,8 +237,8 @@ __attribute__((target("amx-tile,amx-int8,avx512f,avx512bw,avx512vl"))) inline vo
 }  // namespace detail
 
 // gemm with op(B) = b; beta = 0 never reads C. Needs amx_int8_usable().
-inline void gemm_amx(std::size_t m, float alpha, const float* a, std::size_t lda, const blocked_matrix& b, float beta,
-                     float* c, std::size_t ldc, const float* bias, int threads) {
+inline void gemm_amx(std::size_t m, float alpha, const float* a, std::size_t lda, const blocked_matrix& b, float beta, float* c,
+                     std::size_t ldc, const float* bias, int threads) {
   if (m == 0 || b.weights.n == 0) return;
   const std::size_t mp = bf16::round_up(m, 32), kp = b.kp, k = b.weights.k;
   std::vector<std::uint8_t> aq(mp * kp, 0);
@@ -274,8 +271,8 @@ namespace detail {
 // the AVX2 kernel s = a_q − 128 (a_q ^ 0x80) in out[0, kp) and |s| in out[kp, 2 kp) (the
 // kernel would otherwise take |s| once per row and quad of k: 10 % of its instructions),
 // zeros from k to kp in both.
-__attribute__((target("avx2,fma"))) inline row_quantization quantize_row_shifted_avx2(
-    const float* a, std::size_t k, std::size_t kp, std::int8_t* out) {
+__attribute__((target("avx2,fma"))) inline row_quantization quantize_row_shifted_avx2(const float* a, std::size_t k,
+                                                                                      std::size_t kp, std::int8_t* out) {
   __m256 lo = _mm256_setzero_ps(), hi = _mm256_setzero_ps();
   std::size_t j = 0;
   for (; j + 8 <= k; j += 8) {
@@ -296,8 +293,7 @@ __attribute__((target("avx2,fma"))) inline row_quantization quantize_row_shifted
   for (j = 0; j + 8 <= k; j += 8) {
     const __m256 v = _mm256_div_ps(_mm256_loadu_ps(a + j), scale);
     const __m256 rounded = _mm256_round_ps(v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    const __m256i q32 =
-        _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_add_ps(rounded, zero_point), zero), top));
+    const __m256i q32 = _mm256_cvtps_epi32(_mm256_min_ps(_mm256_max_ps(_mm256_add_ps(rounded, zero_point), zero), top));
     const __m128i q16 = _mm_packus_epi32(_mm256_castsi256_si128(q32), _mm256_extracti128_si256(q32, 1));
     const __m128i shifted = _mm_xor_si128(_mm_packus_epi16(q16, q16), shift);
     _mm_storel_epi64(reinterpret_cast<__m128i*>(out + j), shifted);
@@ -317,9 +313,8 @@ __attribute__((target("avx2,fma"))) inline row_quantization quantize_row_shifted
 // row, then the epilogue of the AMX road (the same fp32 operations in the same order).
 template <std::size_t Rows>
 __attribute__((target("avx2,fma"))) inline void tile(std::size_t row0, std::size_t blk, const std::int8_t* s,
-                                                     const row_quantization* rows_q, const blocked_matrix& b,
-                                                     float alpha, float beta, float* c, std::size_t ldc,
-                                                     const float* bias) {
+                                                     const row_quantization* rows_q, const blocked_matrix& b, float alpha,
+                                                     float beta, float* c, std::size_t ldc, const float* bias) {
   const std::size_t kp = b.kp;
   const std::int8_t* panel = b.tiles.get() + blk * kp * 16;
   const std::int8_t* a = s + row0 * 2 * kp;
@@ -384,8 +379,8 @@ __attribute__((target("avx2,fma"))) inline void tile(std::size_t row0, std::size
 // for K = 1536) and its four column blocks (96 KB) stay in L2 while its tiles sweep them. Tiles
 // are 3 rows × 16 columns: with 4 rows the sixteen ymm registers do not hold the eight
 // accumulators, both B vectors and the operands, and GCC's spills cost 10 % of the product.
-inline void gemm_avx2(std::size_t m, float alpha, const float* a, std::size_t lda, const blocked_matrix& b,
-                      float beta, float* c, std::size_t ldc, const float* bias, int threads) {
+inline void gemm_avx2(std::size_t m, float alpha, const float* a, std::size_t lda, const blocked_matrix& b, float beta, float* c,
+                      std::size_t ldc, const float* bias, int threads) {
   const auto& w = b.weights;
   if (m == 0 || w.n == 0) return;
   const std::size_t kp = b.kp;
@@ -405,12 +400,16 @@ inline void gemm_avx2(std::size_t m, float alpha, const float* a, std::size_t ld
     const std::size_t last_row = std::min(m, first_row + task_rows);
     for (std::size_t blk = first_block; blk < std::min(blocks, first_block + task_blocks); ++blk) {
       std::size_t row = first_row;
-      for (; row + 3 <= last_row; row += 3)
-        detail::tile<3>(row, blk, s, rows_q.data(), b, alpha, beta, c, ldc, bias);
+      for (; row + 3 <= last_row; row += 3) detail::tile<3>(row, blk, s, rows_q.data(), b, alpha, beta, c, ldc, bias);
       switch (last_row - row) {
-        case 2: detail::tile<2>(row, blk, s, rows_q.data(), b, alpha, beta, c, ldc, bias); break;
-        case 1: detail::tile<1>(row, blk, s, rows_q.data(), b, alpha, beta, c, ldc, bias); break;
-        default: break;
+        case 2:
+          detail::tile<2>(row, blk, s, rows_q.data(), b, alpha, beta, c, ldc, bias);
+          break;
+        case 1:
+          detail::tile<1>(row, blk, s, rows_q.data(), b, alpha, beta, c, ldc, bias);
+          break;
+        default:
+          break;
       }
     }
   });
@@ -422,9 +421,7 @@ inline bool avx2_int8_usable() { return false; }
 
 #endif
 
-inline bool usable(road r) {
-  return r == road::amx ? amx_int8_usable() : r == road::avx2 ? avx2_int8_usable() : true;
-}
+inline bool usable(road r) { return r == road::amx ? amx_int8_usable() : r == road::avx2 ? avx2_int8_usable() : true; }
 
 inline road best_road() { return amx_int8_usable() ? road::amx : avx2_int8_usable() ? road::avx2 : road::fp32; }
 

@@ -93,8 +93,8 @@ void dot_rows_kernel::operator()(Arch, std::size_t m, std::size_t n, const float
   constexpr std::size_t group = 12;  // 12 accumulators and a row vector fit in AVX2's 16 registers
   for (std::size_t i = 0; i < m; ++i)
     for (std::size_t c0 = 0; c0 < k; c0 += group)
-      gemv_detail::dot_row_groups<Arch>(k - c0 < group ? k - c0 : group, a + i * lda, n, w + c0 * ldw, ldw, s + c0 * lds + i,
-                                        lds, std::make_index_sequence<group>{});
+      gemv_detail::dot_row_groups<Arch>(k - c0 < group ? k - c0 : group, a + i * lda, n, w + c0 * ldw, ldw, s + c0 * lds + i, lds,
+                                        std::make_index_sequence<group>{});
 }
 
 }  // namespace shopml::simd

@@ -18,8 +18,7 @@ struct l2_normalize_kernel {
 };
 
 template <class Arch>
-void l2_normalize_kernel::operator()(Arch, float* x, std::size_t rows, std::size_t cols,
-                                     int threads) const {
+void l2_normalize_kernel::operator()(Arch, float* x, std::size_t rows, std::size_t cols, int threads) const {
   parallel_for(0, static_cast<std::ptrdiff_t>(rows), threads, [&](std::ptrdiff_t r) {
     float* row = x + static_cast<std::size_t>(r) * cols;
     const float norm = std::sqrt(dot_kernel{}(Arch{}, row, row, cols));

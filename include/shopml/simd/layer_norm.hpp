@@ -14,8 +14,8 @@ namespace shopml::simd {
 
 struct layer_norm_kernel {
   template <class Arch>
-  void operator()(Arch, const float* x, const float* residual, float* y, std::size_t rows,
-                  std::size_t cols, const float* gamma, const float* beta, float eps, int threads) const;
+  void operator()(Arch, const float* x, const float* residual, float* y, std::size_t rows, std::size_t cols, const float* gamma,
+                  const float* beta, float eps, int threads) const;
 };
 
 // Backward of y = LayerNorm(x) * gamma + beta, x the normalised input (residual
@@ -26,8 +26,8 @@ struct layer_norm_kernel {
 // they are the same for every thread count.
 struct layer_norm_backward_kernel {
   template <class Arch>
-  void operator()(Arch, const float* dy, const float* x, const float* gamma, std::size_t rows, std::size_t cols,
-                  float eps, float* dx, float* dgamma, float* dbeta, int threads) const;
+  void operator()(Arch, const float* dy, const float* x, const float* gamma, std::size_t rows, std::size_t cols, float eps,
+                  float* dx, float* dgamma, float* dbeta, int threads) const;
 };
 
 namespace layer_norm_detail {
@@ -65,9 +65,8 @@ inline constexpr std::size_t backward_block_rows = 32;
 }  // namespace layer_norm_detail
 
 template <class Arch>
-void layer_norm_kernel::operator()(Arch, const float* x, const float* residual, float* y,
-                                   std::size_t rows, std::size_t cols, const float* gamma,
-                                   const float* beta, float eps, int threads) const {
+void layer_norm_kernel::operator()(Arch, const float* x, const float* residual, float* y, std::size_t rows, std::size_t cols,
+                                   const float* gamma, const float* beta, float eps, int threads) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   if (cols == 0) return;
@@ -97,15 +96,14 @@ void layer_norm_kernel::operator()(Arch, const float* x, const float* residual, 
     if (tail)
       store_partial<Arch>(out + body, tail,
                           xsimd::fma((load_partial<Arch>(out + body, tail, 0.0f) - vmean) * inv,
-                                     load_partial<Arch>(gamma + body, tail, 0.0f),
-                                     load_partial<Arch>(beta + body, tail, 0.0f)));
+                                     load_partial<Arch>(gamma + body, tail, 0.0f), load_partial<Arch>(beta + body, tail, 0.0f)));
   });
 }
 
 template <class Arch>
-void layer_norm_backward_kernel::operator()(Arch, const float* dy, const float* x, const float* gamma,
-                                            std::size_t rows, std::size_t cols, float eps, float* dx, float* dgamma,
-                                            float* dbeta, int threads) const {
+void layer_norm_backward_kernel::operator()(Arch, const float* dy, const float* x, const float* gamma, std::size_t rows,
+                                            std::size_t cols, float eps, float* dx, float* dgamma, float* dbeta,
+                                            int threads) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   constexpr std::size_t block_rows = layer_norm_detail::backward_block_rows;

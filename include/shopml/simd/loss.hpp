@@ -25,8 +25,8 @@ namespace shopml::simd {
 
 struct cross_entropy_kernel {
   template <class Arch>
-  double operator()(Arch, std::size_t rows, std::size_t classes, const float* logits, std::size_t ld,
-                    const std::int64_t* labels, float scale, float* dlogits, int threads) const;
+  double operator()(Arch, std::size_t rows, std::size_t classes, const float* logits, std::size_t ld, const std::int64_t* labels,
+                    float scale, float* dlogits, int threads) const;
 };
 
 struct mse_kernel {
@@ -38,9 +38,8 @@ struct mse_kernel {
 inline constexpr std::int64_t ignore_label = -100;
 
 template <class Arch>
-double cross_entropy_kernel::operator()(Arch, std::size_t rows, std::size_t classes, const float* logits,
-                                        std::size_t ld, const std::int64_t* labels, float scale, float* dlogits,
-                                        int threads) const {
+double cross_entropy_kernel::operator()(Arch, std::size_t rows, std::size_t classes, const float* logits, std::size_t ld,
+                                        const std::int64_t* labels, float scale, float* dlogits, int threads) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   constexpr float inf = std::numeric_limits<float>::infinity();
@@ -94,8 +93,7 @@ double cross_entropy_kernel::operator()(Arch, std::size_t rows, std::size_t clas
 }
 
 template <class Arch>
-double mse_kernel::operator()(Arch, std::size_t n, const float* pred, const float* target, float scale,
-                              float* dpred) const {
+double mse_kernel::operator()(Arch, std::size_t n, const float* pred, const float* target, float scale, float* dpred) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   // The loss first, so that dpred may be pred itself.
@@ -106,8 +104,7 @@ double mse_kernel::operator()(Arch, std::size_t n, const float* pred, const floa
   }
   const b twice(2.0f * scale);
   std::size_t i = 0;
-  for (; i + w <= n; i += w)
-    (twice * (b::load_unaligned(pred + i) - b::load_unaligned(target + i))).store_unaligned(dpred + i);
+  for (; i + w <= n; i += w) (twice * (b::load_unaligned(pred + i) - b::load_unaligned(target + i))).store_unaligned(dpred + i);
   if (i < n)
     store_partial<Arch>(dpred + i, n - i,
                         twice * (load_partial<Arch>(pred + i, n - i, 0.0f) - load_partial<Arch>(target + i, n - i, 0.0f)));

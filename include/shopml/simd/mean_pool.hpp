@@ -16,8 +16,8 @@ namespace shopml::simd {
 
 struct mean_pool_kernel {
   template <class Arch>
-  void operator()(Arch, std::size_t segments, std::size_t cols, const float* x, std::size_t ld,
-                  const std::size_t* offsets, const std::uint8_t* mask, float* out, int threads) const;
+  void operator()(Arch, std::size_t segments, std::size_t cols, const float* x, std::size_t ld, const std::size_t* offsets,
+                  const std::uint8_t* mask, float* out, int threads) const;
 };
 
 struct mean_pool_backward_kernel {
@@ -39,8 +39,7 @@ float kept_count(const std::size_t* offsets, const std::uint8_t* mask, std::size
 
 template <class Arch>
 void mean_pool_kernel::operator()(Arch, std::size_t segments, std::size_t cols, const float* x, std::size_t ld,
-                                  const std::size_t* offsets, const std::uint8_t* mask, float* out,
-                                  int threads) const {
+                                  const std::size_t* offsets, const std::uint8_t* mask, float* out, int threads) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   parallel_for(0, static_cast<std::ptrdiff_t>(segments), threads, [&](std::ptrdiff_t si) {
@@ -59,8 +58,8 @@ void mean_pool_kernel::operator()(Arch, std::size_t segments, std::size_t cols, 
 
 template <class Arch>
 void mean_pool_backward_kernel::operator()(Arch, std::size_t segments, std::size_t cols, const float* dout,
-                                           const std::size_t* offsets, const std::uint8_t* mask, float* dx,
-                                           std::size_t ld, int threads) const {
+                                           const std::size_t* offsets, const std::uint8_t* mask, float* dx, std::size_t ld,
+                                           int threads) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   parallel_for(0, static_cast<std::ptrdiff_t>(segments), threads, [&](std::ptrdiff_t si) {

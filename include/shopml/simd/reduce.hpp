@@ -19,8 +19,7 @@ namespace shopml::simd {
 // sums[j] += Σ_i x[i * ld + j] for i < rows, j < cols.
 struct add_column_sums_kernel {
   template <class Arch>
-  void operator()(Arch, std::size_t rows, std::size_t cols, const float* x, std::size_t ld, float* sums,
-                  int threads) const;
+  void operator()(Arch, std::size_t rows, std::size_t cols, const float* x, std::size_t ld, float* sums, int threads) const;
 };
 
 // Σ x[i]² in double.
@@ -36,14 +35,14 @@ struct scale_kernel {
 };
 
 namespace reduce_detail {
-inline constexpr std::size_t column_block_rows = 64;  // rows summed before joining the column total
-inline constexpr std::size_t square_chunk = 8192;     // elements per double partial of sum_squares
+inline constexpr std::size_t column_block_rows = 64;               // rows summed before joining the column total
+inline constexpr std::size_t square_chunk = 8192;                  // elements per double partial of sum_squares
 inline constexpr std::size_t parallel_min = std::size_t{1} << 15;  // below this many elements, one thread
 }  // namespace reduce_detail
 
 template <class Arch>
-void add_column_sums_kernel::operator()(Arch, std::size_t rows, std::size_t cols, const float* x, std::size_t ld,
-                                        float* sums, int threads) const {
+void add_column_sums_kernel::operator()(Arch, std::size_t rows, std::size_t cols, const float* x, std::size_t ld, float* sums,
+                                        int threads) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   constexpr std::size_t strip = 4 * w;

@@ -17,21 +17,19 @@ namespace shopml::simd {
 
 struct softmax_rows_kernel {
   template <class Arch>
-  void operator()(Arch, float* x, std::size_t rows, std::size_t cols, std::size_t ld,
-                  const float* mask, std::size_t rows_per_mask, int threads) const;
+  void operator()(Arch, float* x, std::size_t rows, std::size_t cols, std::size_t ld, const float* mask,
+                  std::size_t rows_per_mask, int threads) const;
 };
 
 // In place on dp, per row of p and dp (both rows ld apart).
 struct softmax_backward_kernel {
   template <class Arch>
-  void operator()(Arch, const float* p, float* dp, std::size_t rows, std::size_t cols, std::size_t ld,
-                  int threads) const;
+  void operator()(Arch, const float* p, float* dp, std::size_t rows, std::size_t cols, std::size_t ld, int threads) const;
 };
 
 template <class Arch>
-void softmax_rows_kernel::operator()(Arch, float* x, std::size_t rows, std::size_t cols,
-                                     std::size_t ld, const float* mask, std::size_t rows_per_mask,
-                                     int threads) const {
+void softmax_rows_kernel::operator()(Arch, float* x, std::size_t rows, std::size_t cols, std::size_t ld, const float* mask,
+                                     std::size_t rows_per_mask, int threads) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   constexpr float inf = std::numeric_limits<float>::infinity();
@@ -55,8 +53,7 @@ void softmax_rows_kernel::operator()(Arch, float* x, std::size_t rows, std::size
       const b v = add_mask_and_track(b::load_unaligned(row + j), j, w);
       if (m) v.store_unaligned(row + j);
     }
-    if (tail) store_partial<Arch>(row + body, tail,
-                                  add_mask_and_track(load_partial<Arch>(row + body, tail, -inf), body, tail));
+    if (tail) store_partial<Arch>(row + body, tail, add_mask_and_track(load_partial<Arch>(row + body, tail, -inf), body, tail));
     const float mx = reduce_max<Arch>(vmax);
     if (scalar::softmax_row_degenerate(xsimd::any(nan), mx)) {
       const float fill = scalar::softmax_degenerate_fill(xsimd::any(nan), mx);
@@ -84,8 +81,8 @@ void softmax_rows_kernel::operator()(Arch, float* x, std::size_t rows, std::size
 }
 
 template <class Arch>
-void softmax_backward_kernel::operator()(Arch, const float* p, float* dp, std::size_t rows, std::size_t cols,
-                                         std::size_t ld, int threads) const {
+void softmax_backward_kernel::operator()(Arch, const float* p, float* dp, std::size_t rows, std::size_t cols, std::size_t ld,
+                                         int threads) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   if (cols == 0) return;

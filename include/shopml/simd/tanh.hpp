@@ -4,8 +4,8 @@
 
 #include <cstddef>
 
-#include "shopml/scalar.hpp"
 #include "shopml/parallel.hpp"
+#include "shopml/scalar.hpp"
 #include "shopml/simd/arch.hpp"
 
 namespace shopml::simd {
@@ -45,9 +45,9 @@ void tanh_backward_kernel::operator()(Arch, const float* y, float* dy, std::size
     for (; i + w <= end; i += w)
       (b::load_unaligned(dy + i) * scalar::tanh_grad(b::load_unaligned(y + i))).store_unaligned(dy + i);
     if (i < end)
-      store_partial<Arch>(dy + i, end - i,
-                          load_partial<Arch>(dy + i, end - i, 0.0f) *
-                              scalar::tanh_grad(load_partial<Arch>(y + i, end - i, 0.0f)));
+      store_partial<Arch>(
+          dy + i, end - i,
+          load_partial<Arch>(dy + i, end - i, 0.0f) * scalar::tanh_grad(load_partial<Arch>(y + i, end - i, 0.0f)));
   });
 }
 

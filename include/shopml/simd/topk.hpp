@@ -18,13 +18,11 @@ namespace shopml::simd {
 
 struct topk_kernel {
   template <class Arch>
-  void operator()(Arch, const float* x, std::size_t n, std::size_t k, float* values,
-                  std::uint32_t* indices) const;
+  void operator()(Arch, const float* x, std::size_t n, std::size_t k, float* values, std::uint32_t* indices) const;
 };
 
 template <class Arch>
-void topk_kernel::operator()(Arch, const float* x, std::size_t n, std::size_t k, float* values,
-                             std::uint32_t* indices) const {
+void topk_kernel::operator()(Arch, const float* x, std::size_t n, std::size_t k, float* values, std::uint32_t* indices) const {
   using b = batch<Arch>;
   constexpr std::size_t w = width<Arch>;
   if (k > n) k = n;

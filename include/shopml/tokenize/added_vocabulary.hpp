@@ -70,11 +70,13 @@ class added_token_matcher {
       if (tok.single_word && !(is_word_boundary_before(s, start) && is_word_boundary_after(s, stop))) continue;
       if (tok.lstrip) start = std::max(start_offset, start - trailing_whitespace(s.substr(0, start)));
       if (tok.rstrip) stop += leading_whitespace(s.substr(stop));
-      if (start_offset < start) out.push_back({static_cast<std::uint32_t>(start_offset), static_cast<std::uint32_t>(start), std::nullopt});
+      if (start_offset < start)
+        out.push_back({static_cast<std::uint32_t>(start_offset), static_cast<std::uint32_t>(start), std::nullopt});
       out.push_back({static_cast<std::uint32_t>(start), static_cast<std::uint32_t>(stop), tok.id});
       start_offset = stop;
     }
-    if (start_offset < s.size()) out.push_back({static_cast<std::uint32_t>(start_offset), static_cast<std::uint32_t>(s.size()), std::nullopt});
+    if (start_offset < s.size())
+      out.push_back({static_cast<std::uint32_t>(start_offset), static_cast<std::uint32_t>(s.size()), std::nullopt});
   }
 
  private:
@@ -87,7 +89,9 @@ class added_token_matcher {
     while (i > 0 && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) --i;
     return utf8::decode(s, i);
   }
-  static bool is_word_boundary_before(std::string_view s, std::size_t at) { return at == 0 || !is_word_char(last_char(s.substr(0, at))); }
+  static bool is_word_boundary_before(std::string_view s, std::size_t at) {
+    return at == 0 || !is_word_char(last_char(s.substr(0, at)));
+  }
   static bool is_word_boundary_after(std::string_view s, std::size_t at) {
     if (at == s.size()) return true;
     std::size_t i = at;

@@ -203,7 +203,8 @@ class bpe {
         }
         if (bytes.size() == s.size()) {
           flush_unk(syms, pending_unk);
-          for (std::size_t k = 0; k < bytes.size(); ++k) push(syms, bytes[k], k + 1 == bytes.size() ? static_cast<std::uint32_t>(byte_len - k) : 1);
+          for (std::size_t k = 0; k < bytes.size(); ++k)
+            push(syms, bytes[k], k + 1 == bytes.size() ? static_cast<std::uint32_t>(byte_len - k) : 1);
           return;
         }
       }

@@ -30,7 +30,7 @@ inline void replace_all_in(std::string& s, std::string_view from, std::string_vi
 // HF's wordpiece cleanup, applied to each token (with its leading space).
 inline void cleanup_tokenization(std::string& s) {
   static constexpr std::pair<std::string_view, std::string_view> rules[] = {
-      {" .", "."},   {" ?", "?"},   {" !", "!"},           {" ,", ","},   {" ' ", "'"},   {" n't", "n't"},
+      {" .", "."},   {" ?", "?"},           {" !", "!"},   {" ,", ","},     {" ' ", "'"},   {" n't", "n't"},
       {" 'm", "'m"}, {" do not", " don't"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
   for (const auto& [from, to] : rules) replace_all_in(s, from, to);
 }

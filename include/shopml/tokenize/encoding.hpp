@@ -31,8 +31,8 @@ struct encoding {
   // Calls fn on every per-token field, so operations stay in step across all of them.
   template <class Fn>
   void for_each_field(Fn&& fn) {
-    fn(ids), fn(type_ids), fn(attention_mask), fn(special_tokens_mask), fn(tokens), fn(offsets), fn(char_offsets),
-        fn(word_ids), fn(sequence_ids);
+    fn(ids), fn(type_ids), fn(attention_mask), fn(special_tokens_mask), fn(tokens), fn(offsets), fn(char_offsets), fn(word_ids),
+        fn(sequence_ids);
   }
   template <class Fn>
   void for_each_field_with(const encoding& other, Fn&& fn) {

@@ -64,7 +64,8 @@ inline void decompose_canonical(normalized_string& s) {
   for (std::size_t i = 0; i < s.size();) {
     const std::uint32_t b = s.begin[i], e = s.end[i];
     const char32_t c = utf8::decode(s.text, i);
-    const std::size_t n = (unicode::properties(c) & unicode::has_decomposition) ? unicode::decompose(c, parts) : (parts[0] = c, 1);
+    const std::size_t n =
+        (unicode::properties(c) & unicode::has_decomposition) ? unicode::decompose(c, parts) : (parts[0] = c, 1);
     for (std::size_t k = 0; k < n; ++k) {
       const std::uint8_t ccc = unicode::combining_class(parts[k]);
       if (ccc == 0) {

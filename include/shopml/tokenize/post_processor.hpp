@@ -3,8 +3,8 @@
 // RobertaProcessing are templates too), plus ByteLevel's offset trimming. They wrap
 // the encoded sequence(s) with special tokens and merge them into one encoding.
 
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 #include <vector>

@@ -134,8 +134,10 @@ inline void invert_matches(std::vector<match_piece>& pieces) {
 inline constexpr auto ascii_bert_class = [] {
   std::array<std::uint8_t, 128> t{};
   for (int c = 0; c < 128; ++c) {
-    if (c == ' ' || (c >= 9 && c <= 13)) t[c] = 1;
-    else if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126)) t[c] = 2;
+    if (c == ' ' || (c >= 9 && c <= 13))
+      t[c] = 1;
+    else if ((c >= 33 && c <= 47) || (c >= 58 && c <= 64) || (c >= 91 && c <= 96) || (c >= 123 && c <= 126))
+      t[c] = 2;
   }
   return t;
 }();
@@ -313,7 +315,9 @@ class pre_tokenizer {
 
  private:
   using out_t = std::vector<byte_range>;
-  static void apply(const pre_tokenizers::bert&, const std::string& t, byte_range r, out_t& out) { detail::split_bert(t, r, out); }
+  static void apply(const pre_tokenizers::bert&, const std::string& t, byte_range r, out_t& out) {
+    detail::split_bert(t, r, out);
+  }
   static void apply(const pre_tokenizers::whitespace_split&, const std::string& t, byte_range r, out_t& out) {
     detail::apply_behavior(detail::char_matches(t, r, detail::is_whitespace), split_behavior::removed, out);
   }
@@ -325,8 +329,11 @@ class pre_tokenizer {
     detail::apply_behavior(detail::char_matches(t, r, is_punct), p.behavior, out);
   }
   static void apply(const pre_tokenizers::digits& d, const std::string& t, byte_range r, out_t& out) {
-    auto is_digit = [](char32_t c) { return c < 0x80 ? (c >= '0' && c <= '9') : (unicode::properties(c) & unicode::regex_number) != 0; };
-    detail::apply_behavior(detail::char_matches(t, r, is_digit), d.individual_digits ? split_behavior::isolated : split_behavior::contiguous, out);
+    auto is_digit = [](char32_t c) {
+      return c < 0x80 ? (c >= '0' && c <= '9') : (unicode::properties(c) & unicode::regex_number) != 0;
+    };
+    detail::apply_behavior(detail::char_matches(t, r, is_digit),
+                           d.individual_digits ? split_behavior::isolated : split_behavior::contiguous, out);
   }
   static void apply(const pre_tokenizers::gpt2_pattern& p, const std::string& t, byte_range r, out_t& out) {
     std::vector<detail::match_piece> pieces;

@@ -89,7 +89,8 @@ class tokenizer {
   std::vector<encoding> encode_batch(std::span<const std::pair<std::string, std::string>> pairs, bool add_special_tokens = true,
                                      int threads = 0) const {
     std::vector<encoding> out(pairs.size());
-    run_batch(pairs.size(), threads, [&](std::size_t i) { out[i] = encode_pair(pairs[i].first, pairs[i].second, add_special_tokens, i); });
+    run_batch(pairs.size(), threads,
+              [&](std::size_t i) { out[i] = encode_pair(pairs[i].first, pairs[i].second, add_special_tokens, i); });
     if (c_.padding) pad_encodings(out, *c_.padding);
     return out;
   }
@@ -189,8 +190,8 @@ class tokenizer {
       const auto known = index.find(t.content);
       if (known != index.end()) {
         const added_token& old = list[known->second];
-        if (old.single_word == t.single_word && old.lstrip == t.lstrip && old.rstrip == t.rstrip && old.normalized == t.normalized &&
-            old.special == t.special)
+        if (old.single_word == t.single_word && old.lstrip == t.lstrip && old.rstrip == t.rstrip &&
+            old.normalized == t.normalized && old.special == t.special)
           continue;
         t.id = old.id;
         list[known->second] = std::move(t);
@@ -198,7 +199,8 @@ class tokenizer {
         if (const auto id = model_vocab().token_to_id(content)) {
           t.id = *id;
         } else {
-          if (next > std::numeric_limits<std::uint32_t>::max()) throw value_error("no token id left for added token '" + t.content + "'");
+          if (next > std::numeric_limits<std::uint32_t>::max())
+            throw value_error("no token id left for added token '" + t.content + "'");
           t.id = static_cast<std::uint32_t>(next++);
         }
         index.emplace(t.content, list.size());
@@ -379,9 +381,9 @@ class tokenizer {
     return e;
   }
 
-  static std::vector<std::pair<std::size_t, std::size_t>> char_offsets(std::string_view text,
-                                                                       const std::vector<std::pair<std::size_t, std::size_t>>& bytes,
-                                                                       std::vector<std::uint32_t>& chars_before) {
+  static std::vector<std::pair<std::size_t, std::size_t>> char_offsets(
+      std::string_view text, const std::vector<std::pair<std::size_t, std::size_t>>& bytes,
+      std::vector<std::uint32_t>& chars_before) {
     if (detail::is_ascii(text)) return bytes;
     chars_before.resize(text.size() + 1);
     std::uint32_t count = 0;
@@ -411,7 +413,7 @@ class tokenizer {
   tokenizer_config c_;
   std::shared_ptr<const added_vocabulary> added_;
   std::shared_ptr<const std::vector<const std::string*>> id_to_token_;  // points into added_ and the model
-  bool replace_invalid_utf8_ = false;  // replace_invalid_utf8()
+  bool replace_invalid_utf8_ = false;                                   // replace_invalid_utf8()
   std::shared_ptr<const std::string> source_json_;  // the tokenizer.json read (from_file, from_json), for to_json
 };
 

@@ -5,10 +5,9 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
 #include "shopml/io/json_file.hpp"
@@ -22,7 +21,8 @@ namespace detail {
 using json = nlohmann::json;
 
 // The GPT-2 pre-tokenization pattern, the only regex shopml runs (by a scanner).
-inline constexpr std::string_view gpt2_pattern_text = R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
+inline constexpr std::string_view gpt2_pattern_text =
+    R"('s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+)";
 
 class json_reader {
  public:
@@ -107,7 +107,8 @@ class json_reader {
     } else if (type == "Digits") {
       steps.emplace_back(pre_tokenizers::digits{get(j, "individual_digits", false)});
     } else if (type == "ByteLevel") {
-      steps.emplace_back(pre_tokenizers::byte_level{get(j, "add_prefix_space", true), get(j, "use_regex", true), get(j, "trim_offsets", true)});
+      steps.emplace_back(
+          pre_tokenizers::byte_level{get(j, "add_prefix_space", true), get(j, "use_regex", true), get(j, "trim_offsets", true)});
     } else if (type == "Split") {
       const json& pattern = require(j, "pattern", "Split pre_tokenizer");
       const split_behavior b = behavior(j, "Split");
@@ -175,7 +176,8 @@ class json_reader {
 
   // Ids index flat tables, so they must stay near the number of tokens.
   void check_id(std::uint64_t id, std::size_t tokens, const std::string& what) const {
-    if (id > 4 * tokens + (1u << 20)) fail(what + " has id " + std::to_string(id) + ", far beyond the " + std::to_string(tokens) + " tokens");
+    if (id > 4 * tokens + (1u << 20))
+      fail(what + " has id " + std::to_string(id) + ", far beyond the " + std::to_string(tokens) + " tokens");
   }
 
   static std::pair<std::string, std::uint32_t> token_and_id(const json& j) {
@@ -233,11 +235,13 @@ class json_reader {
       p.set_trim_offsets(out.trims_offsets(), out.adds_prefix_space());
       out = std::move(p);
     } else if (type == "BertProcessing") {
-      post_processor p = cls_sep_template(token_and_id(require(j, "cls", "BertProcessing")), token_and_id(require(j, "sep", "BertProcessing")), false);
+      post_processor p = cls_sep_template(token_and_id(require(j, "cls", "BertProcessing")),
+                                          token_and_id(require(j, "sep", "BertProcessing")), false);
       p.set_trim_offsets(out.trims_offsets(), out.adds_prefix_space());
       out = std::move(p);
     } else if (type == "RobertaProcessing") {
-      out = cls_sep_template(token_and_id(require(j, "cls", "RobertaProcessing")), token_and_id(require(j, "sep", "RobertaProcessing")), true);
+      out = cls_sep_template(token_and_id(require(j, "cls", "RobertaProcessing")),
+                             token_and_id(require(j, "sep", "RobertaProcessing")), true);
       out.set_trim_offsets(get(j, "trim_offsets", true), get(j, "add_prefix_space", true));
     } else if (type == "ByteLevel") {
       out.set_trim_offsets(get(j, "trim_offsets", true), get(j, "add_prefix_space", true));
@@ -260,10 +264,14 @@ class json_reader {
     t.max_length = get<std::size_t>(j, "max_length", 512);
     t.stride = get<std::size_t>(j, "stride", 0);
     const std::string s = get<std::string>(j, "strategy", "LongestFirst");
-    if (s == "LongestFirst") t.strategy = truncation_strategy::longest_first;
-    else if (s == "OnlyFirst") t.strategy = truncation_strategy::only_first;
-    else if (s == "OnlySecond") t.strategy = truncation_strategy::only_second;
-    else fail("unknown truncation strategy '" + s + "'");
+    if (s == "LongestFirst")
+      t.strategy = truncation_strategy::longest_first;
+    else if (s == "OnlyFirst")
+      t.strategy = truncation_strategy::only_first;
+    else if (s == "OnlySecond")
+      t.strategy = truncation_strategy::only_second;
+    else
+      fail("unknown truncation strategy '" + s + "'");
     t.direction = get<std::string>(j, "direction", "Right") == "Left" ? truncation_direction::left : truncation_direction::right;
     return t;
   }
@@ -272,11 +280,15 @@ class json_reader {
     if (j.is_null()) return std::nullopt;
     padding_params p;
     const json& strategy = require(j, "strategy", "padding");
-    if (strategy.is_object() && strategy.contains("Fixed")) p.fixed_length = strategy["Fixed"].get<std::size_t>();
-    else if (!(strategy.is_string() && strategy.get<std::string>() == "BatchLongest")) fail("unknown padding strategy " + strategy.dump());
-    if (p.fixed_length && *p.fixed_length > (1u << 24)) fail("padding length " + std::to_string(*p.fixed_length) + " is not plausible");
+    if (strategy.is_object() && strategy.contains("Fixed"))
+      p.fixed_length = strategy["Fixed"].get<std::size_t>();
+    else if (!(strategy.is_string() && strategy.get<std::string>() == "BatchLongest"))
+      fail("unknown padding strategy " + strategy.dump());
+    if (p.fixed_length && *p.fixed_length > (1u << 24))
+      fail("padding length " + std::to_string(*p.fixed_length) + " is not plausible");
     p.direction = get<std::string>(j, "direction", "Right") == "Left" ? padding_direction::left : padding_direction::right;
-    if (j.contains("pad_to_multiple_of") && !j["pad_to_multiple_of"].is_null()) p.pad_to_multiple_of = j["pad_to_multiple_of"].get<std::size_t>();
+    if (j.contains("pad_to_multiple_of") && !j["pad_to_multiple_of"].is_null())
+      p.pad_to_multiple_of = j["pad_to_multiple_of"].get<std::size_t>();
     p.pad_id = get<std::uint32_t>(j, "pad_id", 0);
     p.pad_type_id = get<std::uint32_t>(j, "pad_type_id", 0);
     p.pad_token = get<std::string>(j, "pad_token", "[PAD]");
@@ -292,7 +304,8 @@ class json_reader {
     std::vector<pre_tokenizer_step> ps;
     pre_tokenizer_steps(root.value("pre_tokenizer", json()), ps);
     for (std::size_t i = 0; i + 1 < ps.size(); ++i)
-      if (std::holds_alternative<pre_tokenizers::byte_level>(ps[i])) fail("a ByteLevel pre_tokenizer must come last in its Sequence");
+      if (std::holds_alternative<pre_tokenizers::byte_level>(ps[i]))
+        fail("a ByteLevel pre_tokenizer must come last in its Sequence");
     if (ps.size() > 1 && std::holds_alternative<pre_tokenizers::byte_level>(ps.back()) &&
         std::get<pre_tokenizers::byte_level>(ps.back()).add_prefix_space)
       fail("ByteLevel(add_prefix_space=true) after other pre_tokenizers is not supported");
@@ -350,7 +363,8 @@ namespace detail {
 // those the source lacks. Linear in the size of the text.
 class json_rewriter : public nlohmann::json_sax<json> {
  public:
-  json_rewriter(std::string& out, const std::vector<std::pair<std::string, std::string>>& replace) : out_(out), replace_(replace) {}
+  json_rewriter(std::string& out, const std::vector<std::pair<std::string, std::string>>& replace)
+      : out_(out), replace_(replace) {}
 
   bool null() override { return scalar("null"); }
   bool boolean(bool v) override { return scalar(v ? "true" : "false"); }
@@ -453,7 +467,7 @@ inline std::string write_tokenizer_json(std::string_view source, const tokenizer
   std::string added = "[";
   for (const added_token* t : tokens) {
     if (added.size() > 1) added += ",\n";
-    added += ojson{{"id", t->id}, {"content", t->content}, {"single_word", t->single_word}, {"lstrip", t->lstrip},
+    added += ojson{{"id", t->id},         {"content", t->content},       {"single_word", t->single_word}, {"lstrip", t->lstrip},
                    {"rstrip", t->rstrip}, {"normalized", t->normalized}, {"special", t->special}}
                  .dump();
   }
@@ -465,14 +479,18 @@ inline std::string write_tokenizer_json(std::string_view source, const tokenizer
                            : t.strategy == truncation_strategy::only_first  ? "OnlyFirst"
                                                                             : "OnlySecond";
     truncation = {{"direction", t.direction == truncation_direction::left ? "Left" : "Right"},
-                  {"max_length", t.max_length}, {"strategy", strategy}, {"stride", t.stride}};
+                  {"max_length", t.max_length},
+                  {"strategy", strategy},
+                  {"stride", t.stride}};
   }
   if (c.padding) {
     const padding_params& p = *c.padding;
     padding = {{"strategy", p.fixed_length ? ojson{{"Fixed", *p.fixed_length}} : ojson("BatchLongest")},
                {"direction", p.direction == padding_direction::left ? "Left" : "Right"},
                {"pad_to_multiple_of", p.pad_to_multiple_of ? ojson(*p.pad_to_multiple_of) : ojson(nullptr)},
-               {"pad_id", p.pad_id}, {"pad_type_id", p.pad_type_id}, {"pad_token", p.pad_token}};
+               {"pad_id", p.pad_id},
+               {"pad_type_id", p.pad_type_id},
+               {"pad_token", p.pad_token}};
   }
   const std::vector<std::pair<std::string, std::string>> replace = {
       {"truncation", truncation.dump()}, {"padding", padding.dump()}, {"added_tokens", std::move(added)}};

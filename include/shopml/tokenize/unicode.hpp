@@ -67,8 +67,8 @@ inline std::vector<std::uint16_t> build_properties() {
 // Writes the mapping of c in `table` (or c itself) to `out`; returns the count.
 template <class Table>
 std::size_t map_through(const Table& table, char32_t c, char32_t* out) {
-  const auto* it = std::lower_bound(std::begin(table), std::end(table), c,
-                                    [](const auto& e, char32_t key) { return e.from < key; });
+  const auto* it =
+      std::lower_bound(std::begin(table), std::end(table), c, [](const auto& e, char32_t key) { return e.from < key; });
   if (it == std::end(table) || it->from != c) {
     out[0] = c;
     return 1;

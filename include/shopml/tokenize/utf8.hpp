@@ -148,9 +148,9 @@ inline void validate(std::string_view s, std::string_view what = "text", std::si
   if (bad == std::string_view::npos) return;
   static constexpr char hex[] = "0123456789ABCDEF";
   const auto b = static_cast<unsigned char>(s[bad]);
-  throw value_error(std::string(what) + (index == no_index ? "" : " " + std::to_string(index)) +
-                    " is not valid UTF-8 at byte " + std::to_string(bad) + " (0x" + hex[b >> 4] + hex[b & 15] +
-                    ")" + (suggest_replace ? "; replace_invalid_utf8() reads such bytes as U+FFFD instead" : ""));
+  throw value_error(std::string(what) + (index == no_index ? "" : " " + std::to_string(index)) + " is not valid UTF-8 at byte " +
+                    std::to_string(bad) + " (0x" + hex[b >> 4] + hex[b & 15] + ")" +
+                    (suggest_replace ? "; replace_invalid_utf8() reads such bytes as U+FFFD instead" : ""));
 }
 
 // The text to work on: `s` itself when it is valid UTF-8; when not, its U+FFFD repair

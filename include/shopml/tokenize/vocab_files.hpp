@@ -5,10 +5,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-
-#include <nlohmann/json.hpp>
 
 #include "shopml/error.hpp"
 #include "shopml/io/json_file.hpp"
@@ -19,9 +18,9 @@
 namespace shopml::tokenize {
 
 struct bert_vocab_options {
-  bool lowercase = true;                  // do_lower_case
-  std::optional<bool> strip_accents;      // unset: follows lowercase
-  bool handle_chinese_chars = true;       // tokenize_chinese_chars
+  bool lowercase = true;              // do_lower_case
+  std::optional<bool> strip_accents;  // unset: follows lowercase
+  bool handle_chinese_chars = true;   // tokenize_chinese_chars
   bool clean_text = true;
   std::string unk_token = "[UNK]", sep_token = "[SEP]", pad_token = "[PAD]", cls_token = "[CLS]", mask_token = "[MASK]";
   std::size_t max_input_chars_per_word = 100;
@@ -54,7 +53,7 @@ inline tokenizer_config bert_config_from_vocab(const std::filesystem::path& voca
   std::sort(c.added_tokens.begin(), c.added_tokens.end(), [](const added_token& a, const added_token& b) { return a.id < b.id; });
   c.post_process = detail::json_reader::cls_sep_template({o.cls_token, cls}, {o.sep_token, sep}, false);
   c.model = std::make_shared<const tokenizer_model>(std::in_place_type<wordpiece>, std::move(v),
-                                          wordpiece_config{o.unk_token, "##", o.max_input_chars_per_word});
+                                                    wordpiece_config{o.unk_token, "##", o.max_input_chars_per_word});
   c.decode = decoders::wordpiece{"##", true};
   return c;
 }
@@ -79,10 +78,12 @@ inline tokenizer_config gpt2_config_from_files(const std::filesystem::path& voca
     ++number;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty() || line.rfind("#version", 0) == 0) continue;
-    if (line.find(' ') == std::string::npos) throw parse_error("'" + merges_txt.string() + "' line " + std::to_string(number) + ": no space in merge");
+    if (line.find(' ') == std::string::npos)
+      throw parse_error("'" + merges_txt.string() + "' line " + std::to_string(number) + ": no space in merge");
     model["merges"].push_back(line);
   }
-  nlohmann::json byte_level{{"type", "ByteLevel"}, {"add_prefix_space", o.add_prefix_space}, {"trim_offsets", o.trim_offsets}, {"use_regex", true}};
+  nlohmann::json byte_level{
+      {"type", "ByteLevel"}, {"add_prefix_space", o.add_prefix_space}, {"trim_offsets", o.trim_offsets}, {"use_regex", true}};
   auto sequence = [](const char* id, int type) { return nlohmann::json{{"Sequence", {{"id", id}, {"type_id", type}}}}; };
   nlohmann::json plain_template{{"type", "TemplateProcessing"},
                                 {"single", {sequence("A", 0)}},
@@ -95,8 +96,13 @@ inline tokenizer_config gpt2_config_from_files(const std::filesystem::path& voca
                       {"normalizer", nullptr},
                       {"added_tokens", nlohmann::json::array()}};
   if (auto it = vocab_root.find(o.special_token); it != vocab_root.end())
-    root["added_tokens"].push_back({{"id", *it}, {"content", o.special_token}, {"special", true}, {"normalized", false},
-                                    {"single_word", false}, {"lstrip", false}, {"rstrip", false}});
+    root["added_tokens"].push_back({{"id", *it},
+                                    {"content", o.special_token},
+                                    {"special", true},
+                                    {"normalized", false},
+                                    {"single_word", false},
+                                    {"lstrip", false},
+                                    {"rstrip", false}});
   return parse_tokenizer_json(root.dump(), vocab_json.string());
 }
 

@@ -39,9 +39,7 @@ class vocabulary {
     return it->second;
   }
 
-  const std::string* id_to_token(std::uint32_t id) const {
-    return id < tokens_.size() && present_[id] ? &tokens_[id] : nullptr;
-  }
+  const std::string* id_to_token(std::uint32_t id) const { return id < tokens_.size() && present_[id] ? &tokens_[id] : nullptr; }
 
   std::uint32_t require(std::string_view token, std::string_view what) const {
     if (auto id = token_to_id(token)) return *id;

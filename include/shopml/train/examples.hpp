@@ -52,8 +52,7 @@ inline std::vector<std::int64_t> label_ids(std::span<const std::string> labels, 
 
 // The share of `unk` ("[UNK]") among the tokens of `examples`, special tokens included
 // (0 when the tokenizer has no such token).
-inline double unknown_rate(const tokenize::tokenizer& tok, std::span<const example> examples,
-                           std::string_view unk = "[UNK]") {
+inline double unknown_rate(const tokenize::tokenizer& tok, std::span<const example> examples, std::string_view unk = "[UNK]") {
   const auto id = tok.token_to_id(unk);
   std::size_t tokens = 0, unknown = 0;
   for (const auto& ex : examples) {
@@ -95,23 +94,23 @@ inline std::vector<example> examples_of(const tokenize::tokenizer& tok, const st
   std::vector<example> out(encodings.size());
   for (std::size_t i = 0; i < out.size(); ++i) {
     take_ids(encodings[i], out[i]);
-    if (classes.empty()) out[i].value = values[i];
-    else out[i].classes = {classes[i]};
+    if (classes.empty())
+      out[i].value = values[i];
+    else
+      out[i].classes = {classes[i]};
   }
   warn_if_unknown(tok, out);
   return out;
 }
 inline void check_rows(std::size_t texts, std::size_t targets, const char* what) {
   if (texts == 0) throw value_error("no texts to train or evaluate on");
-  if (texts != targets)
-    throw value_error(std::to_string(texts) + " texts but " + std::to_string(targets) + " " + what);
+  if (texts != targets) throw value_error(std::to_string(texts) + " texts but " + std::to_string(targets) + " " + what);
 }
 }  // namespace detail
 
 // Single texts with class ids (sequence classification), truncated to max_length tokens.
-inline std::vector<example> encode_texts(const tokenize::tokenizer& tok, texts_view texts,
-                                         std::span<const std::int64_t> classes, std::size_t max_length,
-                                         int threads = 0) {
+inline std::vector<example> encode_texts(const tokenize::tokenizer& tok, texts_view texts, std::span<const std::int64_t> classes,
+                                         std::size_t max_length, int threads = 0) {
   detail::check_rows(texts.size(), classes.size(), "labels");
   return detail::examples_of(tok, detail::truncating(tok, max_length).encode_batch(texts, true, threads), classes, {});
 }
@@ -122,16 +121,14 @@ inline std::vector<example> encode_pairs(const tokenize::tokenizer& tok, texts_v
                                          std::span<const std::int64_t> classes, std::span<const float> values,
                                          std::size_t max_length, int threads = 0) {
   if (first.size() != second.size())
-    throw value_error(std::to_string(first.size()) + " first texts but " + std::to_string(second.size()) +
-                      " second texts");
-  detail::check_rows(first.size(), classes.empty() ? values.size() : classes.size(),
-                     classes.empty() ? "targets" : "labels");
+    throw value_error(std::to_string(first.size()) + " first texts but " + std::to_string(second.size()) + " second texts");
+  detail::check_rows(first.size(), classes.empty() ? values.size() : classes.size(), classes.empty() ? "targets" : "labels");
   const auto t = detail::truncating(tok, max_length);
   std::vector<std::pair<std::string, std::string>> pairs;
   pairs.reserve(first.size());
   for (std::size_t i = 0; i < first.size(); ++i) pairs.emplace_back(first[i], second[i]);
-  return detail::examples_of(
-      tok, t.encode_batch(std::span<const std::pair<std::string, std::string>>(pairs), true, threads), classes, values);
+  return detail::examples_of(tok, t.encode_batch(std::span<const std::pair<std::string, std::string>>(pairs), true, threads),
+                             classes, values);
 }
 
 // Single texts with regression targets.
@@ -164,8 +161,7 @@ inline example encode_words(const tokenize::tokenizer& tok, std::span<const std:
   for (std::size_t t = 0; t < e.ids.size(); ++t) {
     if (e.special_tokens_mask[t]) continue;
     const std::size_t byte = e.offsets[t].first;
-    const std::size_t word =
-        static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end(), byte) - starts.begin()) - 1;
+    const std::size_t word = static_cast<std::size_t>(std::upper_bound(starts.begin(), starts.end(), byte) - starts.begin()) - 1;
     if (word != labelled_word) ex.classes[t] = word_classes[word];
     labelled_word = word;
   }
@@ -180,8 +176,10 @@ inline std::pair<nn::token_batch, nn::batch_targets> collate(std::span<const exa
   for (std::size_t i : indices) {
     const auto& ex = examples[i];
     batch.add(ex.ids, ex.type_ids);
-    if (regression) targets.values.push_back(ex.value);
-    else targets.classes.insert(targets.classes.end(), ex.classes.begin(), ex.classes.end());
+    if (regression)
+      targets.values.push_back(ex.value);
+    else
+      targets.classes.insert(targets.classes.end(), ex.classes.begin(), ex.classes.end());
   }
   return {std::move(batch), std::move(targets)};
 }

@@ -61,11 +61,11 @@ struct fit_options {
   double weight_decay = 0.01;  // on the decay group (not biases and LayerNorm)
   double max_grad_norm = 1.0;  // 0 = no clipping
   std::size_t accumulation = 1;
-  std::size_t max_steps = 0;   // > 0: stop after this many optimiser steps (a time budget)
+  std::size_t max_steps = 0;  // > 0: stop after this many optimiser steps (a time budget)
   std::uint64_t seed = 42;
   bool dropout = true;
   int threads = 0;
-  std::optional<bool> progress;  // the progress line: nullopt = when stderr is a terminal
+  std::optional<bool> progress;          // the progress line: nullopt = when stderr is a terminal
   std::filesystem::path checkpoint_dir;  // non-empty: a checkpoint after each epoch, resumed from when present
   std::function<void(const step_log&)> on_step;
   std::function<void(const epoch_log&)> on_epoch;
@@ -78,8 +78,7 @@ struct fit_history {
 
 // Loss, accuracy and macro-F1 of `model` on `examples`, in batches, without dropout.
 template <class Model>
-evaluation evaluate(const Model& model, std::span<const example> examples, std::size_t batch_size = 32,
-                    int threads = 0) {
+evaluation evaluate(const Model& model, std::span<const example> examples, std::size_t batch_size = 32, int threads = 0) {
   if (examples.empty()) throw value_error("evaluate: no examples");
   evaluation out;
   std::vector<std::int64_t> truth, predicted;
@@ -124,8 +123,8 @@ inline std::string options_signature(const fit_options& o, std::size_t train_row
   std::snprintf(text, sizeof text,
                 "epochs=%zu batch_size=%zu lr=%.17g warmup_ratio=%.17g weight_decay=%.17g max_grad_norm=%.17g "
                 "accumulation=%zu max_steps=%zu seed=%llu dropout=%d rows=%zu",
-                o.epochs, o.batch_size, o.lr, o.warmup_ratio, o.weight_decay, o.max_grad_norm, o.accumulation,
-                o.max_steps, static_cast<unsigned long long>(o.seed), o.dropout ? 1 : 0, train_rows);
+                o.epochs, o.batch_size, o.lr, o.warmup_ratio, o.weight_decay, o.max_grad_norm, o.accumulation, o.max_steps,
+                static_cast<unsigned long long>(o.seed), o.dropout ? 1 : 0, train_rows);
   return text;
 }
 
@@ -142,18 +141,18 @@ class training_line {
     const auto now = std::chrono::steady_clock::now();
     if (drawn_ && s.step < s.total_steps && now - last_ < std::chrono::milliseconds(200)) return;
     last_ = now;
-    const double eta = steps_done_here ? elapsed / static_cast<double>(steps_done_here) *
-                                             static_cast<double>(s.total_steps - s.step)
-                                       : 0.0;
-    std::fprintf(stderr, "\r[shopml] fine-tune epoch %zu step %zu/%zu loss %.4f lr %.2e %.1f seq/s ETA %.0f s ",
-                 s.epoch + 1, s.step, s.total_steps, s.loss, s.lr, s.sequences_per_second, eta);
+    const double eta =
+        steps_done_here ? elapsed / static_cast<double>(steps_done_here) * static_cast<double>(s.total_steps - s.step) : 0.0;
+    std::fprintf(stderr, "\r[shopml] fine-tune epoch %zu step %zu/%zu loss %.4f lr %.2e %.1f seq/s ETA %.0f s ", s.epoch + 1,
+                 s.step, s.total_steps, s.loss, s.lr, s.sequences_per_second, eta);
     std::fflush(stderr);
     drawn_ = true;
   }
   void end_epoch(const epoch_log& e) {
     if (!on_) return;
     std::fprintf(stderr, "\r[shopml] epoch %zu: train loss %.4f", e.epoch + 1, e.train_loss);
-    if (e.eval) std::fprintf(stderr, ", eval loss %.4f accuracy %.4f macro-F1 %.4f", e.eval->loss, e.eval->accuracy, e.eval->macro_f1);
+    if (e.eval)
+      std::fprintf(stderr, ", eval loss %.4f accuracy %.4f macro-F1 %.4f", e.eval->loss, e.eval->accuracy, e.eval->macro_f1);
     std::fprintf(stderr, " (%.0f s)%20s\n", e.seconds, "");
     drawn_ = false;
   }
@@ -168,10 +167,10 @@ class training_line {
 
 // Where a run stands, saved with the weights and optimiser moments in a checkpoint.
 struct run_position {
-  std::uint64_t step = 0;         // optimiser steps done
-  std::uint64_t micro_step = 0;   // batches done (the dropout counter)
-  std::uint64_t epoch = 0;        // the epoch in progress
-  std::uint64_t batch = 0;        // batches of that epoch done
+  std::uint64_t step = 0;        // optimiser steps done
+  std::uint64_t micro_step = 0;  // batches done (the dropout counter)
+  std::uint64_t epoch = 0;       // the epoch in progress
+  std::uint64_t batch = 0;       // batches of that epoch done
 };
 
 // Saves weights, AdamW moments and the position to dir/checkpoint.safetensors (written
@@ -200,8 +199,8 @@ run_position load_checkpoint(const std::filesystem::path& dir, Model& model, opt
   const auto meta = file.metadata().find("options");
   if (meta == file.metadata().end() || meta->second != signature)
     throw value_error("'" + file.source() + "' was written with other options: it has [" +
-                      (meta == file.metadata().end() ? std::string("none") : meta->second) + "], this run has [" +
-                      signature + "]");
+                      (meta == file.metadata().end() ? std::string("none") : meta->second) + "], this run has [" + signature +
+                      "]");
   const auto values = file.to_f32("values");
   const auto moments = file.to_f32("moments");
   const auto position = file.to_i64("position");
@@ -223,7 +222,8 @@ void check_examples(const Model& model, std::span<const example> examples, const
   for (std::size_t i = 0; i < examples.size(); ++i) {
     const auto& ex = examples[i];
     const std::string at = std::string(what) + " example " + std::to_string(i) + ": ";
-    if (ex.ids.empty() || ex.ids.size() != ex.type_ids.size()) throw value_error(at + "no tokens, or ids and type ids differ in length");
+    if (ex.ids.empty() || ex.ids.size() != ex.type_ids.size())
+      throw value_error(at + "no tokens, or ids and type ids differ in length");
     if (model.regression()) {
       if (!std::isfinite(ex.value)) throw value_error(at + "the regression target is not finite");
       continue;
@@ -239,8 +239,7 @@ void check_examples(const Model& model, std::span<const example> examples, const
 
 // Fine-tunes `model` on `train` (evaluating on `eval` after each epoch when non-empty).
 template <class Model>
-fit_history fit(Model& model, std::span<const example> train, std::span<const example> eval,
-                const fit_options& o) {
+fit_history fit(Model& model, std::span<const example> train, std::span<const example> eval, const fit_options& o) {
   using Backend = std::remove_cvref_t<decltype(model.backend())>;
   if (train.empty()) throw value_error("fit: no training examples");
   check_examples(model, train, "training");
@@ -281,17 +280,17 @@ fit_history fit(Model& model, std::span<const example> train, std::span<const ex
       const std::size_t group = std::min(o.accumulation, batches.size() - (b / o.accumulation) * o.accumulation);
       const double loss = model.forward_backward(batch, targets, dropout, 1.0f / static_cast<float>(group), o.threads);
       if (!std::isfinite(loss))
-        throw value_error("fit: the loss is " + std::to_string(loss) + " at step " + std::to_string(at.step + 1) +
-                          " (epoch " + std::to_string(epoch + 1) + ", batch " + std::to_string(b) +
-                          "); training stopped before the update");
+        throw value_error("fit: the loss is " + std::to_string(loss) + " at step " + std::to_string(at.step + 1) + " (epoch " +
+                          std::to_string(epoch + 1) + ", batch " + std::to_string(b) + "); training stopped before the update");
       ++at.micro_step;
       step_loss += loss / static_cast<double>(group);
       step_sequences += batch.size();
       if (++in_step < group) continue;
       step_log s;
-      s.grad_norm = o.max_grad_norm > 0 ? optim::clip_grad_norm(model.parameters(), o.max_grad_norm, o.threads)
-                                        : std::sqrt(kernels<Backend>::sum_squares(model.parameters().grads(),
-                                                                                  model.parameters().size(), o.threads));
+      s.grad_norm =
+          o.max_grad_norm > 0
+              ? optim::clip_grad_norm(model.parameters(), o.max_grad_norm, o.threads)
+              : std::sqrt(kernels<Backend>::sum_squares(model.parameters().grads(), model.parameters().size(), o.threads));
       if (!std::isfinite(s.grad_norm))
         throw value_error("fit: the gradient norm is not finite at step " + std::to_string(at.step + 1) + " (epoch " +
                           std::to_string(epoch + 1) + ", batch " + std::to_string(b) + ")");
@@ -305,8 +304,7 @@ fit_history fit(Model& model, std::span<const example> train, std::span<const ex
       s.epoch = epoch;
       s.loss = step_loss;
       const auto now = std::chrono::steady_clock::now();
-      s.sequences_per_second =
-          static_cast<double>(step_sequences) / std::chrono::duration<double>(now - step_start).count();
+      s.sequences_per_second = static_cast<double>(step_sequences) / std::chrono::duration<double>(now - step_start).count();
       step_start = now;
       ++steps_here;
       epoch_loss += step_loss;

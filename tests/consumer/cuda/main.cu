@@ -3,9 +3,8 @@
 #include <cuda_runtime.h>
 
 #include <cstdio>
-#include <vector>
-
 #include <shopml/backend/cuda.cuh>
+#include <vector>
 
 int main() {
   int devices = 0;
@@ -26,8 +25,7 @@ int main() {
     const shopml::gpu::device_buffer<float> dw{std::span<const float>(w)};
     const shopml::gpu::device_buffer<float> dbias{std::span<const float>(bias)};
     shopml::gpu::device_buffer<float> dy(2);
-    shopml::kernels<shopml::cuda>::gemm(true, 1, 2, 4, 1.0f, da.data(), 4, dw.data(), 4, 0.0f, dy.data(), 2,
-                                        dbias.data(), 0);
+    shopml::kernels<shopml::cuda>::gemm(true, 1, 2, 4, 1.0f, da.data(), 4, dw.data(), 4, 0.0f, dy.data(), 2, dbias.data(), 0);
     const std::vector<float> y = dy.download();
     result[0] = y[0];
     result[1] = y[1];
