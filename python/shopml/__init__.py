@@ -1,5 +1,6 @@
-"""shopml from Python: the C++ library's tokenizer, sentence encoder, logistic heads,
-item-item recommenders and embedding indexes, with the GIL released while they compute.
+"""shopml from Python: the C++ library's tokenizer, sentence encoder, fine-tuning of BERT
+classifiers, logistic heads, item-item recommenders and embedding indexes, with the GIL
+released while they compute.
 
     import shopml
     model = shopml.SentenceEncoder.from_pretrained("~/.cache/shopml/models/all-MiniLM-L6-v2")
@@ -18,6 +19,7 @@ from ._shopml_ext import (
     IoError,
     ParseError,
     SentenceEncoder,
+    SequenceClassifier,
     ShapeError,
     ShopmlError,
     ShopmlValueError,
@@ -47,6 +49,7 @@ __all__ = [
     "LogisticRegression",
     "ParseError",
     "SentenceEncoder",
+    "SequenceClassifier",
     "ShapeError",
     "ShopmlError",
     "ShopmlValueError",

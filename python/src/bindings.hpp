@@ -19,6 +19,7 @@ void bind_text(nb::module_& m);
 void bind_linear_model(nb::module_& m);
 void bind_recommend(nb::module_& m);
 void bind_search(nb::module_& m);
+void bind_train(nb::module_& m);
 
 // A numpy array over `owner`'s data: `owner` moves to the heap and a capsule frees it
 // when the array (and every view of it) is gone.

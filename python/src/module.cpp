@@ -64,4 +64,5 @@ NB_MODULE(_shopml_ext, m) {
   shopml_python::bind_linear_model(m);
   shopml_python::bind_recommend(m);
   shopml_python::bind_search(m);
+  shopml_python::bind_train(m);
 }

@@ -13,3 +13,4 @@ def test_readme_python_example_runs(model_dir):
     exec(compile(example, "README.md", "exec"), names)
     assert names["X"].shape == (2, 384)
     assert names["ids"].tolist() == [2]  # the one item user 0 has not seen
+    assert len(names["history"]["steps"]) == 1 and names["P"].shape == (1, 2)

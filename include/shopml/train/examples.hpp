@@ -138,6 +138,30 @@ inline std::vector<example> encode_texts(const tokenize::tokenizer& tok, texts_v
   return detail::examples_of(tok, detail::truncating(tok, max_length).encode_batch(texts, true, threads), {}, values);
 }
 
+// The model inputs of texts, or of text pairs when `second` is not empty, truncated to
+// max_length exactly as the training examples are: one packed batch, for predict,
+// predict_proba or logits.
+inline nn::token_batch encode_inputs(const tokenize::tokenizer& tok, texts_view first, texts_view second, std::size_t max_length,
+                                     int threads = 0) {
+  if (!second.empty() && first.size() != second.size())
+    throw value_error(std::to_string(first.size()) + " first texts but " + std::to_string(second.size()) + " second texts");
+  const auto t = detail::truncating(tok, max_length);
+  std::vector<tokenize::encoding> encodings;
+  if (second.empty()) {
+    encodings = t.encode_batch(first, true, threads);
+  } else {
+    std::vector<std::pair<std::string, std::string>> pairs;
+    pairs.reserve(first.size());
+    for (std::size_t i = 0; i < first.size(); ++i) pairs.emplace_back(first[i], second[i]);
+    encodings = t.encode_batch(std::span<const std::pair<std::string, std::string>>(pairs), true, threads);
+  }
+  nn::token_batch batch;
+  for (const auto& e : encodings)
+    batch.add(std::vector<std::int64_t>(e.ids.begin(), e.ids.end()),
+              std::vector<std::int64_t>(e.type_ids.begin(), e.type_ids.end()));
+  return batch;
+}
+
 // Token labels from word labels, as HF's token-classification recipe aligns them: the
 // words are joined with spaces and tokenised; the first token of each word takes the
 // word's label, its other tokens and the special tokens -100. A word the tokenizer drops
