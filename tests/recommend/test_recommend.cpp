@@ -8,7 +8,6 @@
 #include <fstream>
 #include <numeric>
 #include <string>
-#include <thread>
 
 #include "golden.hpp"
 #include "shopml/recommend/item_item.hpp"
@@ -162,25 +161,6 @@ TEST_CASE("item_item_recommender: thread counts, symmetric and generic roads agr
   const auto b = one.recommend(users, m, {.N = 5}, 3);
   CHECK(a.ids == b.ids);
   CHECK(a.scores == b.scores);
-}
-
-TEST_CASE("item_item_recommender: const recommend and similar_items are safe from many threads at once") {
-  const csr_matrix m = to_csr(test::movielens_records(), test::movielens_users, test::movielens_items);
-  auto model = tfidf_recommender(20, 1);
-  model.fit(m);
-  std::vector<std::vector<scored>> serial;
-  for (std::int32_t u = 0; u < 40; ++u) serial.push_back(model.recommend(u, m, {.N = 8}));
-  std::vector<int> mismatches(4, 0);
-  std::vector<std::thread> pool;
-  for (int t = 0; t < 4; ++t)
-    pool.emplace_back([&, t] {
-      for (std::int32_t u = 0; u < 40; ++u) {
-        mismatches[static_cast<std::size_t>(t)] += model.recommend(u, m, {.N = 8}) != serial[static_cast<std::size_t>(u)];
-        mismatches[static_cast<std::size_t>(t)] += model.similar_items(u, 5) != model.similar_items(u, 5);
-      }
-    });
-  for (auto& th : pool) th.join();
-  CHECK(std::accumulate(mismatches.begin(), mismatches.end(), 0) == 0);
 }
 
 TEST_CASE("item_item_recommender: recommend filters, bad input and documented edge cases") {
