@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# What CI checks beyond the test suite (scripts/test.sh): the house style (.clang-format), the suite again under
-# ASan+UBSan, the CUDA backend compiled and linked where nvcc exists (its tests skip
-# without a GPU), packaging (install, find_package/add_subdirectory/FetchContent
-# consumers, Conan, the vcpkg port) and a short libFuzzer run of every parser (30 s each).
+# What CI checks beyond the test suite (scripts/test.sh): the house style (.clang-format),
+# the suite again under ASan+UBSan, the concurrency tests under ThreadSanitizer, the CUDA
+# backend compiled and linked where nvcc exists (its tests skip without a GPU), packaging
+# (install, find_package/add_subdirectory/FetchContent consumers, Conan, the vcpkg port)
+# and a short libFuzzer run of every parser (30 s each).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -18,6 +19,11 @@ echo "== asan-ubsan (at ${SECONDS}s)"
 cmake --preset asan-ubsan
 cmake --build --preset asan-ubsan -j "$jobs"
 ctest --preset asan-ubsan -j "$jobs"
+
+echo "== tsan: the concurrency tests (at ${SECONDS}s)"
+cmake --preset tsan
+cmake --build --preset tsan -j "$jobs"
+ctest --preset tsan -j "$jobs"
 
 if command -v nvcc >/dev/null 2>&1; then
   echo "== cuda: compile and link (at ${SECONDS}s)"
