@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# What CI checks beyond the test suite (scripts/test.sh): the house style (.clang-format),
+# What CI checks beyond the test suite (scripts/test.sh): the house style (.clang-format, .clang-tidy),
 # the suite again under ASan+UBSan, the concurrency tests under ThreadSanitizer, the CUDA
 # backend compiled and linked where nvcc exists (its tests skip without a GPU), packaging
 # (install, find_package/add_subdirectory/FetchContent consumers, Conan, the vcpkg port)
@@ -12,8 +12,9 @@ jobs=$(nproc)
 bash scripts/install-deps.sh
 bash scripts/fetch-model.sh
 
-echo "== format (at ${SECONDS}s)"
+echo "== format and lint (at ${SECONDS}s)"
 bash scripts/check-format.sh
+bash scripts/check-tidy.sh
 
 echo "== asan-ubsan (at ${SECONDS}s)"
 cmake --preset asan-ubsan

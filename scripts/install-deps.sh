@@ -13,6 +13,7 @@ packages=(
   libomp-dev           # OpenMP for clang builds (fuzzers); gcc's libgomp comes with g++
   clang libclang-rt-14-dev  # libFuzzer targets and sanitizer runtimes
   clang-format         # the house style (.clang-format), checked by scripts/check-format.sh
+  clang-tidy           # the modest lint of .clang-tidy, run by scripts/check-tidy.sh
 )
 
 missing=()

@@ -37,7 +37,8 @@ class texts_view {
 
   template <class R>
   requires text_range<R> &&(!std::same_as<std::remove_cvref_t<R>, texts_view>)
-      texts_view(R&& texts)  // NOLINT(google-explicit-constructor): a parameter type, like std::span
+      texts_view(R&& texts)  // NOLINT(google-explicit-constructor,bugprone-forwarding-reference-overload): a parameter type like
+                             // std::span; never a texts_view
       : data_(std::ranges::data(texts)), size_(std::ranges::size(texts)), at_(&element<std::ranges::range_value_t<R>>) {}
 
   texts_view(std::initializer_list<std::string_view> texts)

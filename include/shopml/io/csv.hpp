@@ -121,12 +121,8 @@ class csv_parser {
       const std::size_t close = text_.find('"', pos_);
       if (close == std::string_view::npos) fail(open_line, "unterminated quoted field (the quote opened here never closes)");
       const std::string_view chunk = text_.substr(pos_, close - pos_);
-      for (std::size_t i = 0; i < chunk.size(); ++i) {  // line breaks inside the field
-        if (chunk[i] == '\n')
-          ++line_;
-        else if (chunk[i] == '\r' && (i + 1 >= chunk.size() || chunk[i + 1] != '\n'))
-          ++line_;
-      }
+      for (std::size_t i = 0; i < chunk.size(); ++i)  // line breaks inside the field: \n, \r\n or a lone \r
+        if (chunk[i] == '\n' || (chunk[i] == '\r' && (i + 1 >= chunk.size() || chunk[i + 1] != '\n'))) ++line_;
       field.append(chunk);
       pos_ = close + 1;
       if (pos_ < text_.size() && text_[pos_] == '"') {  // "" is one quote

@@ -94,7 +94,7 @@ struct bert_weights {
     std::string prefix;
     const B& backend;
 
-    weight<B> operator()(const std::string& name, std::vector<std::size_t> shape) const {
+    weight<B> operator()(const std::string& name, const std::vector<std::size_t>& shape) const {
       const std::string full = prefix + name;
       const auto& info = file.info(full);
       if (info.shape != shape)

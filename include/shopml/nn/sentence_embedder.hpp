@@ -50,7 +50,8 @@ struct encode_options {
 template <class Backend = cpu>
 class sentence_embedder {
  public:
-  sentence_embedder(bert_encoder<Backend> bert, sentence_transformers_config config) : bert_(std::move(bert)), config_(config) {
+  sentence_embedder(bert_encoder<Backend> bert, sentence_transformers_config config)
+      : bert_(std::move(bert)), config_(std::move(config)) {
     if (config_.dense)
       throw value_error("sentence_embedder: '" + config_.dense->dir.string() +
                         "' is a Dense module, which the sentence encoder does not run (a classifier saved by "

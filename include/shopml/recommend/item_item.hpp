@@ -268,7 +268,7 @@ class item_item_recommender {
     item_item_recommender model(saved.options());
     csr_matrix& similarity = saved.matrices.front();
     saved.check_similarity(similarity, similarity.rows(), model.options_.K, "item similarity");
-    model.similarity_ = std::move(similarity);
+    model.similarity_.swap(similarity);  // Eigen 3.4 sparse matrices have no move: std::move would copy
     return model;
   }
 

@@ -212,7 +212,9 @@ class neighbour_rows {
       outer[i + 1] = static_cast<std::int32_t>(to);
     }
     m_.resizeNonZeros(static_cast<Eigen::Index>(to));
-    return std::move(m_);
+    csr_matrix out;
+    out.swap(m_);  // Eigen 3.4 sparse matrices have no move: std::move would copy
+    return out;
   }
 
  private:

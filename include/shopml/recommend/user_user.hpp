@@ -111,8 +111,8 @@ class user_user_recommender {
         if (it.value() < 0.0)  // finite already checked
           saved.fail("'user_items' row " + std::to_string(u) + ", item " + std::to_string(it.index()) + ": value " +
                      io::number_text(it.value()) + " is negative");
-    model.similarity_ = std::move(similarity);
-    model.user_items_ = std::move(user_items);
+    model.similarity_.swap(similarity);  // Eigen 3.4 sparse matrices have no move: std::move would copy
+    model.user_items_.swap(user_items);
     return model;
   }
 

@@ -163,8 +163,8 @@ __attribute__((target("amx-tile"))) inline void store_block(void* block) {
   auto* out = static_cast<std::uint32_t*>(block);
   _tile_stored(0, out, 128);
   _tile_stored(1, out + 16, 128);
-  _tile_stored(2, out + 16 * 32, 128);
-  _tile_stored(3, out + 16 * 32 + 16, 128);
+  _tile_stored(2, out + std::size_t{16} * 32, 128);
+  _tile_stored(3, out + std::size_t{16} * 32 + 16, 128);
 }
 
 // The lanes of the two 16-column halves of a 32-column block that hold columns (< cols).

@@ -56,7 +56,8 @@ void topk_kernel::operator()(Arch, const float* x, std::size_t n, std::size_t k,
     const float worst = heap[0].value;
     const b v = b::load_unaligned(x + i);
     // Numbers beat a NaN; otherwise only larger numbers can enter.
-    const bool any_better = worst != worst ? xsimd::any(v == v) : xsimd::any(v > b(worst));
+    const bool any_better =
+        worst != worst ? xsimd::any(v == v) : xsimd::any(v > b(worst));  // NOLINT(misc-redundant-expression): v == v is "not NaN"
     if (any_better)
       for (std::size_t j = i; j < i + w; ++j) offer(j);
   }
