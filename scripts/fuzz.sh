@@ -32,10 +32,13 @@ fi
 
 cmake -S fuzz -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" >/dev/null
 
+# Every target at once on all cores (-k 0: a target that does not compile fails alone,
+# the others are still built and run).
+cmake --build "$build" -j "$(nproc)" -k 0 --target "${names[@]}" || true
 failed=()
 for name in "${names[@]}"; do
-  # One target at a time, so a target that does not compile fails alone.
-  if ! cmake --build "$build" --target "$name"; then
+  if ! cmake --build "$build" --target "$name" >"$build/$name.build.log" 2>&1; then
+    cat "$build/$name.build.log"
     failed+=("$name(build)")
     continue
   fi
