@@ -147,6 +147,19 @@ nb::dict epoch_dict(const train::epoch_log& e) {
   return d;
 }
 
+// float32 [texts × labels] of what `per_batch` scores (logits or probabilities), computed
+// without the GIL.
+template <class PerBatch>
+nb::ndarray<nb::numpy, float> score_array(const sequence_classifier& c, const texts& x, const std::optional<texts>& text_pairs,
+                                          std::size_t batch_size, int threads, PerBatch per_batch) {
+  std::vector<float> scores;
+  {
+    nb::gil_scoped_release unlocked;
+    scores = c.batched(x, text_pairs, batch_size, threads, per_batch);
+  }
+  return to_numpy(std::move(scores), {x.size(), c.model().num_labels()});
+}
+
 // A Python callback called from fit's (GIL-free) thread; a pending Ctrl-C or an exception
 // the callback raises ends fit with that exception.
 template <class Log>
@@ -227,13 +240,8 @@ void bind_train(nb::module_& m) {
           "predict_proba",
           [](const sequence_classifier& c, const texts& x, const std::optional<texts>& text_pairs, std::size_t batch_size,
              int threads) {
-            std::vector<float> p;
-            {
-              nb::gil_scoped_release unlocked;
-              p = c.batched(x, text_pairs, batch_size, threads,
-                            [](const auto& model, const auto& batch, int t) { return model.predict_proba(batch, t); });
-            }
-            return to_numpy(std::move(p), {x.size(), c.model().num_labels()});
+            return score_array(c, x, text_pairs, batch_size, threads,
+                               [](const auto& model, const auto& batch, int t) { return model.predict_proba(batch, t); });
           },
           nb::arg("texts"), nb::arg("text_pairs") = nb::none(), nb::arg("batch_size") = 32, nb::arg("threads") = 0,
           "float32 [len(texts) × len(labels)]: softmax of the logits, columns in `labels` order. No dropout.")
@@ -241,13 +249,8 @@ void bind_train(nb::module_& m) {
           "logits",
           [](const sequence_classifier& c, const texts& x, const std::optional<texts>& text_pairs, std::size_t batch_size,
              int threads) {
-            std::vector<float> z;
-            {
-              nb::gil_scoped_release unlocked;
-              z = c.batched(x, text_pairs, batch_size, threads,
-                            [](const auto& model, const auto& batch, int t) { return model.logits(batch, t); });
-            }
-            return to_numpy(std::move(z), {x.size(), c.model().num_labels()});
+            return score_array(c, x, text_pairs, batch_size, threads,
+                               [](const auto& model, const auto& batch, int t) { return model.logits(batch, t); });
           },
           nb::arg("texts"), nb::arg("text_pairs") = nb::none(), nb::arg("batch_size") = 32, nb::arg("threads") = 0)
       .def(

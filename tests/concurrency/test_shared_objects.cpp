@@ -9,12 +9,12 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
-#include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "../recommend/golden.hpp"
+#include "seeded_matrix.hpp"
 #include "shopml/linear_model/logistic_regression.hpp"
 #include "shopml/nn/bert_for_classification.hpp"
 #include "shopml/nn/sentence_encoder.hpp"
@@ -58,14 +58,6 @@ std::vector<std::string> review_texts(std::size_t n) {
 }
 
 fs::path model_dir() { return fs::path(SHOPML_MODEL_DIR); }
-
-std::vector<float> seeded_unit_rows(std::size_t rows, std::size_t dim, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> x(rows * dim);
-  for (auto& v : x) v = normal(rng);
-  return x;
-}
 
 }  // namespace
 
@@ -112,7 +104,7 @@ TEST_SUITE("concurrency") {
   TEST_CASE("concurrency: logistic_regression predict and predict_proba on one head") {
     using head = linear_model::logistic_regression<double, std::string>;
     const std::size_t rows = 300, dim = 16;
-    const auto x = seeded_unit_rows(rows, dim, 7);
+    const auto x = test::normal_matrix(rows, dim, 7);
     head::row_matrix X(rows, dim);
     std::vector<std::string> y;
     for (std::size_t r = 0; r < rows; ++r) {
@@ -151,8 +143,8 @@ TEST_SUITE("concurrency") {
   TEST_CASE("concurrency: embedding_index and hnsw_index search on one index") {
     using namespace shopml::recommend;
     const std::size_t rows = 2000, dim = 32;
-    const auto vectors = seeded_unit_rows(rows, dim, 11);
-    const auto queries = seeded_unit_rows(20, dim, 12);
+    const auto vectors = test::normal_matrix(rows, dim, 11);
+    const auto queries = test::normal_matrix(20, dim, 12);
     const embedding_index<> exact(vectors, dim);
     hnsw_index<> approximate(dim, {.M = 8, .ef_construction = 64});
     std::vector<std::int32_t> ids(rows);

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
-#include <random>
 
 #include "golden.hpp"
+#include "seeded_matrix.hpp"
 #include "shopml/recommend/embedding_index.hpp"
 #include "shopml/recommend/hybrid.hpp"
 
@@ -15,14 +15,6 @@ using namespace shopml;
 using namespace shopml::recommend;
 
 namespace {
-
-std::vector<float> random_matrix(std::size_t rows, std::size_t dim, unsigned seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  std::vector<float> x(rows * dim);
-  for (auto& v : x) v = normal(rng);
-  return x;
-}
 
 // Scalar reference in double: best first, ties by lower row.
 std::vector<std::int32_t> reference(const std::vector<float>& db, const float* q, std::size_t dim, std::size_t k, bool cosine) {
@@ -49,12 +41,12 @@ std::vector<std::int32_t> reference(const std::vector<float>& db, const float* q
 
 TEST_CASE("embedding_index: exact top-k equals a scalar reference (cosine, inner product, 1 and many queries)") {
   const std::size_t dim = 48, rows = 3000;
-  const auto db = random_matrix(rows, dim, 1);
+  const auto db = test::normal_matrix(rows, dim, 1);
   for (const auto metric : {embedding_metric::cosine, embedding_metric::inner_product}) {
     const bool cosine = metric == embedding_metric::cosine;
     embedding_index<> index(db, dim, metric, 2);
     for (const std::size_t n_queries : {1, 2, 37}) {
-      const auto queries = random_matrix(n_queries, dim, 2 + static_cast<unsigned>(n_queries));
+      const auto queries = test::normal_matrix(n_queries, dim, 2 + static_cast<unsigned>(n_queries));
       for (const int threads : {1, 3}) {
         const auto hits = index.search(queries, 10, threads);
         REQUIRE(hits.queries() == n_queries);
