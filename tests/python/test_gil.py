@@ -52,17 +52,29 @@ def calls(model_dir, texts):
     queries = rng.standard_normal((400, 128)).astype(np.float32)
     user_items = movielens()
     X, y = vectors[:20000, :64], (vectors[:20000, 0] > 0).astype(int)
+    classifier = shopml.SequenceClassifier.from_pretrained(model_dir, labels=["a", "b"])
     return {
         "SentenceEncoder.encode": lambda: encoder.encode(texts[:100], threads=1),
         "Tokenizer.encode_batch": lambda: tokenizer.encode_batch(texts, threads=1),
         "ItemItemRecommender.fit": lambda: shopml.BM25Recommender(K=100, threads=1).fit(user_items),
         "EmbeddingIndex.search": lambda: index.search(queries, 10, threads=1),
         "LogisticRegression.fit": lambda: shopml.LogisticRegression(C=100.0, max_iter=100, threads=1).fit(X, y),
+        "SequenceClassifier.fit": lambda: classifier.fit(texts[:16], ["a", "b"] * 8, epochs=1, batch_size=8, threads=1),
+        "SequenceClassifier.predict_proba": lambda: classifier.predict_proba(texts[:32], threads=1),
     }
 
 
 @pytest.mark.parametrize(
-    "name", ["SentenceEncoder.encode", "Tokenizer.encode_batch", "ItemItemRecommender.fit", "EmbeddingIndex.search", "LogisticRegression.fit"]
+    "name",
+    [
+        "SentenceEncoder.encode",
+        "Tokenizer.encode_batch",
+        "ItemItemRecommender.fit",
+        "EmbeddingIndex.search",
+        "LogisticRegression.fit",
+        "SequenceClassifier.fit",
+        "SequenceClassifier.predict_proba",
+    ],
 )
 def test_python_threads_run_while_shopml_computes(model_dir, texts, name):
     during, alone = python_progress_during(calls(model_dir, texts)[name])
