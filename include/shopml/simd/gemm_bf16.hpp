@@ -155,7 +155,11 @@ struct tile_config {
 __attribute__((target("amx-tile"))) inline void configure_tiles() {
   tile_config config;
   for (int t = 0; t < 8; ++t) config.rows[t] = 16, config.bytes_per_row[t] = 64;
-  _tile_loadconfig(&config);
+  // Not _tile_loadconfig: GCC 12's tells the compiler it reads one pointer's worth of the
+  // configuration, so an optimised build (the -O3 Python extension) dropped the stores that
+  // fill the rest, and the first tile instruction raised SIGILL. This reads the whole of it,
+  // and the memory clobber puts every earlier store to A and B before the tile loads.
+  __asm__ volatile("ldtilecfg\t%X0" ::"m"(config) : "memory");
 }
 
 // Tiles 0–3 (2 × 2 tiles of 16 × 16 four-byte sums) into a 32 × 32 row-major block.
