@@ -106,6 +106,21 @@ inline void check_rows(std::size_t texts, std::size_t targets, const char* what)
   if (texts == 0) throw value_error("no texts to train or evaluate on");
   if (texts != targets) throw value_error(std::to_string(texts) + " texts but " + std::to_string(targets) + " " + what);
 }
+inline void check_pairs(texts_view first, texts_view second) {
+  if (first.size() != second.size())
+    throw value_error(std::to_string(first.size()) + " first texts but " + std::to_string(second.size()) + " second texts");
+}
+// The encodings of texts, or of text pairs when `second` is not empty (truncated
+// longest-first, as HF), cut to max_length tokens.
+inline std::vector<tokenize::encoding> encode_truncated(const tokenize::tokenizer& tok, texts_view first, texts_view second,
+                                                        std::size_t max_length, int threads) {
+  const auto t = truncating(tok, max_length);
+  if (second.empty()) return t.encode_batch(first, true, threads);
+  std::vector<std::pair<std::string, std::string>> pairs;
+  pairs.reserve(first.size());
+  for (std::size_t i = 0; i < first.size(); ++i) pairs.emplace_back(first[i], second[i]);
+  return t.encode_batch(std::span<const std::pair<std::string, std::string>>(pairs), true, threads);
+}
 }  // namespace detail
 
 // Single texts with class ids (sequence classification), truncated to max_length tokens.
@@ -120,15 +135,9 @@ inline std::vector<example> encode_texts(const tokenize::tokenizer& tok, texts_v
 inline std::vector<example> encode_pairs(const tokenize::tokenizer& tok, texts_view first, texts_view second,
                                          std::span<const std::int64_t> classes, std::span<const float> values,
                                          std::size_t max_length, int threads = 0) {
-  if (first.size() != second.size())
-    throw value_error(std::to_string(first.size()) + " first texts but " + std::to_string(second.size()) + " second texts");
+  detail::check_pairs(first, second);
   detail::check_rows(first.size(), classes.empty() ? values.size() : classes.size(), classes.empty() ? "targets" : "labels");
-  const auto t = detail::truncating(tok, max_length);
-  std::vector<std::pair<std::string, std::string>> pairs;
-  pairs.reserve(first.size());
-  for (std::size_t i = 0; i < first.size(); ++i) pairs.emplace_back(first[i], second[i]);
-  return detail::examples_of(tok, t.encode_batch(std::span<const std::pair<std::string, std::string>>(pairs), true, threads),
-                             classes, values);
+  return detail::examples_of(tok, detail::encode_truncated(tok, first, second, max_length, threads), classes, values);
 }
 
 // Single texts with regression targets.
@@ -143,22 +152,9 @@ inline std::vector<example> encode_texts(const tokenize::tokenizer& tok, texts_v
 // predict_proba or logits.
 inline nn::token_batch encode_inputs(const tokenize::tokenizer& tok, texts_view first, texts_view second, std::size_t max_length,
                                      int threads = 0) {
-  if (!second.empty() && first.size() != second.size())
-    throw value_error(std::to_string(first.size()) + " first texts but " + std::to_string(second.size()) + " second texts");
-  const auto t = detail::truncating(tok, max_length);
-  std::vector<tokenize::encoding> encodings;
-  if (second.empty()) {
-    encodings = t.encode_batch(first, true, threads);
-  } else {
-    std::vector<std::pair<std::string, std::string>> pairs;
-    pairs.reserve(first.size());
-    for (std::size_t i = 0; i < first.size(); ++i) pairs.emplace_back(first[i], second[i]);
-    encodings = t.encode_batch(std::span<const std::pair<std::string, std::string>>(pairs), true, threads);
-  }
+  if (!second.empty()) detail::check_pairs(first, second);
   nn::token_batch batch;
-  for (const auto& e : encodings)
-    batch.add(std::vector<std::int64_t>(e.ids.begin(), e.ids.end()),
-              std::vector<std::int64_t>(e.type_ids.begin(), e.type_ids.end()));
+  for (const auto& e : detail::encode_truncated(tok, first, second, max_length, threads)) batch.add(e.ids, e.type_ids);
   return batch;
 }
 
